@@ -1,0 +1,9 @@
+/** Page-size rules shared by every List RPC (AIP-158). */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/** 0 → default; above the maximum → the maximum. Negative is rejected by validation. */
+export function effectivePageSize(requested: number): number {
+  if (requested <= 0) return DEFAULT_PAGE_SIZE;
+  return Math.min(requested, MAX_PAGE_SIZE);
+}

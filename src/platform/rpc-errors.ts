@@ -1,0 +1,67 @@
+/**
+ * The one place where errors become wire statuses. Domain errors keep their
+ * stable reason in a google.rpc.ErrorInfo and their specifics in BadRequest /
+ * PreconditionFailure details (AIP-193). Anything unknown becomes INTERNAL
+ * with a generic message; its cause goes to the log, never to the client.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  PreconditionFailureSchema,
+} from "../../gen/google/rpc/error_details_pb.js";
+import { DomainError, type ErrorKind } from "../kernel/errors.js";
+
+/** ErrorInfo.domain of every error this service raises. */
+export const ERROR_DOMAIN = "order-service";
+
+const CODE_OF: Record<ErrorKind, Code> = {
+  INVALID_ARGUMENT: Code.InvalidArgument,
+  NOT_FOUND: Code.NotFound,
+  ALREADY_EXISTS: Code.AlreadyExists,
+  FAILED_PRECONDITION: Code.FailedPrecondition,
+  ABORTED: Code.Aborted,
+  UNAVAILABLE: Code.Unavailable,
+  DEADLINE_EXCEEDED: Code.DeadlineExceeded,
+  RESOURCE_EXHAUSTED: Code.ResourceExhausted,
+  CANCELLED: Code.Canceled,
+};
+
+export function domainToConnectError(e: DomainError): ConnectError {
+  const details: ConstructorParameters<typeof ConnectError>[3] = [
+    {
+      desc: ErrorInfoSchema,
+      value: { reason: e.reason, domain: ERROR_DOMAIN, metadata: { ...e.options.metadata } },
+    },
+  ];
+  const fv = e.options.fieldViolations ?? [];
+  if (fv.length > 0) {
+    details.push({ desc: BadRequestSchema, value: { fieldViolations: fv.map((v) => ({ ...v })) } });
+  }
+  const pv = e.options.preconditionViolations ?? [];
+  if (pv.length > 0) {
+    details.push({ desc: PreconditionFailureSchema, value: { violations: pv.map((v) => ({ ...v })) } });
+  }
+  return new ConnectError(e.message, CODE_OF[e.kind], undefined, details);
+}
+
+/**
+ * Maps anything thrown by a handler. ConnectErrors raised by the platform
+ * itself (validation, deadlines, cancellation) pass through unchanged.
+ */
+export function toConnectError(err: unknown, log: Logger, method: string): ConnectError {
+  if (err instanceof DomainError) return domainToConnectError(err);
+  if (err instanceof ConnectError && err.code !== Code.Internal && err.code !== Code.Unknown) {
+    return err;
+  }
+  if (isAbort(err)) return new ConnectError("the call was cancelled", Code.Canceled);
+  log.error({ err, method }, "internal error");
+  return new ConnectError("internal error", Code.Internal, undefined, [
+    { desc: ErrorInfoSchema, value: { reason: "INTERNAL", domain: ERROR_DOMAIN, metadata: {} } },
+  ]);
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
+}
