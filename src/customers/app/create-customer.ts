@@ -1,0 +1,12 @@
+import type { CallContext } from "../../kernel/call-context.js";
+import { newCustomer, type Customer, type NewCustomerInput } from "../domain/customer.js";
+import type { CustomerAppPorts } from "./ports.js";
+
+export type CreateCustomer = (input: NewCustomerInput, cx: CallContext) => Promise<Customer>;
+
+export function createCreateCustomer({ repo, now, newId }: CustomerAppPorts): CreateCustomer {
+  return async (input, cx) => {
+    cx.signal.throwIfAborted();
+    return repo.insert(newCustomer(newId(), input, now()));
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Customers in Postgres through Drizzle. update() is the one read-modify-write:
+ * it locks the row (select ... for update) inside a transaction, so concurrent
+ * updates serialise and none is lost.
+ */
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../../platform/db.js";
+import type { Customer, CustomerStatus, CustomerTier } from "../domain/customer.js";
+import { customerNotFound, emailTaken } from "../domain/errors.js";
+import type { CustomerRepository, ListPageQuery } from "../domain/ports.js";
+import { isUniqueViolation } from "./pg-errors.js";
+import { customers, EMAIL_UNIQUE_INDEX, type CustomerRow } from "./schema.js";
+
+export function createCustomerRepository(db: Db): CustomerRepository {
+  return {
+    async insert(customer) {
+      const rows = await translate(() => db.insert(customers).values(toRow(customer)).returning());
+      return toDomain(rows[0]);
+    },
+
+    async insertIfAbsent(customer) {
+      const rows = await db.insert(customers).values(toRow(customer)).onConflictDoNothing().returning();
+      return rows.length > 0;
+    },
+
+    async findById(id) {
+      const rows = await db.select().from(customers).where(eq(customers.id, id)).limit(1);
+      return rows[0] && toDomain(rows[0]);
+    },
+
+    async list(query) {
+      const rows = await db
+        .select()
+        .from(customers)
+        .where(and(...listConditions(query)))
+        .orderBy(desc(customers.createTime), desc(customers.id))
+        .limit(query.limit);
+      return rows.map(toDomain);
+    },
+
+    update: (id, fn) =>
+      translate(() =>
+        db.transaction(async (tx) => {
+          const rows = await tx.select().from(customers).where(eq(customers.id, id)).for("update");
+          if (!rows[0]) throw customerNotFound(id);
+          const current = toDomain(rows[0]);
+          const next = fn(current);
+          if (next === current) return current;
+          const { id: _id, createTime: _c, ...changes } = toRow(next);
+          await tx.update(customers).set(changes).where(eq(customers.id, id));
+          return next;
+        }),
+      ),
+  };
+}
+
+function listConditions(q: ListPageQuery): SQL[] {
+  const conditions: SQL[] = [];
+  if (q.tier) conditions.push(eq(customers.tier, q.tier));
+  if (q.status) conditions.push(eq(customers.status, q.status));
+  if (q.after) {
+    const at = q.after.createTime.toISOString();
+    conditions.push(sql`(${customers.createTime}, ${customers.id}) < (${at}::timestamptz, ${q.after.id}::uuid)`);
+  }
+  return conditions;
+}
+
+async function translate<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isUniqueViolation(err, EMAIL_UNIQUE_INDEX)) throw emailTaken();
+    throw err;
+  }
+}
+
+function toRow(c: Customer): CustomerRow {
+  return {
+    id: c.id,
+    email: c.email,
+    displayName: c.displayName,
+    tier: c.tier,
+    status: c.status,
+    version: c.version,
+    createTime: c.createTime,
+    updateTime: c.updateTime,
+  };
+}
+
+function toDomain(r: CustomerRow): Customer {
+  return {
+    id: r.id,
+    email: r.email,
+    displayName: r.displayName,
+    tier: r.tier as CustomerTier,
+    status: r.status as CustomerStatus,
+    version: r.version,
+    createTime: r.createTime,
+    updateTime: r.updateTime,
+  };
+}
