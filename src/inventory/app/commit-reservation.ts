@@ -1,0 +1,21 @@
+import type { CallContext } from "../../kernel/call-context.js";
+import { ensureCommitted, planCommit } from "../domain/lifecycle.js";
+import type { Reservation } from "../domain/reservation.js";
+import type { InventoryAppPorts } from "./ports.js";
+
+/**
+ * Sells the held units. A pending reservation found past its TTL is expired
+ * in the same locked transaction (its stock returns) and the call fails
+ * RESERVATION_EXPIRED.
+ */
+export type CommitReservation = (id: string, cx: CallContext) => Promise<Reservation>;
+
+export function createCommitReservation({ reservations, now, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">): CommitReservation {
+  return async (id, cx) => {
+    cx.signal.throwIfAborted();
+    const at = now();
+    const reservation = await reservations.transition(id, planCommit(at), at);
+    if (reservation.status === "EXPIRED") log.info({ reservationId: id }, "reservation expired at commit");
+    return ensureCommitted(reservation);
+  };
+}

@@ -1,0 +1,21 @@
+import type { InventoryAppPorts } from "./ports.js";
+
+/** Expires every pending reservation due at `now` (default: the clock), batch by batch; returns how many. */
+export type ExpireReservations = (now?: Date) => Promise<number>;
+
+export const EXPIRY_BATCH_SIZE = 200;
+
+export function createExpireReservations(
+  { reservations, now: clock, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">,
+  batchSize = EXPIRY_BATCH_SIZE,
+): ExpireReservations {
+  return async (now = clock()) => {
+    let total = 0;
+    for (;;) {
+      const ids = await reservations.expireDue(now, batchSize);
+      total += ids.length;
+      if (ids.length > 0) log.info({ count: ids.length, reservationIds: ids.slice(0, 20) }, "reservations expired");
+      if (ids.length < batchSize) return total;
+    }
+  };
+}

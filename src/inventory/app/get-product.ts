@@ -1,0 +1,15 @@
+import type { CallContext } from "../../kernel/call-context.js";
+import { productNotFound } from "../domain/errors.js";
+import type { Product } from "../domain/product.js";
+import type { InventoryAppPorts } from "./ports.js";
+
+export type GetProduct = (id: string, cx: CallContext) => Promise<Product>;
+
+export function createGetProduct({ products }: Pick<InventoryAppPorts, "products">): GetProduct {
+  return async (id, cx) => {
+    cx.signal.throwIfAborted();
+    const product = await products.findById(id);
+    if (!product) throw productNotFound(id);
+    return product;
+  };
+}

@@ -1,0 +1,75 @@
+/** The inventory's domain errors, each with its stable reason. */
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  type PreconditionViolation,
+} from "../../kernel/errors.js";
+
+export const productNotFound = (id: string) =>
+  notFound("PRODUCT_NOT_FOUND", `product ${id} not found`, { productId: id });
+
+export const productsNotFound = (ids: readonly string[]) =>
+  notFound("PRODUCT_NOT_FOUND", `product${ids.length > 1 ? "s" : ""} ${ids.join(", ")} not found`, {
+    productId: ids[0],
+    productIds: ids.join(","),
+  });
+
+export const skuTaken = (sku: string) =>
+  alreadyExists("SKU_TAKEN", `SKU ${sku} is already used by another product`, { sku });
+
+export const stockBelowReserved = (productId: string, stockOnHand: bigint, reserved: bigint) =>
+  failedPrecondition(
+    "STOCK_BELOW_RESERVED",
+    `stock on hand ${stockOnHand} would be below the ${reserved} units reserved`,
+    [
+      {
+        type: "STOCK_BELOW_RESERVED",
+        subject: `products/${productId}`,
+        description: `stock on hand would be ${stockOnHand}, ${reserved} units are reserved`,
+      },
+    ],
+    { productId, stockOnHand: String(stockOnHand), reserved: String(reserved) },
+  );
+
+export interface Shortage {
+  readonly productId: string;
+  readonly requested: bigint;
+  readonly available: bigint;
+}
+
+export const insufficientStock = (reservationId: string, shortages: readonly Shortage[]) =>
+  failedPrecondition(
+    "INSUFFICIENT_STOCK",
+    `not enough stock for ${shortages.length} product${shortages.length > 1 ? "s" : ""}; nothing was reserved`,
+    shortages.map(shortageViolation),
+    { reservationId, productIds: shortages.map((s) => s.productId).join(",") },
+  );
+
+function shortageViolation(s: Shortage): PreconditionViolation {
+  return {
+    type: "INSUFFICIENT_STOCK",
+    subject: `products/${s.productId}`,
+    description: `requested ${s.requested}, available ${s.available}`,
+  };
+}
+
+export const idempotencyKeyReused = (reservationId: string) =>
+  invalidArgument(
+    "IDEMPOTENCY_KEY_REUSED",
+    `reservation ${reservationId} already exists with other lines`,
+    [{ field: "lines", description: "differ from the lines of the reservation already made with this id" }],
+    { reservationId },
+  );
+
+export const reservationNotFound = (id: string) =>
+  notFound("RESERVATION_NOT_FOUND", `reservation ${id} not found`, { reservationId: id });
+
+export const reservationReleased = (id: string) =>
+  failedPrecondition("RESERVATION_RELEASED", `reservation ${id} was released`, [], { reservationId: id });
+
+export const reservationExpired = (id: string) =>
+  failedPrecondition("RESERVATION_EXPIRED", `reservation ${id} expired before it was committed`, [], {
+    reservationId: id,
+  });

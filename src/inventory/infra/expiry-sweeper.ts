@@ -1,0 +1,40 @@
+/**
+ * Runs the expiry sweep every `intervalMs` (and once at start), never two
+ * at once. A failed run is logged and retried at the next tick. stop() waits
+ * for a run in flight, so the database can be closed right after.
+ */
+import type { Logger } from "../../platform/logger.js";
+
+export interface ExpirySweeper {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createExpirySweeper(sweep: () => Promise<number>, intervalMs: number, logger: Logger): ExpirySweeper {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = sweep()
+      .then(
+        () => undefined,
+        (err: unknown) => logger.error({ err }, "reservation expiry sweep failed"),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  return {
+    start() {
+      if (timer) return;
+      timer = setInterval(tick, intervalMs);
+      timer.unref();
+      tick();
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Reservations in Postgres through Drizzle. Locks are always taken in the
+ * same order: the reservation row first, then product rows by id. A
+ * transaction that waits for a reservation row holds no product lock yet,
+ * so the waits cannot form a cycle.
+ */
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { Db } from "../../platform/db.js";
+import { reservationNotFound } from "../domain/errors.js";
+import { quantitiesByProduct, stockMoveOf, type TransitionPlan } from "../domain/lifecycle.js";
+import type { ReservationRepository } from "../domain/ports.js";
+import { repeatOf, type Reservation, type ReservationRequest } from "../domain/reservation.js";
+import { planHold } from "../domain/stock-hold.js";
+import { lineFromRow, lineToRow, reservationFromRow, type Tx } from "./rows.js";
+import { reservationLines, reservations } from "./schema.js";
+import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
+
+export function createReservationRepository(db: Db): ReservationRepository {
+  return {
+    reserve: (request) => db.transaction((tx) => reserveIn(tx, request)),
+    findById: (id) => load(db, id),
+    transition: (id, plan, now) => db.transaction((tx) => transitionIn(tx, id, plan, now)),
+    expireDue: (now, limit) => db.transaction((tx) => expireDueIn(tx, now, limit)),
+  };
+}
+
+async function reserveIn(tx: Tx, request: ReservationRequest) {
+  const { id, now, expireTime } = request;
+  // The primary key makes concurrent duplicates wait here for the first one's outcome.
+  const inserted = await tx
+    .insert(reservations)
+    .values({ id, status: "PENDING", expiresAt: expireTime, createTime: now, updateTime: now })
+    .onConflictDoNothing({ target: reservations.id })
+    .returning({ id: reservations.id });
+  if (inserted.length === 0) {
+    const existing = await load(tx, id);
+    if (!existing) throw new Error(`reservation ${id} conflicted but cannot be read`);
+    return { reservation: repeatOf(existing, request), created: false };
+  }
+  const levels = await lockStockLevels(tx, request.lines.map((l) => l.productId));
+  const lines = planHold(id, request.lines, levels);
+  await holdStock(tx, lines, now);
+  await tx.insert(reservationLines).values(lines.map((l) => lineToRow(id, l)));
+  const reservation: Reservation = { id, status: "PENDING", lines, expireTime, createTime: now, updateTime: now };
+  return { reservation, created: true };
+}
+
+async function load(tx: Tx | Db, id: string, lock = false): Promise<Reservation | undefined> {
+  const query = tx.select().from(reservations).where(eq(reservations.id, id));
+  const rows = lock ? await query.for("update") : await query;
+  if (!rows[0]) return undefined;
+  const lines = await tx
+    .select()
+    .from(reservationLines)
+    .where(eq(reservationLines.reservationId, id))
+    .orderBy(asc(reservationLines.productId));
+  return reservationFromRow(rows[0], lines.map(lineFromRow));
+}
+
+async function transitionIn(tx: Tx, id: string, plan: TransitionPlan, now: Date): Promise<Reservation> {
+  const current = await load(tx, id, true);
+  if (!current) throw reservationNotFound(id);
+  const to = plan(current);
+  if (to === undefined) return current;
+  const updated = await tx
+    .update(reservations)
+    .set({ status: to, updateTime: now })
+    .where(and(eq(reservations.id, id), eq(reservations.status, current.status)))
+    .returning();
+  if (!updated[0]) throw new Error(`reservation ${id} changed under its lock`);
+  await moveStock(tx, stockMoveOf(current.status, to), quantitiesByProduct(current.lines), now);
+  return reservationFromRow(updated[0], current.lines);
+}
+
+async function expireDueIn(tx: Tx, now: Date, limit: number): Promise<string[]> {
+  const due = await tx
+    .select({ id: reservations.id })
+    .from(reservations)
+    // A literal status so the planner can use the partial index.
+    .where(and(sql`${reservations.status} = 'PENDING'`, lte(reservations.expiresAt, now)))
+    .orderBy(asc(reservations.expiresAt))
+    .limit(limit)
+    .for("update", { skipLocked: true });
+  if (due.length === 0) return [];
+  const expired = await tx
+    .update(reservations)
+    .set({ status: "EXPIRED", updateTime: now })
+    .where(and(inArray(reservations.id, due.map((d) => d.id)), eq(reservations.status, "PENDING")))
+    .returning({ id: reservations.id });
+  const ids = expired.map((e) => e.id);
+  if (ids.length === 0) return [];
+  const lines = await tx
+    .select({ productId: reservationLines.productId, quantity: reservationLines.quantity })
+    .from(reservationLines)
+    .where(inArray(reservationLines.reservationId, ids));
+  await moveStock(tx, stockMoveOf("PENDING", "EXPIRED"), quantitiesByProduct(lines), now);
+  return ids;
+}

@@ -1,0 +1,98 @@
+/**
+ * The inventory's tables, in its own Postgres schema. The CHECK constraints
+ * are the last line of defence for the stock invariant
+ * 0 <= reserved <= stock_on_hand; the repositories' guarded statements are
+ * the first. Statuses are text with CHECKs (easier to extend than pg enums).
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  char,
+  check,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const inventorySchema = pgSchema("inventory");
+
+/** Name of the unique index on sku; the repository matches on it. */
+export const SKU_UNIQUE_INDEX = "products_sku_key";
+
+const time = (name: string) => timestamp(name, { withTimezone: true, mode: "date" }).notNull();
+
+export const products = inventorySchema.table(
+  "products",
+  {
+    id: uuid("id").primaryKey(),
+    sku: text("sku").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    /** Price of one unit in minor units of `currency`. */
+    unitPriceMinor: bigint("unit_price_minor", { mode: "bigint" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+    stockOnHand: bigint("stock_on_hand", { mode: "bigint" }).notNull().default(sql`0`),
+    reserved: bigint("reserved", { mode: "bigint" }).notNull().default(sql`0`),
+    createTime: time("create_time"),
+    updateTime: time("update_time"),
+  },
+  (t) => [
+    // Byte order ("C"), whatever the database's default collation: SKUs are
+    // ASCII, and ListProducts' keyset pages scan this index in this order.
+    uniqueIndex(SKU_UNIQUE_INDEX).on(sql`${t.sku} collate "C"`),
+    check("products_stock_on_hand_check", sql`${t.stockOnHand} >= 0`),
+    check("products_reserved_check", sql`${t.reserved} >= 0`),
+    check("products_reserved_le_stock_check", sql`${t.reserved} <= ${t.stockOnHand}`),
+    check("products_unit_price_check", sql`${t.unitPriceMinor} >= 0`),
+    check("products_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const reservations = inventorySchema.table(
+  "reservations",
+  {
+    /** Caller-given; the idempotency key of ReserveStock. */
+    id: text("id").primaryKey(),
+    status: text("status").notNull(),
+    expiresAt: time("expires_at"),
+    createTime: time("create_time"),
+    updateTime: time("update_time"),
+  },
+  (t) => [
+    // What the expiry sweep scans: pending reservations by due time.
+    index("reservations_pending_expires_at_idx").on(t.expiresAt).where(sql`status = 'PENDING'`),
+    check("reservations_status_check", sql`${t.status} in ('PENDING', 'COMMITTED', 'RELEASED', 'EXPIRED')`),
+  ],
+);
+
+export const reservationLines = inventorySchema.table(
+  "reservation_lines",
+  {
+    reservationId: text("reservation_id")
+      .notNull()
+      .references(() => reservations.id, { onDelete: "cascade" }),
+    productId: uuid("product_id")
+      .notNull()
+      .references(() => products.id),
+    quantity: integer("quantity").notNull(),
+    /** The product's unit price captured when the reservation was made. */
+    unitPriceMinor: bigint("unit_price_minor", { mode: "bigint" }).notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+  },
+  (t) => [
+    // One line per product; also the lookup of a reservation's lines.
+    primaryKey({ name: "reservation_lines_pkey", columns: [t.reservationId, t.productId] }),
+    index("reservation_lines_product_id_idx").on(t.productId),
+    check("reservation_lines_quantity_check", sql`${t.quantity} > 0`),
+    check("reservation_lines_unit_price_check", sql`${t.unitPriceMinor} >= 0`),
+  ],
+);
+
+export type ProductRow = typeof products.$inferSelect;
+export type ReservationRow = typeof reservations.$inferSelect;
+export type ReservationLineRow = typeof reservationLines.$inferSelect;

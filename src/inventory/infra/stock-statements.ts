@@ -1,0 +1,79 @@
+/**
+ * Every stock change is one guarded UPDATE per product, issued in product-id
+ * order so that concurrent transactions lock rows in the same order and
+ * cannot deadlock. A guard that does not hold means the caller's locked read
+ * and the database disagree: a bug, so it throws and the transaction rolls back.
+ */
+import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { StockMove } from "../domain/lifecycle.js";
+import { money } from "../domain/money.js";
+import type { ReservationLine } from "../domain/reservation.js";
+import type { StockLevel } from "../domain/stock-hold.js";
+import type { Tx } from "./rows.js";
+import { products } from "./schema.js";
+
+const big = (n: bigint) => sql`${n.toString()}::bigint`;
+
+/** update_time moves to `now` but never backwards. */
+export const notBefore = (now: Date) => sql`greatest(${products.updateTime}, ${now.toISOString()}::timestamptz)`;
+
+/** Locks the products (no key update) in id order and reads their stock and price. */
+export async function lockStockLevels(tx: Tx, ids: readonly string[]): Promise<StockLevel[]> {
+  const rows = await tx
+    .select()
+    .from(products)
+    .where(inArray(products.id, [...ids]))
+    .orderBy(asc(products.id))
+    .for("no key update");
+  return rows.map((r) => ({
+    id: r.id,
+    stockOnHand: r.stockOnHand,
+    reserved: r.reserved,
+    unitPrice: money(r.currency, r.unitPriceMinor),
+  }));
+}
+
+/** reserved += q where available >= q, for every line (lines ordered by product id). */
+export async function holdStock(tx: Tx, lines: readonly ReservationLine[], now: Date): Promise<void> {
+  for (const l of lines) {
+    const q = big(BigInt(l.quantity));
+    await guarded(tx, l.productId, { reserved: sql`${products.reserved} + ${q}` }, now,
+      sql`${products.stockOnHand} - ${products.reserved} >= ${q}`);
+  }
+}
+
+/** Applies `move` for each (product, quantity), in product-id order. */
+export async function moveStock(
+  tx: Tx,
+  move: StockMove,
+  quantities: readonly [productId: string, quantity: bigint][],
+  now: Date,
+): Promise<void> {
+  const ordered = [...quantities].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [productId, quantity] of ordered) {
+    const q = big(quantity);
+    if (move === "RELEASE_HOLD") {
+      await guarded(tx, productId, { reserved: sql`${products.reserved} - ${q}` }, now, sql`${products.reserved} >= ${q}`);
+    } else if (move === "SELL") {
+      const set = { stockOnHand: sql`${products.stockOnHand} - ${q}`, reserved: sql`${products.reserved} - ${q}` };
+      await guarded(tx, productId, set, now, sql`${products.reserved} >= ${q}`);
+    } else {
+      await guarded(tx, productId, { stockOnHand: sql`${products.stockOnHand} + ${q}` }, now, sql`true`);
+    }
+  }
+}
+
+async function guarded(
+  tx: Tx,
+  productId: string,
+  set: { stockOnHand?: SQL; reserved?: SQL },
+  now: Date,
+  guard: SQL,
+): Promise<void> {
+  const rows = await tx
+    .update(products)
+    .set({ ...set, updateTime: notBefore(now) })
+    .where(and(eq(products.id, productId), guard))
+    .returning({ id: products.id });
+  if (rows.length === 0) throw new Error(`stock guard failed for product ${productId}`);
+}
