@@ -8,7 +8,7 @@ import type { Db } from "../../platform/db.js";
 import type { Customer, CustomerStatus, CustomerTier } from "../domain/customer.js";
 import { customerNotFound, emailTaken } from "../domain/errors.js";
 import type { CustomerRepository, ListPageQuery } from "../domain/ports.js";
-import { isUniqueViolation } from "./pg-errors.js";
+import { isUniqueViolation } from "../../platform/pg-errors.js";
 import { customers, EMAIL_UNIQUE_INDEX, type CustomerRow } from "./schema.js";
 
 export function createCustomerRepository(db: Db): CustomerRepository {

@@ -8,7 +8,7 @@ import type { Db } from "../../platform/db.js";
 import { productNotFound, skuTaken } from "../domain/errors.js";
 import type { ProductRepository, StockChange } from "../domain/ports.js";
 import { checkStockOnHand, type Product } from "../domain/product.js";
-import { isUniqueViolation } from "./pg-errors.js";
+import { isUniqueViolation } from "../../platform/pg-errors.js";
 import { productFromRow, productToRow, type Tx } from "./rows.js";
 import { products, SKU_UNIQUE_INDEX } from "./schema.js";
 import { notBefore } from "./stock-statements.js";
