@@ -37,6 +37,7 @@ export function createHealthRegistry(serviceNames: readonly string[]): HealthReg
       if (current !== last) {
         last = current;
         yield { status: current };
+        continue; // re-check: it may have changed while the consumer was busy
       }
       await new Promise<void>((resolve) => {
         const done = () => {
