@@ -1,0 +1,16 @@
+/** DeleteOrder: cancels an order still holding stock (same transaction), marks it deleted, returns the stock. */
+import type { CallContext } from "../../kernel/call-context.js";
+import type { OrderRepository } from "../domain/ports.js";
+import { decide } from "../domain/transition.js";
+import { changeMeta } from "./change-meta.js";
+import type { ReservationSettler } from "./reservation-settler.js";
+
+export function createDeleteOrder(deps: { repo: OrderRepository; settler: ReservationSettler }) {
+  return async function deleteOrder(cx: CallContext, input: { orderId: string; etag: string | undefined }) {
+    const meta = changeMeta(cx);
+    const { order } = await deps.repo.update(input.orderId, input.etag, (o) =>
+      decide(o, { kind: "DELETE", reason: "order deleted" }, meta),
+    );
+    if (order.reservationState === "RELEASE_PENDING") await deps.settler.releaseSoon(order, "order deleted");
+  };
+}

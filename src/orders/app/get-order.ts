@@ -1,0 +1,12 @@
+import type { Order } from "../domain/order.js";
+import { orderNotFound } from "../domain/order-errors.js";
+import type { OrderRepository } from "../domain/ports.js";
+
+/** GetOrder: unknown and deleted orders are NOT_FOUND. */
+export function createGetOrder(deps: { repo: OrderRepository }) {
+  return async function getOrder(orderId: string): Promise<Order> {
+    const order = await deps.repo.findById(orderId);
+    if (!order) throw orderNotFound(orderId);
+    return order;
+  };
+}

@@ -1,0 +1,44 @@
+/** All order use cases, built from their ports: what rpc/ calls. */
+import type { Logger } from "pino";
+import type { CustomerPort, InventoryPort, OrderChanges, OrderRepository } from "../domain/ports.js";
+import { createCancelOrder } from "./cancel-order.js";
+import { createCreateOrder } from "./create-order.js";
+import { createDeleteOrder } from "./delete-order.js";
+import { createGetOrder } from "./get-order.js";
+import { createListOrders } from "./list-orders.js";
+import { createReconcileReservations } from "./reconcile-reservations.js";
+import { createReservationSettler } from "./reservation-settler.js";
+import { createUpdateOrderStatus } from "./update-order-status.js";
+import { createUpdateShippingInfo } from "./update-shipping-info.js";
+import { createWatchOrder } from "./watch-order.js";
+
+export interface UseCaseDeps {
+  readonly repo: OrderRepository;
+  readonly inventory: InventoryPort;
+  readonly customers: CustomerPort;
+  readonly changes: OrderChanges;
+  readonly logger: Logger;
+  /** Budget of settlement calls made outside a caller's deadline. */
+  readonly settleBudgetMs: number;
+  /** How often a watcher re-reads the order without a signal. */
+  readonly watchPollMs: number;
+}
+
+export function createOrderUseCases(deps: UseCaseDeps) {
+  const { repo, logger } = deps;
+  const settler = createReservationSettler({ repo, inventory: deps.inventory, logger, settleBudgetMs: deps.settleBudgetMs });
+  const cancelOrder = createCancelOrder({ repo, settler });
+  return {
+    createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler }),
+    getOrder: createGetOrder({ repo }),
+    listOrders: createListOrders({ repo }),
+    updateShippingInfo: createUpdateShippingInfo({ repo }),
+    updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder }),
+    cancelOrder,
+    deleteOrder: createDeleteOrder({ repo, settler }),
+    watchOrder: createWatchOrder({ repo, changes: deps.changes, pollMs: deps.watchPollMs }),
+    reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs }),
+  };
+}
+
+export type OrderUseCases = ReturnType<typeof createOrderUseCases>;

@@ -1,0 +1,109 @@
+/**
+ * Taking an order: the deterministic ids that make racing duplicates
+ * converge, the idempotency fingerprint, and building the aggregate from the
+ * prices inventory captured.
+ */
+import { createHash } from "node:crypto";
+import { singleCurrency, sum, times, type Money } from "./money.js";
+import type { Address, Order, OrderLine } from "./order.js";
+
+export interface NewOrderItem {
+  readonly productId: string;
+  readonly variantId: string;
+  readonly quantity: number;
+}
+
+export interface NewOrderRequest {
+  readonly customerId: string;
+  readonly requestId: string;
+  readonly items: readonly NewOrderItem[];
+  readonly shippingAddress: Address | undefined;
+}
+
+/** Namespace of order ids (a fixed random UUID). */
+const ORDER_ID_NAMESPACE = "3b4f8c8e-1d0a-4c55-9a4e-6f2b7d9e0c11";
+
+/** UUIDv5 (RFC 9562) of (customer_id, request_id): every duplicate of a request names the same order. */
+export function orderIdFor(customerId: string, requestId: string): string {
+  const ns = Buffer.from(ORDER_ID_NAMESPACE.replaceAll("-", ""), "hex");
+  const name = Buffer.from(`${customerId.toLowerCase()}\n${requestId}`, "utf8");
+  const h = createHash("sha1").update(ns).update(name).digest().subarray(0, 16);
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The reservation of an order. Attempt 0 is the normal case; a later attempt
+ * is used only when an earlier one was released or expired without an order
+ * (a retry after a failed attempt), and duplicates walk the same sequence.
+ */
+export function reservationIdFor(orderId: string, attempt: number): string {
+  return attempt === 0 ? `order-${orderId}` : `order-${orderId}.${attempt}`;
+}
+
+/** Fingerprint of everything the client chose; a reused request_id must match it. */
+export function requestFingerprint(req: NewOrderRequest): string {
+  const canonical = {
+    c: req.customerId.toLowerCase(),
+    i: req.items.map((i) => [i.productId.toLowerCase(), i.variantId, i.quantity]),
+    a: req.shippingAddress ? addressTuple(req.shippingAddress) : null,
+  };
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("base64url");
+}
+
+function addressTuple(a: Address): string[] {
+  return [a.recipientName, a.line1, a.line2, a.city, a.region, a.postalCode, a.countryCode];
+}
+
+/** What to reserve: one line per product, repeated products summed, in first-seen order. */
+export function reservationLines(items: readonly NewOrderItem[]): { productId: string; quantity: number }[] {
+  const sums = new Map<string, number>();
+  for (const i of items) {
+    const key = i.productId.toLowerCase();
+    sums.set(key, (sums.get(key) ?? 0) + i.quantity);
+  }
+  return [...sums].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+export interface BuildContext {
+  readonly id: string;
+  readonly reservationId: string;
+  readonly at: Date;
+  readonly actor: string;
+}
+
+/** The CONFIRMED order, priced from `prices` (product id → unit price). */
+export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Money>, cx: BuildContext): Order {
+  const priced = req.items.map((item) => {
+    const price = prices.get(item.productId.toLowerCase());
+    if (!price) throw new Error(`no price for product ${item.productId}`);
+    return { item, price, subject: `products/${item.productId}` };
+  });
+  const currency = singleCurrency(priced);
+  const lines: OrderLine[] = priced.map(({ item, price }) => ({
+    productId: item.productId.toLowerCase(),
+    variantId: item.variantId,
+    quantity: item.quantity,
+    unitPrice: price,
+    lineTotal: times(price, item.quantity),
+  }));
+  return {
+    id: cx.id,
+    customerId: req.customerId.toLowerCase(),
+    requestId: req.requestId,
+    status: "CONFIRMED",
+    lines,
+    total: sum(currency, lines.map((l) => l.lineTotal)),
+    shippingAddress: req.shippingAddress,
+    shippingInfo: undefined,
+    history: [{ from: undefined, to: "CONFIRMED", reason: "", actor: cx.actor, at: cx.at }],
+    version: 1,
+    createTime: cx.at,
+    updateTime: cx.at,
+    reservationId: cx.reservationId,
+    reservationState: "PENDING",
+    deleted: false,
+  };
+}

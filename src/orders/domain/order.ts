@@ -1,0 +1,69 @@
+/** The Order aggregate: plain data, changed only through `decide` (transition.ts). */
+import { createHash } from "node:crypto";
+import type { Money } from "./money.js";
+import type { OrderStatus } from "./order-status.js";
+
+export interface Address {
+  readonly recipientName: string;
+  readonly line1: string;
+  readonly line2: string;
+  readonly city: string;
+  readonly region: string;
+  readonly postalCode: string;
+  readonly countryCode: string;
+}
+
+export interface ShippingInfo {
+  readonly carrier: string;
+  readonly trackingNumber: string;
+}
+
+export interface OrderLine {
+  readonly productId: string;
+  readonly variantId: string;
+  readonly quantity: number;
+  readonly unitPrice: Money;
+  readonly lineTotal: Money;
+}
+
+export interface StatusChange {
+  /** undefined for the creation entry. */
+  readonly from: OrderStatus | undefined;
+  readonly to: OrderStatus;
+  readonly reason: string;
+  readonly actor: string;
+  readonly at: Date;
+}
+
+/**
+ * Where the order's inventory reservation stands, as far as this service
+ * knows. PENDING: held, commit not yet confirmed. COMMITTED: sold.
+ * RELEASE_PENDING: the order was cancelled, the release not yet confirmed.
+ * RELEASED: the stock is back. The reconciler drives PENDING and
+ * RELEASE_PENDING forward.
+ */
+export type ReservationState = "PENDING" | "COMMITTED" | "RELEASE_PENDING" | "RELEASED";
+
+export interface Order {
+  readonly id: string;
+  readonly customerId: string;
+  readonly requestId: string;
+  readonly status: OrderStatus;
+  readonly lines: readonly OrderLine[];
+  readonly total: Money;
+  readonly shippingAddress: Address | undefined;
+  readonly shippingInfo: ShippingInfo | undefined;
+  readonly history: readonly StatusChange[];
+  /** Increments on every mutation; the etag is derived from it. */
+  readonly version: number;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+  readonly reservationId: string;
+  readonly reservationState: ReservationState;
+  readonly deleted: boolean;
+}
+
+/** Opaque etag (AIP-154): changes on every mutation, differs between orders. */
+export function etagOf(order: Pick<Order, "id" | "version">): string {
+  return createHash("sha256").update(`${order.id}/${order.version}`).digest("base64url").slice(0, 22);
+}

@@ -1,0 +1,20 @@
+/** CustomerPort over the generated CustomerService client. */
+import type { Client } from "@connectrpc/connect";
+import { CustomerService, CustomerStatus } from "../../../gen/customers/v1/customer_service_pb.js";
+import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/remote.js";
+import type { CustomerPort } from "../domain/ports.js";
+
+export function createCustomerAdapter(client: Client<typeof CustomerService>, policy: DeadlinePolicy): CustomerPort {
+  return {
+    async get(cx, customerId) {
+      try {
+        const res = await client.getCustomer({ customerId }, callOptions(cx, policy));
+        const c = res.customer;
+        if (!c) throw new Error(`customers answered GetCustomer ${customerId} without a customer`);
+        return { id: c.id, active: c.status === CustomerStatus.ACTIVE };
+      } catch (err) {
+        throw fromRemoteError(err, "customers");
+      }
+    },
+  };
+}

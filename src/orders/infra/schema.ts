@@ -1,0 +1,124 @@
+/**
+ * The orders service's tables, in their own Postgres schema. Money is bigint
+ * minor units. Create times are stored at millisecond precision so keyset
+ * page tokens (epoch ms) compare exactly.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const ordersSchema = pgSchema("orders");
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+export interface AddressJson {
+  recipientName: string;
+  line1: string;
+  line2: string;
+  city: string;
+  region: string;
+  postalCode: string;
+  countryCode: string;
+}
+
+export const orders = ordersSchema.table(
+  "orders",
+  {
+    id: uuid("id").primaryKey(),
+    customerId: uuid("customer_id").notNull(),
+    requestId: text("request_id").notNull(),
+    status: text("status").notNull(),
+    currency: text("currency").notNull(),
+    totalMinor: bigint("total_minor", { mode: "bigint" }).notNull(),
+    shippingAddress: jsonb("shipping_address").$type<AddressJson>(),
+    carrier: text("carrier"),
+    trackingNumber: text("tracking_number"),
+    reservationId: text("reservation_id").notNull(),
+    reservationState: text("reservation_state").notNull(),
+    version: integer("version").notNull(),
+    createTime: ts("create_time").notNull(),
+    updateTime: ts("update_time").notNull(),
+    deleteTime: ts("delete_time"),
+  },
+  (t) => [
+    // A customer's page: an index range scan on (customer_id, create_time, id).
+    index("orders_customer_page_idx")
+      .on(t.customerId, t.createTime, t.id)
+      .where(sql`${t.deleteTime} is null`),
+    index("orders_page_idx").on(t.createTime, t.id).where(sql`${t.deleteTime} is null`),
+    index("orders_status_page_idx").on(t.status, t.createTime, t.id).where(sql`${t.deleteTime} is null`),
+    // The reconciler's work queue stays tiny: only unsettled reservations.
+    index("orders_unsettled_idx")
+      .on(t.updateTime)
+      .where(sql`${t.reservationState} in ('PENDING', 'RELEASE_PENDING')`),
+  ],
+);
+
+export const orderLines = ordersSchema.table(
+  "order_lines",
+  {
+    orderId: uuid("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    lineNo: integer("line_no").notNull(),
+    productId: uuid("product_id").notNull(),
+    variantId: text("variant_id").notNull(),
+    quantity: integer("quantity").notNull(),
+    currency: text("currency").notNull(),
+    unitPriceMinor: bigint("unit_price_minor", { mode: "bigint" }).notNull(),
+    lineTotalMinor: bigint("line_total_minor", { mode: "bigint" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.lineNo] })],
+);
+
+export const orderHistory = ordersSchema.table(
+  "order_history",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    orderId: uuid("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    reason: text("reason").notNull(),
+    actor: text("actor").notNull(),
+    changeTime: ts("change_time").notNull(),
+  },
+  (t) => [index("order_history_order_idx").on(t.orderId, t.id)],
+);
+
+export const idempotencyKeys = ordersSchema.table(
+  "idempotency_keys",
+  {
+    customerId: uuid("customer_id").notNull(),
+    requestId: text("request_id").notNull(),
+    payloadHash: text("payload_hash").notNull(),
+    orderId: uuid("order_id").notNull(),
+    createTime: ts("create_time").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.requestId] })],
+);
+
+/** Change events written in the same transaction as the change (transactional outbox). */
+export const outbox = ordersSchema.table(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    aggregateId: uuid("aggregate_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").notNull(),
+    createTime: ts("create_time").notNull(),
+    publishTime: ts("publish_time"),
+  },
+  (t) => [index("outbox_unpublished_idx").on(t.id).where(sql`${t.publishTime} is null`)],
+);

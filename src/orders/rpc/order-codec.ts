@@ -1,0 +1,82 @@
+/** Proto ⇄ domain for orders. Proto types stop here. */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  OrderStatus as ProtoStatus,
+  type Address as ProtoAddress,
+  type CreateOrderRequest,
+  type ListOrdersRequest,
+  type OrderSchema,
+} from "../../../gen/orders/v1/order_service_pb.js";
+import type { Money } from "../domain/money.js";
+import type { NewOrderRequest } from "../domain/new-order.js";
+import type { OrderStatus } from "../domain/order-status.js";
+import { etagOf, type Address, type Order } from "../domain/order.js";
+import type { ListQuery } from "../domain/ports.js";
+
+export type OrderInit = MessageInitShape<typeof OrderSchema>;
+
+export const toProtoStatus = (s: OrderStatus): ProtoStatus => ProtoStatus[s];
+
+/** Validation (not_in: [0], defined_only) guarantees a known, set status. */
+export function fromProtoStatus(s: ProtoStatus): OrderStatus {
+  const name = ProtoStatus[s];
+  if (name === undefined || s === ProtoStatus.UNSPECIFIED) throw new RangeError(`unexpected order status ${s}`);
+  return name as OrderStatus;
+}
+
+const toMoney = (m: Money) => ({ currencyCode: m.currency, amountMinor: m.amountMinor });
+
+export function toProtoOrder(o: Order): OrderInit {
+  return {
+    id: o.id,
+    customerId: o.customerId,
+    status: toProtoStatus(o.status),
+    lines: o.lines.map((l) => ({
+      productId: l.productId,
+      variantId: l.variantId,
+      quantity: l.quantity,
+      unitPrice: toMoney(l.unitPrice),
+      lineTotal: toMoney(l.lineTotal),
+    })),
+    total: toMoney(o.total),
+    shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : undefined,
+    shippingInfo: o.shippingInfo ? { ...o.shippingInfo } : undefined,
+    requestId: o.requestId,
+    history: o.history.map((h) => ({
+      fromStatus: h.from ? toProtoStatus(h.from) : ProtoStatus.UNSPECIFIED,
+      toStatus: toProtoStatus(h.to),
+      reason: h.reason,
+      actor: h.actor,
+      changeTime: timestampFromDate(h.at),
+    })),
+    etag: etagOf(o),
+    createTime: timestampFromDate(o.createTime),
+    updateTime: timestampFromDate(o.updateTime),
+  };
+}
+
+function fromProtoAddress(a: ProtoAddress | undefined): Address | undefined {
+  if (!a) return undefined;
+  const { recipientName, line1, line2, city, region, postalCode, countryCode } = a;
+  return { recipientName, line1, line2, city, region, postalCode, countryCode };
+}
+
+export function toNewOrderRequest(req: CreateOrderRequest): NewOrderRequest {
+  return {
+    customerId: req.customerId,
+    requestId: req.requestId,
+    items: req.items.map((i) => ({ productId: i.productId, variantId: i.variantId, quantity: i.quantity })),
+    shippingAddress: fromProtoAddress(req.shippingAddress),
+  };
+}
+
+export function toListQuery(req: ListOrdersRequest): ListQuery {
+  return {
+    customerId: req.customerId || undefined,
+    statuses: req.statuses.map(fromProtoStatus),
+    createTimeStart: req.createTimeStart ? timestampDate(req.createTimeStart) : undefined,
+    createTimeEnd: req.createTimeEnd ? timestampDate(req.createTimeEnd) : undefined,
+    descending: req.orderBy !== "create_time asc",
+  };
+}

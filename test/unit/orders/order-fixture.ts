@@ -1,0 +1,27 @@
+import type { Order } from "../../../src/orders/domain/order.js";
+import type { OrderStatus } from "../../../src/orders/domain/order-status.js";
+
+export const T0 = new Date("2024-05-01T10:00:00.000Z");
+export const T1 = new Date("2024-05-01T11:00:00.000Z");
+
+export function orderFixture(status: OrderStatus, overrides: Partial<Order> = {}): Order {
+  const unit = { currency: "EUR", amountMinor: 1250n };
+  return {
+    id: "7d5c1f3e-9a2b-5c4d-8e6f-0a1b2c3d4e5f",
+    customerId: "11111111-1111-4111-8111-111111111111",
+    requestId: "req-1",
+    status,
+    lines: [{ productId: "p", variantId: "", quantity: 2, unitPrice: unit, lineTotal: { ...unit, amountMinor: 2500n } }],
+    total: { currency: "EUR", amountMinor: 2500n },
+    shippingAddress: undefined,
+    shippingInfo: undefined,
+    history: [{ from: undefined, to: "CONFIRMED", reason: "", actor: "", at: T0 }],
+    version: 3,
+    createTime: T0,
+    updateTime: T0,
+    reservationId: "order-x",
+    reservationState: status === "CANCELLED" ? "RELEASED" : "COMMITTED",
+    deleted: false,
+    ...overrides,
+  };
+}
