@@ -90,7 +90,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       customers: createClient(CustomerService, transportTo(hosts("customers") ? undefined : config.customersAddr)),
       defaultDeadlineMs: config.defaultDeadlineMs,
       deadlineMarginMs: config.deadlineMarginMs,
-      reconcileIntervalMs: 10_000,
+      reconcileIntervalMs: config.reconcileIntervalMs,
     });
     register(OrderService, m.impl);
     background.push(m);

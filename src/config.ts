@@ -20,6 +20,7 @@ export interface Config {
   readonly customersAddr: string | undefined;
   readonly reservationTtlSeconds: number;
   readonly reservationSweepMs: number;
+  readonly reconcileIntervalMs: number;
   readonly maxReceiveMessageBytes: number;
   readonly defaultDeadlineMs: number;
   readonly deadlineMarginMs: number;
@@ -110,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     customersAddr,
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
+    reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
     maxReceiveMessageBytes: int(env, "MAX_RECEIVE_MESSAGE_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     defaultDeadlineMs: int(env, "DEFAULT_DEADLINE_MS", 5000, 10, 600000),
     deadlineMarginMs: int(env, "DEADLINE_MARGIN_MS", 50, 0, 10000),

@@ -17,6 +17,12 @@ function banner(config: Config, ports: { grpcPort: number; httpPort: number }): 
     "try:",
     `  npx buf curl --protocol grpc --http2-prior-knowledge --list-methods http://127.0.0.1:${ports.grpcPort}`,
     `  curl -s -X POST -H 'content-type: application/json' -d '{"pageSize": 5}' http://127.0.0.1:${ports.httpPort}/inventory.v1.InventoryService/ListProducts`,
+    ...(config.seedDemoData && config.services.length === 3
+      ? [
+          "  # an order for the demo VIP customer:",
+          `  curl -s -X POST -H 'content-type: application/json' -d '{"customerId":"22222222-2222-4222-8222-222222222222","requestId":"try-1","items":[{"productId":"aaaaaaaa-0000-4000-8000-000000000001","quantity":1}]}' http://127.0.0.1:${ports.httpPort}/orders.v1.OrderService/CreateOrder`,
+        ]
+      : []),
     "",
   ].join("\n");
 }
