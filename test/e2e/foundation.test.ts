@@ -5,14 +5,14 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerService, CustomerTier } from "../../gen/customers/v1/customer_service_pb.js";
-import { ErrorInfoSchema, PreconditionFailureSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { InventoryService, ReservationStatus } from "../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
+import { preconditionViolationsOf, reasonOf, rpcFailure } from "../support/rpc-errors.js";
 import { startTestStack, type TestStack } from "../support/servers.js";
 
 let stack: TestStack;
@@ -22,16 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("expected the call to fail");
-}
-const reasonOf = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
 
 const transports: Record<string, () => Transport> = {
   grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl }),
@@ -57,7 +47,7 @@ describe.each(Object.keys(transports))("over %s", (name) => {
     expect((await inventory().adjustStock({ productId: id, delta: -5n, reason: "breakage" })).product?.available).toBe(15n);
     const listed = await inventory().listProducts({ pageSize: 500 });
     expect(listed.products.map((p) => p.id)).toContain(id);
-    const dup = await failure(inventory().createProduct({ sku: `E2E-${tag}-1`, name: "x", unitPrice: { currencyCode: "USD", amountMinor: 1n } }));
+    const dup = await rpcFailure(inventory().createProduct({ sku: `E2E-${tag}-1`, name: "x", unitPrice: { currencyCode: "USD", amountMinor: 1n } }));
     expect([dup.code, reasonOf(dup)]).toEqual([Code.AlreadyExists, "SKU_TAKEN"]);
   });
 
@@ -66,11 +56,11 @@ describe.each(Object.keys(transports))("over %s", (name) => {
       (await inventory().createProduct({ sku, name: sku, unitPrice: { currencyCode: "EUR", amountMinor: 250n }, initialStock: stock })).product!.id;
     const a = await mk(`E2E-${tag}-A`, 5n);
     const b = await mk(`E2E-${tag}-B`, 1n);
-    const short = await failure(
+    const short = await rpcFailure(
       inventory().reserveStock({ reservationId: `r-${tag}-1`, lines: [{ productId: a, quantity: 6 }, { productId: b, quantity: 2 }] }),
     );
     expect([short.code, reasonOf(short)]).toEqual([Code.FailedPrecondition, "INSUFFICIENT_STOCK"]);
-    expect(short.findDetails(PreconditionFailureSchema)[0]?.violations.map((v) => v.subject).sort()).toEqual(
+    expect(preconditionViolationsOf(short).map((v) => v.subject).sort()).toEqual(
       [`products/${a}`, `products/${b}`].sort(),
     );
     expect((await inventory().getProduct({ productId: a })).product?.reserved).toBe(0n);
@@ -92,14 +82,14 @@ describe.each(Object.keys(transports))("over %s", (name) => {
     expect((await customers().getCustomer({ customerId: id })).customer?.tier).toBe(CustomerTier.VIP);
     expect((await customers().updateCustomer({ customerId: id, displayName: "Eve A." })).customer?.displayName).toBe("Eve A.");
     expect((await customers().listCustomers({})).customers.map((c) => c.id)).toContain(id);
-    const dup = await failure(customers().createCustomer({ email: `${tag.toUpperCase()}@EXAMPLE.com`, displayName: "x" }));
+    const dup = await rpcFailure(customers().createCustomer({ email: `${tag.toUpperCase()}@EXAMPLE.com`, displayName: "x" }));
     expect([dup.code, reasonOf(dup)]).toEqual([Code.AlreadyExists, "EMAIL_TAKEN"]);
   });
 
   it("answers unknown ids with NOT_FOUND and bad ids with INVALID_ARGUMENT", async () => {
-    const missing = await failure(inventory().getProduct({ productId: "0b7e7f6e-1c1d-4c61-9d1e-5a8a5b9f0000" }));
+    const missing = await rpcFailure(inventory().getProduct({ productId: "0b7e7f6e-1c1d-4c61-9d1e-5a8a5b9f0000" }));
     expect([missing.code, reasonOf(missing)]).toEqual([Code.NotFound, "PRODUCT_NOT_FOUND"]);
-    const bad = await failure(customers().getCustomer({ customerId: "42" }));
+    const bad = await rpcFailure(customers().getCustomer({ customerId: "42" }));
     expect(bad.code).toBe(Code.InvalidArgument);
   });
 
@@ -136,7 +126,7 @@ describe("deployed apart", () => {
   });
 
   it("hosts only the configured services", async () => {
-    const err = await failure(
+    const err = await rpcFailure(
       createClient(InventoryService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl })).getProduct({
         productId: "0b7e7f6e-1c1d-4c61-9d1e-5a8a5b9f0000",
       }),

@@ -10,8 +10,8 @@ import { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import { newCustomer, newProduct, requestId, stockOf } from "../integration/orders/harness.js";
-import { reasonOf } from "../integration/orders/rpc-assert.js";
 import { onRealPostgres } from "../support/db.js";
+import { reasonOf } from "../support/rpc-errors.js";
 import { startTestStack, type TestStack } from "../support/servers.js";
 
 describe.skipIf(!onRealPostgres)("oversell through the gRPC server", () => {

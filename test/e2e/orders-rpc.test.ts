@@ -9,7 +9,8 @@ import { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService, OrderStatus } from "../../gen/orders/v1/order_service_pb.js";
 import { newCustomer, newProduct, requestId, stockOf } from "../integration/orders/harness.js";
-import { expectFailure, violationsOf } from "../integration/orders/rpc-assert.js";
+import { expectFailure } from "../integration/orders/rpc-assert.js";
+import { preconditionViolationsOf } from "../support/rpc-errors.js";
 import { startTestStack, type TestStack } from "../support/servers.js";
 
 let stack: TestStack;
@@ -78,7 +79,7 @@ describe.each(Object.keys(transports))("OrderService over %s", (name) => {
       Code.FailedPrecondition,
       "INSUFFICIENT_STOCK",
     );
-    expect(violationsOf(err).map((v) => v.subject)).toEqual([`products/${productId}`]);
+    expect(preconditionViolationsOf(err).map((v) => v.subject)).toEqual([`products/${productId}`]);
     await expectFailure(c.orders.listOrders({ pageToken: "x" }), Code.InvalidArgument, "PAGE_TOKEN_INVALID");
   });
 });

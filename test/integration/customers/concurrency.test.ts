@@ -4,9 +4,9 @@
  */
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { onRealPostgres } from "../../support/db.js";
-import { createCustomersHarness, failure, type CustomersHarness } from "./support.js";
+import { reasonOf, rpcFailure } from "../../support/rpc-errors.js";
+import { createCustomersHarness, type CustomersHarness } from "./support.js";
 
 const N = 20;
 
@@ -40,12 +40,12 @@ describe.skipIf(!onRealPostgres)("CustomerService under concurrency (real Postgr
     );
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
     const errors = await Promise.all(
-      settled.flatMap((s) => (s.status === "rejected" ? [failure(Promise.reject(s.reason))] : [])),
+      settled.flatMap((s) => (s.status === "rejected" ? [rpcFailure(Promise.reject(s.reason))] : [])),
     );
     expect(errors).toHaveLength(N - 1);
     for (const err of errors) {
       expect(err.code).toBe(Code.AlreadyExists);
-      expect(err.findDetails(ErrorInfoSchema)[0]?.reason).toBe("EMAIL_TAKEN");
+      expect(reasonOf(err)).toBe("EMAIL_TAKEN");
     }
   });
 });

@@ -9,6 +9,7 @@ import type { CustomerRepository } from "../../../src/customers/domain/ports.js"
 import { createCustomerRepository } from "../../../src/customers/infra/customer-repository.js";
 import { DomainError } from "../../../src/kernel/errors.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { domainFailure } from "../../support/rpc-errors.js";
 
 let database: TestDatabase;
 let repo: CustomerRepository;
@@ -22,12 +23,6 @@ afterAll(() => database?.dispose());
 const make = (email: string, at = new Date()): Customer =>
   newCustomer(randomUUID(), { email, displayName: "Someone" }, at);
 
-async function failure(p: Promise<unknown>): Promise<DomainError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  if (!(e instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(e)}`);
-  return e;
-}
-
 describe("customer repository", () => {
   it("stores and reads back a customer exactly", async () => {
     const c = make("exact@repo.test");
@@ -38,7 +33,7 @@ describe("customer repository", () => {
 
   it("translates a case-insensitive duplicate email into ALREADY_EXISTS EMAIL_TAKEN", async () => {
     await repo.insert(make("Dup@Repo.test"));
-    const e = await failure(repo.insert(make("dup@repo.TEST")));
+    const e = await domainFailure(repo.insert(make("dup@repo.TEST")));
     expect([e.kind, e.reason]).toEqual(["ALREADY_EXISTS", "EMAIL_TAKEN"]);
   });
 
@@ -64,13 +59,13 @@ describe("customer repository", () => {
   });
 
   it("update: unknown id → NOT_FOUND, taken email → EMAIL_TAKEN, thrown domain error → no write", async () => {
-    const missing = await failure(repo.update(randomUUID(), (c) => c));
+    const missing = await domainFailure(repo.update(randomUUID(), (c) => c));
     expect([missing.kind, missing.reason]).toEqual(["NOT_FOUND", "CUSTOMER_NOT_FOUND"]);
     await repo.insert(make("taken@repo.test"));
     const c = await repo.insert(make("mover@repo.test"));
-    const taken = await failure(repo.update(c.id, (cur) => ({ ...cur, email: "TAKEN@repo.test", version: 2 })));
+    const taken = await domainFailure(repo.update(c.id, (cur) => ({ ...cur, email: "TAKEN@repo.test", version: 2 })));
     expect(taken.reason).toBe("EMAIL_TAKEN");
-    const stale = await failure(repo.update(c.id, (cur) => applyUpdate(cur, { patch: { displayName: "X" }, etag: "9" }, new Date())));
+    const stale = await domainFailure(repo.update(c.id, (cur) => applyUpdate(cur, { patch: { displayName: "X" }, etag: "9" }, new Date())));
     expect(stale.reason).toBe("ETAG_MISMATCH");
     expect(await repo.findById(c.id)).toEqual(c);
   });

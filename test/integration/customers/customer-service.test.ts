@@ -3,7 +3,8 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerStatus, CustomerTier } from "../../../gen/customers/v1/customer_service_pb.js";
-import { createCustomersHarness, expectError, failure, type CustomersHarness } from "./support.js";
+import { rpcFailure } from "../../support/rpc-errors.js";
+import { createCustomersHarness, expectError, type CustomersHarness } from "./support.js";
 
 let h: CustomersHarness;
 beforeAll(async () => {
@@ -31,18 +32,18 @@ describe("CreateCustomer / GetCustomer", () => {
 
   it("rejects an email taken in another letter case: ALREADY_EXISTS EMAIL_TAKEN", async () => {
     await create("Taken@RPC.test");
-    expectError(await failure(create("taken@rpc.TEST")), Code.AlreadyExists, "EMAIL_TAKEN");
+    expectError(await rpcFailure(create("taken@rpc.TEST")), Code.AlreadyExists, "EMAIL_TAKEN");
   });
 
   it("reports bad input as INVALID_ARGUMENT with BadRequest field names", async () => {
-    const bad = await failure(h.client.createCustomer({ email: "not-an-email", displayName: "" }));
+    const bad = await rpcFailure(h.client.createCustomer({ email: "not-an-email", displayName: "" }));
     expect(expectError(bad, Code.InvalidArgument, "INVALID_REQUEST")).toEqual(["display_name", "email"]);
-    const badId = await failure(h.client.getCustomer({ customerId: "nope" }));
+    const badId = await rpcFailure(h.client.getCustomer({ customerId: "nope" }));
     expect(expectError(badId, Code.InvalidArgument, "INVALID_REQUEST")).toEqual(["customer_id"]);
   });
 
   it("unknown id → NOT_FOUND CUSTOMER_NOT_FOUND", async () => {
-    expectError(await failure(h.client.getCustomer({ customerId: UNKNOWN })), Code.NotFound, "CUSTOMER_NOT_FOUND");
+    expectError(await rpcFailure(h.client.getCustomer({ customerId: UNKNOWN })), Code.NotFound, "CUSTOMER_NOT_FOUND");
   });
 });
 
@@ -62,7 +63,7 @@ describe("UpdateCustomer", () => {
   it("a stale etag → ABORTED ETAG_MISMATCH and nothing changes", async () => {
     const c = await create("etag@rpc.test");
     await h.client.updateCustomer({ customerId: c.id, displayName: "First" });
-    const err = await failure(h.client.updateCustomer({ customerId: c.id, displayName: "Second", etag: c.etag }));
+    const err = await rpcFailure(h.client.updateCustomer({ customerId: c.id, displayName: "Second", etag: c.etag }));
     expectError(err, Code.Aborted, "ETAG_MISMATCH");
     expect((await h.client.getCustomer({ customerId: c.id })).customer!.displayName).toBe("First");
   });
@@ -70,14 +71,14 @@ describe("UpdateCustomer", () => {
   it("an email taken by another customer → ALREADY_EXISTS EMAIL_TAKEN", async () => {
     await create("owner@rpc.test");
     const c = await create("mover@rpc.test");
-    const err = await failure(h.client.updateCustomer({ customerId: c.id, email: "OWNER@rpc.test" }));
+    const err = await rpcFailure(h.client.updateCustomer({ customerId: c.id, email: "OWNER@rpc.test" }));
     expectError(err, Code.AlreadyExists, "EMAIL_TAKEN");
   });
 
   it("unknown id → NOT_FOUND; bad fields → BadRequest", async () => {
-    const missing = await failure(h.client.updateCustomer({ customerId: UNKNOWN, displayName: "X" }));
+    const missing = await rpcFailure(h.client.updateCustomer({ customerId: UNKNOWN, displayName: "X" }));
     expectError(missing, Code.NotFound, "CUSTOMER_NOT_FOUND");
-    const bad = await failure(h.client.updateCustomer({ customerId: "x", email: "bad", displayName: "" }));
+    const bad = await rpcFailure(h.client.updateCustomer({ customerId: "x", email: "bad", displayName: "" }));
     expect(expectError(bad, Code.InvalidArgument, "INVALID_REQUEST")).toEqual(["customer_id", "display_name", "email"]);
   });
 });

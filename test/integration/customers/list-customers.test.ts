@@ -2,7 +2,8 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerStatus, CustomerTier, type Customer } from "../../../gen/customers/v1/customer_service_pb.js";
-import { createCustomersHarness, expectError, failure, type CustomersHarness } from "./support.js";
+import { rpcFailure } from "../../support/rpc-errors.js";
+import { createCustomersHarness, expectError, type CustomersHarness } from "./support.js";
 
 let h: CustomersHarness;
 const created: Customer[] = [];
@@ -65,13 +66,13 @@ describe("ListCustomers", () => {
 
   it("a token used with another filter → INVALID_ARGUMENT PAGE_TOKEN_MISMATCH", async () => {
     const first = await h.client.listCustomers({ pageSize: 2, tier: CustomerTier.VIP });
-    const err = await failure(h.client.listCustomers({ pageSize: 2, pageToken: first.nextPageToken }));
+    const err = await rpcFailure(h.client.listCustomers({ pageSize: 2, pageToken: first.nextPageToken }));
     expect(expectError(err, Code.InvalidArgument, "PAGE_TOKEN_MISMATCH")).toEqual(["page_token"]);
   });
 
   it("a forged token → PAGE_TOKEN_INVALID; a negative page_size → BadRequest page_size", async () => {
-    expectError(await failure(h.client.listCustomers({ pageToken: "garbage" })), Code.InvalidArgument, "PAGE_TOKEN_INVALID");
-    const err = await failure(h.client.listCustomers({ pageSize: -1 }));
+    expectError(await rpcFailure(h.client.listCustomers({ pageToken: "garbage" })), Code.InvalidArgument, "PAGE_TOKEN_INVALID");
+    const err = await rpcFailure(h.client.listCustomers({ pageSize: -1 }));
     expect(expectError(err, Code.InvalidArgument, "INVALID_REQUEST")).toEqual(["page_size"]);
   });
 });

@@ -1,13 +1,13 @@
 /** A CustomersModule on a fresh database, served by the in-memory Connect router. */
 import { createValidator } from "@bufbuild/protovalidate";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, createClient, createRouterTransport, type Client, type ConnectError } from "@connectrpc/connect";
 import pino from "pino";
 import { expect } from "vitest";
 import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
-import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { createCustomersModule, type CustomersModule } from "../../../src/customers/module.js";
 import { wrapService } from "../../../src/platform/handlers.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { fieldViolationsOf, reasonsOf } from "../../support/rpc-errors.js";
 
 export interface CustomersHarness {
   readonly database: TestDatabase;
@@ -24,18 +24,9 @@ export async function createCustomersHarness(): Promise<CustomersHarness> {
   return { database, module, client: createClient(CustomerService, transport) };
 }
 
-export async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(err)}`);
-  return err;
-}
-
 /** Asserts code and ErrorInfo.reason; returns the BadRequest field names (sorted). */
 export function expectError(err: ConnectError, code: Code, reason: string): string[] {
   expect(Code[err.code]).toBe(Code[code]);
-  expect(err.findDetails(ErrorInfoSchema).map((d) => d.reason)).toEqual([reason]);
-  return err
-    .findDetails(BadRequestSchema)
-    .flatMap((b) => b.fieldViolations.map((v) => v.field))
-    .sort();
+  expect(reasonsOf(err)).toEqual([reason]);
+  return fieldViolationsOf(err).map((v) => v.field).sort();
 }

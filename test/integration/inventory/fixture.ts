@@ -12,7 +12,6 @@ import { createProductRepository } from "../../../src/inventory/infra/product-re
 import { createReservationRepository } from "../../../src/inventory/infra/reservation-repository.js";
 import { products } from "../../../src/inventory/infra/schema.js";
 import { backgroundContext, type CallContext } from "../../../src/kernel/call-context.js";
-import { DomainError } from "../../../src/kernel/errors.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 
 export interface InventoryFixture {
@@ -63,14 +62,4 @@ export async function createInventoryFixture(): Promise<InventoryFixture> {
       return row;
     },
   };
-}
-
-/** The DomainError a promise rejects with (fails the test otherwise). */
-export async function failure(p: Promise<unknown>): Promise<DomainError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(e)}`);
-  return e;
 }

@@ -10,7 +10,8 @@ import { newProduct } from "../../../src/inventory/domain/product.js";
 import { createProductRepository } from "../../../src/inventory/infra/product-repository.js";
 import { products } from "../../../src/inventory/infra/schema.js";
 import { DomainError } from "../../../src/kernel/errors.js";
-import { createInventoryFixture, failure, type InventoryFixture } from "./fixture.js";
+import { domainFailure } from "../../support/rpc-errors.js";
+import { createInventoryFixture, type InventoryFixture } from "./fixture.js";
 
 let f: InventoryFixture;
 beforeAll(async () => {
@@ -37,10 +38,10 @@ describe("product repository", () => {
 
   it("a taken SKU fails ALREADY_EXISTS SKU_TAKEN, on create and on update", async () => {
     await f.uc.createProduct(input("DUP-1"), f.cx());
-    const created = await failure(f.uc.createProduct(input("DUP-1"), f.cx()));
+    const created = await domainFailure(f.uc.createProduct(input("DUP-1"), f.cx()));
     expect([created.kind, created.reason]).toEqual(["ALREADY_EXISTS", "SKU_TAKEN"]);
     const other = await f.uc.createProduct(input("DUP-2"), f.cx());
-    const updated = await failure(f.uc.updateProduct(other.id, { sku: "DUP-1" }, f.cx()));
+    const updated = await domainFailure(f.uc.updateProduct(other.id, { sku: "DUP-1" }, f.cx()));
     expect(updated.reason).toBe("SKU_TAKEN");
     expect((await f.uc.getProduct(other.id, f.cx())).sku).toBe("DUP-2");
   });
@@ -67,7 +68,7 @@ describe("product repository", () => {
     f.clock.advance(1000);
     const next = await f.uc.updateProduct(p.id, { description: "red" }, f.cx());
     expect(next).toEqual({ ...p, description: "red", reserved: 4n, updateTime: f.clock.now });
-    const missing = await failure(f.uc.updateProduct(randomUUID(), { name: "x" }, f.cx()));
+    const missing = await domainFailure(f.uc.updateProduct(randomUUID(), { name: "x" }, f.cx()));
     expect(missing.reason).toBe("PRODUCT_NOT_FOUND");
   });
 
@@ -90,16 +91,16 @@ describe("product repository", () => {
   it("SetStock and AdjustStock refuse to go below reserved, with the numbers, and change nothing", async () => {
     const p = await f.product(10n);
     await f.uc.reserveStock({ reservationId: `stk-${p.id}`, lines: [{ productId: p.id, quantity: 6 }] }, f.cx());
-    const set = await failure(f.uc.setStock(p.id, 5n, f.cx()));
+    const set = await domainFailure(f.uc.setStock(p.id, 5n, f.cx()));
     expect([set.kind, set.reason]).toEqual(["FAILED_PRECONDITION", "STOCK_BELOW_RESERVED"]);
     expect(set.options.metadata).toMatchObject({ productId: p.id, stockOnHand: "5", reserved: "6" });
-    const adj = await failure(f.uc.adjustStock(p.id, -5n, "breakage", f.cx()));
+    const adj = await domainFailure(f.uc.adjustStock(p.id, -5n, "breakage", f.cx()));
     expect(adj.options.metadata).toMatchObject({ stockOnHand: "5", reserved: "6" });
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 6n });
     expect((await f.uc.setStock(p.id, 6n, f.cx())).stockOnHand).toBe(6n);
     expect((await f.uc.adjustStock(p.id, 14n, "delivery", f.cx())).stockOnHand).toBe(20n);
     expect((await f.uc.adjustStock(p.id, -14n, "breakage", f.cx())).stockOnHand).toBe(6n);
-    expect((await failure(f.uc.setStock(randomUUID(), 1n, f.cx()))).reason).toBe("PRODUCT_NOT_FOUND");
+    expect((await domainFailure(f.uc.setStock(randomUUID(), 1n, f.cx()))).reason).toBe("PRODUCT_NOT_FOUND");
   });
 
   it("the CHECK constraints refuse reserved above stock on hand or below zero", async () => {

@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { ReservationStatus } from "../../../gen/inventory/v1/inventory_service_pb.js";
 import type { InventoryModule } from "../../../src/inventory/module.js";
 import { createTestDatabase, onRealPostgres, type TestDatabase } from "../../support/db.js";
+import { reasonOf } from "../../support/rpc-errors.js";
 import { createInventoryRpc, type InventoryClient } from "./rpc-client.js";
 
 /** "OK", or the code and reason a call failed with. */
@@ -17,7 +17,7 @@ const outcome = (call: Promise<unknown>): Promise<string> =>
   call.then(
     () => "OK",
     (e: unknown) =>
-      e instanceof ConnectError ? `${Code[e.code]} ${e.findDetails(ErrorInfoSchema)[0]?.reason}` : `THROWN ${String(e)}`,
+      e instanceof ConnectError ? `${Code[e.code]} ${reasonOf(e)}` : `THROWN ${String(e)}`,
   );
 
 const count = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {});

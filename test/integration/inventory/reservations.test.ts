@@ -5,7 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { money } from "../../../src/inventory/domain/money.js";
-import { createInventoryFixture, failure, TTL_MS, type InventoryFixture } from "./fixture.js";
+import { domainFailure } from "../../support/rpc-errors.js";
+import { createInventoryFixture, TTL_MS, type InventoryFixture } from "./fixture.js";
 
 let f: InventoryFixture;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ describe("ReserveStock", () => {
     const ok = await f.product(10n);
     const short1 = await f.product(1n);
     const short2 = await f.product(0n);
-    const e = await failure(reserve(rid(), [
+    const e = await domainFailure(reserve(rid(), [
       { productId: ok.id, quantity: 4 },
       { productId: short1.id, quantity: 2 },
       { productId: short2.id, quantity: 1 },
@@ -53,7 +54,7 @@ describe("ReserveStock", () => {
     const p = await f.product(3n);
     const id = rid();
     const ghost = randomUUID();
-    const e = await failure(reserve(id, [{ productId: p.id, quantity: 1 }, { productId: ghost, quantity: 1 }]));
+    const e = await domainFailure(reserve(id, [{ productId: p.id, quantity: 1 }, { productId: ghost, quantity: 1 }]));
     expect([e.kind, e.reason, e.options.metadata?.productId]).toEqual(["NOT_FOUND", "PRODUCT_NOT_FOUND", ghost]);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 3n, reserved: 0n });
     expect((await reserve(id, [{ productId: p.id, quantity: 1 }])).status).toBe("PENDING");
@@ -67,7 +68,7 @@ describe("ReserveStock", () => {
     const again = await reserve(id, [{ productId: p.id, quantity: 1 }, { productId: p.id, quantity: 3 }], 5000);
     expect(again).toEqual(first);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 4n });
-    const reused = await failure(reserve(id, [{ productId: p.id, quantity: 5 }]));
+    const reused = await domainFailure(reserve(id, [{ productId: p.id, quantity: 5 }]));
     expect([reused.kind, reused.reason]).toEqual(["INVALID_ARGUMENT", "IDEMPOTENCY_KEY_REUSED"]);
   });
 
@@ -110,14 +111,14 @@ describe("CommitReservation and ReleaseReservation", () => {
     const p = await f.product(1n);
     const r = await reserve(rid(), [{ productId: p.id, quantity: 1 }]);
     await f.uc.releaseReservation(r.id, "", f.cx());
-    const e = await failure(f.uc.commitReservation(r.id, f.cx()));
+    const e = await domainFailure(f.uc.commitReservation(r.id, f.cx()));
     expect([e.kind, e.reason]).toEqual(["FAILED_PRECONDITION", "RESERVATION_RELEASED"]);
     const calls = [
       () => f.uc.commitReservation("nope", f.cx()),
       () => f.uc.releaseReservation("nope", "", f.cx()),
       () => f.uc.getReservation("nope", f.cx()),
     ];
-    for (const call of calls) expect((await failure(call())).reason).toBe("RESERVATION_NOT_FOUND");
+    for (const call of calls) expect((await domainFailure(call())).reason).toBe("RESERVATION_NOT_FOUND");
   });
 });
 
@@ -133,7 +134,7 @@ describe("expiry", () => {
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
     expect(await f.uc.expireReservations()).toBe(0);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
-    expect((await failure(f.uc.commitReservation(short.id, f.cx()))).reason).toBe("RESERVATION_EXPIRED");
+    expect((await domainFailure(f.uc.commitReservation(short.id, f.cx()))).reason).toBe("RESERVATION_EXPIRED");
     expect((await f.uc.releaseReservation(short.id, "", f.cx())).status).toBe("EXPIRED");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
   });
@@ -143,11 +144,11 @@ describe("expiry", () => {
     const r = await reserve(rid(), [{ productId: p.id, quantity: 4 }], 2000);
     f.clock.advance(2000);
     expect((await f.uc.getReservation(r.id, f.cx())).status).toBe("EXPIRED");
-    const e = await failure(f.uc.commitReservation(r.id, f.cx()));
+    const e = await domainFailure(f.uc.commitReservation(r.id, f.cx()));
     expect([e.kind, e.reason]).toEqual(["FAILED_PRECONDITION", "RESERVATION_EXPIRED"]);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 5n, reserved: 0n });
     await f.uc.expireReservations();
-    await failure(f.uc.commitReservation(r.id, f.cx()));
+    await domainFailure(f.uc.commitReservation(r.id, f.cx()));
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 5n, reserved: 0n });
   });
 

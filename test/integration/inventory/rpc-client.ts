@@ -1,16 +1,12 @@
 /** An InventoryService client over the real Connect router, in memory, with the platform's wrapping. */
 import { createValidator } from "@bufbuild/protovalidate";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { createClient, createRouterTransport, type Client, type Code } from "@connectrpc/connect";
 import pino from "pino";
 import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import {
-  BadRequestSchema,
-  ErrorInfoSchema,
-  PreconditionFailureSchema,
-} from "../../../gen/google/rpc/error_details_pb.js";
 import { createInventoryModule, type InventoryModule } from "../../../src/inventory/module.js";
 import { wrapService } from "../../../src/platform/handlers.js";
 import type { Db } from "../../../src/platform/db.js";
+import { errorInfoOf, fieldViolationsOf, preconditionViolationsOf, rpcFailure } from "../../support/rpc-errors.js";
 
 export type InventoryClient = Client<typeof InventoryService>;
 
@@ -32,19 +28,13 @@ export interface WireError {
 
 /** The ConnectError a call fails with, decoded (fails the test if it succeeds). */
 export async function wireError(call: Promise<unknown>): Promise<WireError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(err)}`);
-  const info = err.findDetails(ErrorInfoSchema)[0];
+  const err = await rpcFailure(call);
+  const info = errorInfoOf(err);
   return {
     code: err.code,
     reason: info?.reason,
     metadata: { ...info?.metadata },
-    fields: err.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => v.field)),
-    violations: err
-      .findDetails(PreconditionFailureSchema)
-      .flatMap((p) => p.violations.map(({ type, subject, description }) => ({ type, subject, description }))),
+    fields: fieldViolationsOf(err).map((v) => v.field),
+    violations: preconditionViolationsOf(err).map(({ type, subject, description }) => ({ type, subject, description })),
   };
 }

@@ -2,7 +2,8 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "../../../gen/orders/v1/order_service_pb.js";
 import { createOrdersHarness, newCustomer, newProduct, requestId, stockOf, type OrdersHarness } from "./harness.js";
-import { expectFailure, violationsOf } from "./rpc-assert.js";
+import { preconditionViolationsOf } from "../../support/rpc-errors.js";
+import { expectFailure } from "./rpc-assert.js";
 
 let h: OrdersHarness;
 beforeAll(async () => {
@@ -77,7 +78,7 @@ describe("CreateOrder", () => {
       Code.FailedPrecondition,
       "CUSTOMER_INACTIVE",
     );
-    expect(violationsOf(err)[0]?.subject).toBe(`customers/${suspended}`);
+    expect(preconditionViolationsOf(err)[0]?.subject).toBe(`customers/${suspended}`);
     expect(await stockOf(h, p)).toMatchObject({ onHand: 10, reserved: 0 });
   });
 
@@ -103,7 +104,7 @@ describe("CreateOrder", () => {
       Code.FailedPrecondition,
       "INSUFFICIENT_STOCK",
     );
-    expect(violationsOf(err).map((v) => v.subject).sort()).toEqual([`products/${a}`, `products/${b}`].sort());
+    expect(preconditionViolationsOf(err).map((v) => v.subject).sort()).toEqual([`products/${a}`, `products/${b}`].sort());
     expect(await stockOf(h, c)).toEqual({ onHand: 50, reserved: 0, available: 50 });
     const none = await h.orders.listOrders({ customerId });
     expect(none.orders).toEqual([]);
@@ -123,7 +124,7 @@ describe("CreateOrder", () => {
       Code.FailedPrecondition,
       "MIXED_CURRENCIES",
     );
-    expect(violationsOf(err)[0]?.subject).toBe(`products/${usd}`);
+    expect(preconditionViolationsOf(err)[0]?.subject).toBe(`products/${usd}`);
     expect(await stockOf(h, eur)).toEqual({ onHand: 5, reserved: 0, available: 5 });
     expect(await stockOf(h, usd)).toEqual({ onHand: 5, reserved: 0, available: 5 });
   });

@@ -12,7 +12,8 @@ import { ReservationStatus } from "../../../gen/inventory/v1/inventory_service_p
 import { orderIdFor, reservationIdFor } from "../../../src/orders/domain/new-order.js";
 import { createFaults } from "./faults.js";
 import { createOrdersHarness, newCustomer, newProduct, requestId, stockOf, type OrdersHarness } from "./harness.js";
-import { expectFailure, failure } from "./rpc-assert.js";
+import { rpcFailure } from "../../support/rpc-errors.js";
+import { expectFailure } from "./rpc-assert.js";
 
 const faults = createFaults();
 let h: OrdersHarness;
@@ -36,7 +37,7 @@ describe("CreateOrder under failure", () => {
     const [productId, customerId] = [await newProduct(h, 10), await newCustomer(h)];
     const rid = `boom-${requestId()}`;
     const req = { customerId, requestId: rid, items: [{ productId, quantity: 4 }] };
-    const err = await failure(h.orders.createOrder(req));
+    const err = await rpcFailure(h.orders.createOrder(req));
     expect(Code[err.code]).toBe("Internal");
     expect(err.message).not.toContain("injected");
     const reservationId = reservationIdFor(orderIdFor(customerId, rid), 0);

@@ -2,7 +2,8 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "../../../gen/orders/v1/order_service_pb.js";
 import { createOrdersHarness, newCustomer, newProduct, requestId, stockOf, type OrdersHarness } from "./harness.js";
-import { expectFailure, violationsOf } from "./rpc-assert.js";
+import { preconditionViolationsOf } from "../../support/rpc-errors.js";
+import { expectFailure } from "./rpc-assert.js";
 
 let h: OrdersHarness;
 beforeAll(async () => {
@@ -49,7 +50,7 @@ describe("order lifecycle", () => {
       Code.FailedPrecondition,
       "ILLEGAL_TRANSITION",
     );
-    expect(violationsOf(err)[0]?.description).toContain("CONFIRMED");
+    expect(preconditionViolationsOf(err)[0]?.description).toContain("CONFIRMED");
     const same = (await h.orders.updateOrderStatus({ orderId: order.id, status: OrderStatus.CONFIRMED })).order!;
     expect(same.etag).toBe(order.etag);
     expect(same.history).toHaveLength(1);

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import { Code, ConnectError, createClient, type ServiceImpl } from "@connectrpc/connect";
+import { Code, createClient, type ServiceImpl } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
@@ -19,7 +19,6 @@ import {
   CreateCustomerRequestSchema,
   CreateCustomerResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
-import { BadRequestSchema, ErrorInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
@@ -28,6 +27,7 @@ import { wrapService, type ServiceRegistration } from "../../../src/platform/han
 import { createHealthRegistry, ServingStatus } from "../../../src/platform/health.js";
 import { createHttpHandler, createHttpServer } from "../../../src/platform/http-server.js";
 import { addReflection } from "../../../src/platform/reflection.js";
+import { errorInfoOf, fieldViolationsOf, reasonOf, rpcFailure } from "../../support/rpc-errors.js";
 
 const MAX = 64 * 1024;
 const logged: unknown[] = [];
@@ -77,39 +77,30 @@ const clients = () => ({
   "grpc (connect port)": createClient(CustomerService, createGrpcTransport({ baseUrl: httpUrl })),
 });
 
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  throw new Error("expected the call to fail");
-}
-
 const TRANSPORTS = ["grpc (grpc-js server)", "connect json (http/1.1)", "connect binary (h2c)", "grpc (connect port)"];
 
 describe.each(TRANSPORTS)("over %s", (name) => {
   const client = () => clients()[name as keyof ReturnType<typeof clients>];
 
   it("rejects a bad request with INVALID_ARGUMENT naming every bad field", async () => {
-    const err = await failure(client().createCustomer({ email: "not-an-email", displayName: "" }));
+    const err = await rpcFailure(client().createCustomer({ email: "not-an-email", displayName: "" }));
     expect(err.code).toBe(Code.InvalidArgument);
-    expect(err.findDetails(ErrorInfoSchema)[0]?.reason).toBe("INVALID_REQUEST");
-    const fields = err.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
-    expect(fields?.sort()).toEqual(["display_name", "email"]);
+    expect(reasonOf(err)).toBe("INVALID_REQUEST");
+    const fields = fieldViolationsOf(err).map((v) => v.field);
+    expect(fields.sort()).toEqual(["display_name", "email"]);
   });
 
   it("maps a domain error to its code with a stable reason", async () => {
     const id = "3f1c8d9e-1111-4aaa-8bbb-123456789abc";
-    const err = await failure(client().getCustomer({ customerId: id }));
+    const err = await rpcFailure(client().getCustomer({ customerId: id }));
     expect(err.code).toBe(Code.NotFound);
-    const info = err.findDetails(ErrorInfoSchema)[0];
+    const info = errorInfoOf(err);
     expect(info?.reason).toBe("CUSTOMER_NOT_FOUND");
     expect(info?.metadata.customerId).toBe(id);
   });
 
   it("hides internal errors: INTERNAL, no SQL or stack in the response, cause logged", async () => {
-    const err = await failure(client().getCustomer({ customerId: "00000000-0000-4000-8000-000000000000" }));
+    const err = await rpcFailure(client().getCustomer({ customerId: "00000000-0000-4000-8000-000000000000" }));
     expect(err.code).toBe(Code.Internal);
     expect(err.rawMessage).toBe("internal error");
     expect(JSON.stringify(err.details)).not.toMatch(/secret_table|at /);
@@ -117,7 +108,7 @@ describe.each(TRANSPORTS)("over %s", (name) => {
   });
 
   it("refuses an oversized message with RESOURCE_EXHAUSTED and stays up", async () => {
-    const err = await failure(client().createCustomer({ email: "a@example.com", displayName: "x".repeat(MAX + 10) }));
+    const err = await rpcFailure(client().createCustomer({ email: "a@example.com", displayName: "x".repeat(MAX + 10) }));
     expect(err.code).toBe(Code.ResourceExhausted);
     const ok = await client().createCustomer({ email: "a@example.com", displayName: "Ada" });
     expect(ok.customer?.displayName).toBe("Ada");
@@ -188,7 +179,7 @@ describe("operability", () => {
       const health = createClient(Health, transport);
       expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
       expect((await health.check({ service: CustomerService.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-      expect((await failure(health.check({ service: "nope.v1.Nope" }))).code).toBe(Code.NotFound);
+      expect((await rpcFailure(health.check({ service: "nope.v1.Nope" }))).code).toBe(Code.NotFound);
     }
   });
 

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../../src/kernel/errors.js";
 import { applyUpdate, checkEtag, etagOf, newCustomer, type Customer } from "../../../src/customers/domain/customer.js";
+import { domainThrown } from "../../support/rpc-errors.js";
 
 const t0 = new Date("2030-01-01T00:00:00.000Z");
 const t1 = new Date("2030-01-02T00:00:00.000Z");
 const ID = "11111111-1111-4111-8111-111111111111";
 const base = (): Customer => newCustomer(ID, { email: "ada@example.com", displayName: "Ada" }, t0);
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error("expected a DomainError");
-}
 
 describe("newCustomer", () => {
   it("is ACTIVE, STANDARD by default, version 1, both times = now", () => {
@@ -43,7 +33,7 @@ describe("checkEtag", () => {
   });
 
   it("rejects a stale etag with ABORTED ETAG_MISMATCH", () => {
-    const e = thrown(() => checkEtag(base(), "7"));
+    const e = domainThrown(() => checkEtag(base(), "7"));
     expect([e.kind, e.reason]).toEqual(["ABORTED", "ETAG_MISMATCH"]);
     expect(e.options.metadata).toEqual({ customerId: ID, etag: "1" });
   });
@@ -68,7 +58,7 @@ describe("applyUpdate", () => {
   });
 
   it("checks the etag before anything else", () => {
-    const e = thrown(() => applyUpdate(base(), { patch: { displayName: "X" }, etag: "2" }, t1));
+    const e = domainThrown(() => applyUpdate(base(), { patch: { displayName: "X" }, etag: "2" }, t1));
     expect(e.reason).toBe("ETAG_MISMATCH");
   });
 

@@ -3,8 +3,8 @@ import { createListCustomers } from "../../../src/customers/app/list-customers.j
 import { newCustomer, type Customer } from "../../../src/customers/domain/customer.js";
 import type { CustomerRepository, ListPageQuery } from "../../../src/customers/domain/ports.js";
 import { backgroundContext } from "../../../src/kernel/call-context.js";
-import { DomainError } from "../../../src/kernel/errors.js";
 import { encodePageToken } from "../../../src/kernel/page-token.js";
+import { domainFailure } from "../../support/rpc-errors.js";
 
 const cx = backgroundContext();
 const at = new Date("2030-01-01T00:00:00.000Z");
@@ -23,12 +23,6 @@ function fakeRepo(rows: Customer[], seen: ListPageQuery[]): CustomerRepository {
       return rows.slice(0, q.limit);
     },
   };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  if (!(e instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(e)}`);
-  return e.reason;
 }
 
 describe("listCustomers use case", () => {
@@ -55,14 +49,14 @@ describe("listCustomers use case", () => {
   it("rejects a token minted for another filter, and garbage", async () => {
     const list = createListCustomers({ repo: fakeRepo([customer(1), customer(2)], []) });
     const { nextPageToken } = await list({ pageSize: 1, pageToken: "", tier: "VIP" }, cx);
-    expect(await reason(list({ pageSize: 1, pageToken: nextPageToken }, cx))).toBe("PAGE_TOKEN_MISMATCH");
-    expect(await reason(list({ pageSize: 1, pageToken: "%%%" }, cx))).toBe("PAGE_TOKEN_INVALID");
+    expect((await domainFailure(list({ pageSize: 1, pageToken: nextPageToken }, cx))).reason).toBe("PAGE_TOKEN_MISMATCH");
+    expect((await domainFailure(list({ pageSize: 1, pageToken: "%%%" }, cx))).reason).toBe("PAGE_TOKEN_INVALID");
   });
 
   it("rejects a well-formed token whose key is not a (time, uuid) pair", async () => {
     const list = createListCustomers({ repo: fakeRepo([], []) });
     const query = { tier: null, status: null, order: "create_time desc, id desc" };
     const bad = encodePageToken(["not a time", "x"], query);
-    expect(await reason(list({ pageSize: 1, pageToken: bad }, cx))).toBe("PAGE_TOKEN_INVALID");
+    expect((await domainFailure(list({ pageSize: 1, pageToken: bad }, cx))).reason).toBe("PAGE_TOKEN_INVALID");
   });
 });

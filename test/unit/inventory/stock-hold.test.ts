@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "../../../src/kernel/errors.js";
 import { money } from "../../../src/inventory/domain/money.js";
 import { planHold, type StockLevel } from "../../../src/inventory/domain/stock-hold.js";
+import { domainThrown } from "../../support/rpc-errors.js";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 const level = (n: number, stockOnHand: bigint, reserved: bigint): StockLevel => ({
@@ -11,16 +12,6 @@ const level = (n: number, stockOnHand: bigint, reserved: bigint): StockLevel => 
   reserved,
   unitPrice: money("USD", BigInt(100 * n)),
 });
-
-function thrown(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error("expected a DomainError");
-}
 
 describe("planHold", () => {
   it("prices every line from its product", () => {
@@ -35,7 +26,7 @@ describe("planHold", () => {
   });
 
   it("names every unknown product in one NOT_FOUND PRODUCT_NOT_FOUND", () => {
-    const e = thrown(() =>
+    const e = domainThrown(() =>
       planHold("r", [{ productId: id(1), quantity: 1 }, { productId: id(2), quantity: 1 }, { productId: id(3), quantity: 1 }], [
         level(2, 10n, 0n),
       ]),
@@ -45,7 +36,7 @@ describe("planHold", () => {
   });
 
   it("fails INSUFFICIENT_STOCK with one violation per short product, naming requested and available", () => {
-    const e = thrown(() =>
+    const e = domainThrown(() =>
       planHold(
         "r9",
         [{ productId: id(1), quantity: 3 }, { productId: id(2), quantity: 1 }, { productId: id(3), quantity: 7 }],

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../../src/kernel/errors.js";
 import { singleCurrency, sum, times } from "../../../src/orders/domain/money.js";
 import { buildOrder } from "../../../src/orders/domain/new-order.js";
+import { domainThrown } from "../../support/rpc-errors.js";
 
 const eur = (n: bigint) => ({ currency: "EUR", amountMinor: n });
 
@@ -19,7 +19,7 @@ describe("money", () => {
 
   it("finds the one currency, or fails MIXED_CURRENCIES naming each odd item", () => {
     expect(singleCurrency([{ subject: "a", price: eur(1n) }, { subject: "b", price: eur(2n) }])).toBe("EUR");
-    const err = catchError(() =>
+    const err = domainThrown(() =>
       singleCurrency([
         { subject: "products/a", price: eur(1n) },
         { subject: "products/b", price: { currency: "USD", amountMinor: 1n } },
@@ -32,7 +32,7 @@ describe("money", () => {
   });
 
   it("sum refuses an amount in another currency", () => {
-    expect(catchError(() => sum("EUR", [eur(1n), { currency: "USD", amountMinor: 1n }])).reason).toBe("MIXED_CURRENCIES");
+    expect(domainThrown(() => sum("EUR", [eur(1n), { currency: "USD", amountMinor: 1n }])).reason).toBe("MIXED_CURRENCIES");
   });
 });
 
@@ -64,13 +64,3 @@ describe("order totals", () => {
     );
   });
 });
-
-function catchError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error("expected a DomainError");
-}
