@@ -1,0 +1,94 @@
+/**
+ * OpenTelemetry, loaded before anything else:
+ *
+ *   node --import tsx --import ./src/instrumentation.ts src/main.ts   (npm start, Dockerfile)
+ *
+ * Off unless an exporter is configured: with neither OTEL_EXPORTER_OTLP_ENDPOINT
+ * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) nor OTEL_TRACES_EXPORTER set, or with
+ * OTEL_SDK_DISABLED=true, this file loads nothing and costs nothing. When on,
+ * the NodeSDK reads the standard OTEL_* variables itself (protocol, headers,
+ * service name, sampler, metrics/logs exporters), and auto-instrumentation
+ * covers http/http2, grpc-js, ioredis, pino, undici... (fs, dns and net are off:
+ * they are noisy and cost a span per syscall-ish call).
+ *
+ * This file reads process.env directly: it runs before src/config.ts.
+ */
+import { register } from "node:module";
+
+const env = process.env;
+
+function isTrue(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+}
+
+function telemetryWanted(): boolean {
+  if (isTrue(env.OTEL_SDK_DISABLED)) return false;
+  const tracesExporter = env.OTEL_TRACES_EXPORTER?.trim();
+  if (tracesExporter === "none") return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || tracesExporter);
+}
+
+/**
+ * ESM code (ours is) is only instrumentable through import-in-the-middle's
+ * loader hook. The message channel limits the hook to the modules the
+ * instrumentations ask for, so everything else loads untouched.
+ */
+async function registerEsmHook(): Promise<() => Promise<void>> {
+  try {
+    const { createAddHookMessageChannel } = await import("import-in-the-middle");
+    const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+    register("import-in-the-middle/hook.mjs", import.meta.url, registerOptions);
+    return waitForAllMessagesAcknowledged;
+  } catch (err) {
+    process.stderr.write(`otel: ESM loader hook unavailable, only CommonJS modules are instrumented: ${String(err)}\n`);
+    return async () => {};
+  }
+}
+
+async function startTelemetry(): Promise<void> {
+  const waitForHooks = await registerEsmHook();
+  const [{ NodeSDK }, { getNodeAutoInstrumentations }] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/auto-instrumentations-node"),
+  ]);
+
+  const sdk = new NodeSDK({
+    // OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) wins when set.
+    ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: "order-service" }),
+    // Exporters come from the environment (OTEL_TRACES_EXPORTER, default otlp;
+    // OTEL_EXPORTER_OTLP_PROTOCOL, default http/protobuf), so none is built here.
+    instrumentations: [
+      getNodeAutoInstrumentations({
+        "@opentelemetry/instrumentation-fs": { enabled: false },
+        "@opentelemetry/instrumentation-dns": { enabled: false },
+        "@opentelemetry/instrumentation-net": { enabled: false },
+      }),
+    ],
+  });
+  sdk.start();
+  await waitForHooks();
+
+  // Flush and stop on SIGTERM. src/main.ts has its own SIGTERM handler that
+  // drains the servers; if nobody else listens, re-raise so the process still
+  // terminates as it would without us.
+  const onSigterm = () => {
+    sdk
+      .shutdown()
+      .catch((err: unknown) => process.stderr.write(`otel: shutdown failed: ${String(err)}\n`))
+      .finally(() => {
+        if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
+      });
+  };
+  process.once("SIGTERM", onSigterm);
+  // A normal exit (event loop drained) flushes too.
+  process.once("beforeExit", () => {
+    process.removeListener("SIGTERM", onSigterm);
+    void sdk.shutdown().catch(() => {});
+  });
+}
+
+if (telemetryWanted()) {
+  await startTelemetry();
+}
+
+export {};
