@@ -1,15 +1,53 @@
-/** Reads: one order, a keyset page, and loading lines + history for a set of rows. */
+/**
+ * Reads: one order and a keyset page, each ONE statement (the order's columns
+ * plus its lines and history as json aggregates, see `orderWithChildren`), and
+ * loading lines + history for rows the repository read itself (`hydrate`:
+ * rows locked for update, the reconciler's queue).
+ *
+ * Both reads run as prepared statements (`.prepare(name)`): postgres-js then
+ * keeps a named server-side statement per connection and, once it has it,
+ * sends Bind/Execute only — one network round trip. Unprepared, postgres-js
+ * sends every parameterised query as Parse/Describe, waits for the parameter
+ * types, then Bind/Execute: two. PGlite ignores the name. ListOrders SQL
+ * varies only with which filters are set and how many statuses (≤ 5), so
+ * each connection keeps at most a few hundred such statements.
+ */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import type { Order } from "../domain/order.js";
 import type { ListCursor, ListQuery } from "../domain/ports.js";
-import { toOrder, type HistoryRow, type LineRow, type OrderRow } from "./order-rows.js";
+import {
+  fromOrderWithChildren,
+  orderWithChildren,
+  toOrder,
+  type HistoryRow,
+  type LineRow,
+  type OrderRow,
+} from "./order-rows.js";
 import { orderHistory, orderLines, orders } from "./schema.js";
 
 export async function findOrder(db: Db, id: string, includeDeleted: boolean): Promise<Order | undefined> {
-  const where = includeDeleted ? eq(orders.id, id) : and(eq(orders.id, id), isNull(orders.deleteTime));
-  const rows = await db.select().from(orders).where(where);
-  return (await hydrate(db, rows))[0];
+  const find = findStatements(db);
+  const [row] = await (includeDeleted ? find.any : find.live).execute({ id });
+  return row && fromOrderWithChildren(row);
+}
+
+/** Built once per handle: the SQL is fixed, only the id varies. */
+const findStatementsOf = new WeakMap<Db, ReturnType<typeof prepareFind>>();
+
+function findStatements(db: Db): ReturnType<typeof prepareFind> {
+  let statements = findStatementsOf.get(db);
+  if (!statements) findStatementsOf.set(db, (statements = prepareFind(db)));
+  return statements;
+}
+
+function prepareFind(db: Db) {
+  const byId = eq(orders.id, sql.placeholder("id"));
+  const select = () => db.select(orderWithChildren).from(orders);
+  return {
+    live: select().where(and(byId, isNull(orders.deleteTime))).prepare("orders_find_live"),
+    any: select().where(byId).prepare("orders_find_any"),
+  };
 }
 
 /** Orders of `rows` with their lines and history, in the rows' order: two queries whatever the count. */
@@ -57,12 +95,14 @@ export async function listOrders(
   ];
   const dir = query.descending ? desc : asc;
   const rows = await db
-    .select()
+    .select(orderWithChildren)
     .from(orders)
     .where(and(...conditions))
     .orderBy(dir(orders.createTime), dir(orders.id))
-    .limit(limit);
-  return hydrate(db, rows);
+    .limit(limit)
+    .prepare("orders_list")
+    .execute();
+  return rows.map(fromOrderWithChildren);
 }
 
 function afterCursor(c: ListCursor, descending: boolean): SQL {
