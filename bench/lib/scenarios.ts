@@ -1,0 +1,122 @@
+/**
+ * What each scenario sends. `varied` scenarios (Node generator) pick a new
+ * request per call — random seeded orders, customers and products, unique
+ * request ids for creates; `fixed` requests (h2load) are one message encoded
+ * once, as gRPC frames and as Connect JSON.
+ */
+import { create, toBinary, toJsonString, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { Health, HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
+import { GetProductRequestSchema, InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
+import {
+  GetOrderRequestSchema,
+  ListOrdersRequestSchema,
+  OrderService,
+} from "../../gen/orders/v1/order_service_pb.js";
+import { customerId, orderId, productId } from "./ids.js";
+
+export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "mixed";
+
+/** The data the generators draw from; everything seeded has an index-derived id. */
+export interface DataShape {
+  readonly products: number;
+  readonly customers: number;
+  readonly orders: number;
+  /** Customers 1..listCustomers own at least 10 orders each. */
+  readonly listCustomers: number;
+  /** Unique per bench run and worker: makes CreateOrder request ids unique. */
+  readonly runTag: string;
+}
+
+export interface Clients {
+  readonly health: Client<typeof Health>;
+  readonly orders: Client<typeof OrderService>;
+  readonly inventory: Client<typeof InventoryService>;
+}
+
+export function createClients(transport: Transport): Clients {
+  return {
+    health: createClient(Health, transport),
+    orders: createClient(OrderService, transport),
+    inventory: createClient(InventoryService, transport),
+  };
+}
+
+const int = (n: number) => 1 + Math.floor(Math.random() * n);
+
+const ADDRESS = {
+  recipientName: "Bench Customer",
+  line1: "1 Bench Street",
+  city: "Springfield",
+  postalCode: "12345",
+  countryCode: "US",
+};
+
+/** A CreateOrder request: random customer, two distinct random products, quantity 1-3 each. */
+export function createOrderRequest(d: DataShape, seq: number) {
+  const p1 = int(d.products);
+  const p2 = d.products > 1 ? 1 + ((p1 + int(d.products - 1) - 1) % d.products) : p1;
+  const items = [{ productId: productId(p1), quantity: int(3) }];
+  if (p2 !== p1) items.push({ productId: productId(p2), quantity: int(3) });
+  return { customerId: customerId(int(d.customers)), items, shippingAddress: ADDRESS, requestId: `${d.runTag}-${seq}` };
+}
+
+type Call = (c: Clients, seq: number) => Promise<unknown>;
+
+export function variedCall(name: ScenarioName, d: DataShape): Call {
+  const getOrder: Call = (c) => c.orders.getOrder({ orderId: orderId(int(d.orders)) });
+  const listOrders: Call = (c) => c.orders.listOrders({ customerId: customerId(int(d.listCustomers)), pageSize: 10 });
+  const createOrder: Call = (c, seq) => c.orders.createOrder(createOrderRequest(d, seq));
+  switch (name) {
+    case "noop":
+      return (c) => c.health.check({ service: "" });
+    case "get-product":
+      return (c) => c.inventory.getProduct({ productId: productId(int(d.products)) });
+    case "get-order":
+      return getOrder;
+    case "list-orders":
+      return listOrders;
+    case "create-order":
+      return createOrder;
+    case "mixed":
+      // 80% GetOrder, 10% ListOrders by customer, 10% CreateOrder.
+      return (c, seq) => {
+        const r = Math.random();
+        return r < 0.8 ? getOrder(c, seq) : r < 0.9 ? listOrders(c, seq) : createOrder(c, seq);
+      };
+  }
+}
+
+export interface FixedRequest {
+  /** /package.Service/Method */
+  readonly path: string;
+  /** One gRPC length-prefixed message frame. */
+  readonly grpcFrame: Buffer;
+  /** The same message as Connect JSON. */
+  readonly json: string;
+}
+
+function fixed<D extends DescMessage>(method: DescMethod, schema: D, init: object): FixedRequest {
+  const msg = create(schema, init as never);
+  const bytes = toBinary(schema, msg);
+  const frame = Buffer.alloc(5 + bytes.length);
+  frame.writeUInt32BE(bytes.length, 1);
+  frame.set(bytes, 5);
+  return { path: `/${method.parent.typeName}/${method.name}`, grpcFrame: frame, json: toJsonString(schema, msg) };
+}
+
+/** The one request h2load repeats (read-only scenarios only). */
+export function fixedRequest(name: ScenarioName): FixedRequest {
+  switch (name) {
+    case "noop":
+      return fixed(Health.method.check, HealthCheckRequestSchema, { service: "" });
+    case "get-product":
+      return fixed(InventoryService.method.getProduct, GetProductRequestSchema, { productId: productId(1) });
+    case "get-order":
+      return fixed(OrderService.method.getOrder, GetOrderRequestSchema, { orderId: orderId(1) });
+    case "list-orders":
+      return fixed(OrderService.method.listOrders, ListOrdersRequestSchema, { customerId: customerId(1), pageSize: 10 });
+    default:
+      throw new Error(`${name} needs varied requests; h2load repeats one`);
+  }
+}

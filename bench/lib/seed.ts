@@ -1,0 +1,88 @@
+/**
+ * Set-based seeding straight into the service's tables (no RPCs): products
+ * with ample stock, customers, and orders with their lines, history,
+ * idempotency records, (published) outbox events and committed reservations,
+ * all from generate_series. Orders are inserted in batches so 1M orders stay
+ * within a few minutes and each statement's memory stays bounded.
+ */
+import { CUSTOMER_PREFIX, ORDER_PREFIX, PRODUCT_PREFIX, sqlId } from "./ids.js";
+
+export type Exec = (sql: string) => Promise<void>;
+
+/** Stock of every seeded product: enough that no benchmark ever runs out. */
+export const SEED_STOCK = 1_000_000_000;
+
+export async function seedCatalog(exec: Exec, products: number, customers: number): Promise<void> {
+  await exec(`
+    insert into inventory.products (id, sku, name, description, unit_price_minor, currency, stock_on_hand, reserved, create_time, update_time)
+    select ${sqlId(PRODUCT_PREFIX, "i")}, 'BENCH-' || lpad(i::text, 8, '0'), 'Bench product ' || i, 'seeded by bench',
+           100 + (i * 37) % 9900, 'USD', ${SEED_STOCK}, 0, now(), now()
+    from generate_series(1, ${products}) i`);
+  await exec(`
+    insert into customers.customers (id, email, display_name, tier, status, version, create_time, update_time)
+    select ${sqlId(CUSTOMER_PREFIX, "i")}, 'bench' || i || '@example.com', 'Bench customer ' || i,
+           case when i % 10 = 0 then 'VIP' else 'STANDARD' end, 'ACTIVE', 1, now(), now()
+    from generate_series(1, ${customers}) i`);
+}
+
+export interface OrderBatch {
+  /** First and last order index (inclusive). */
+  readonly from: number;
+  readonly to: number;
+  readonly products: number;
+  /** Orders of this batch go to customers 1..ownerCount. */
+  readonly ownerCount: number;
+}
+
+/**
+ * Order i: customer 1 + (i - 1) % ownerCount, 1 + i % 3 lines; line k is
+ * product 1 + (i * 7919 + k * 104729) % products, quantity 1 + (i + k) % 3.
+ */
+function orderSql(b: OrderBatch): string[] {
+  const series = `generate_series(${b.from}, ${b.to}) i`;
+  const lineSeries = `${series} cross join lateral generate_series(1, 1 + i % 3) k`;
+  const pid = `(1 + (i::bigint * 7919 + k * 104729) % ${b.products})`;
+  const qty = `(1 + (i + k) % 3)`;
+  const price = `(100 + (${pid} * 37) % 9900)`;
+  const oid = sqlId(ORDER_PREFIX, "i");
+  const cid = sqlId(CUSTOMER_PREFIX, `1 + (i - 1) % ${b.ownerCount}`);
+  const at = `(timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second')`;
+  const address = `'{"recipientName":"Bench Customer","line1":"1 Bench Street","line2":"","city":"Springfield","region":"","postalCode":"12345","countryCode":"US"}'::jsonb`;
+  return [
+    `insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
+        reservation_id, reservation_state, version, create_time, update_time)
+     select ${oid}, ${cid}, 'seed-' || i, 'CONFIRMED', 'USD',
+            (select sum(${qty} * ${price}) from generate_series(1, 1 + i % 3) k), ${address},
+            'order-' || ${oid}, 'COMMITTED', 1, ${at}, ${at}
+     from ${series}`,
+    `insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
+     select ${oid}, k, ${sqlId(PRODUCT_PREFIX, pid)}, '', ${qty}, 'USD', ${price}, ${qty} * ${price}
+     from ${lineSeries}`,
+    `insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+     select ${oid}, null, 'CONFIRMED', '', '', ${at} from ${series}`,
+    `insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
+     select ${cid}, 'seed-' || i, 'seed', ${oid}, ${at} from ${series}`,
+    `insert into orders.outbox (aggregate_id, event_type, payload, create_time, publish_time)
+     select ${oid}, 'orders.v1.OrderCreated', jsonb_build_object('orderId', ${oid}), ${at}, ${at} from ${series}`,
+    `insert into inventory.reservations (id, status, expires_at, create_time, update_time)
+     select 'order-' || ${oid}, 'COMMITTED', ${at} + interval '15 minutes', ${at}, ${at} from ${series}`,
+    `insert into inventory.reservation_lines (reservation_id, product_id, quantity, unit_price_minor, currency)
+     select 'order-' || ${oid}, ${sqlId(PRODUCT_PREFIX, pid)}, ${qty}, ${price}, 'USD'
+     from ${lineSeries} on conflict do nothing`,
+  ];
+}
+
+const BATCH = 100_000;
+
+/** Inserts orders from..to in batches of 100k; `progress` after each batch. */
+export async function seedOrders(
+  exec: Exec,
+  b: OrderBatch,
+  progress: (done: number) => void = () => {},
+): Promise<void> {
+  for (let from = b.from; from <= b.to; from += BATCH) {
+    const to = Math.min(b.to, from + BATCH - 1);
+    for (const stmt of orderSql({ ...b, from, to })) await exec(stmt);
+    progress(to);
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * `npm run bench`: seeds a fresh database, measures the ceilings (plain
+ * grpc-js no-op, the same no-op through our stack, pgbench running the
+ * CreateOrder transaction) and the service's scenarios side by side in one
+ * run, checks the ghz configs against server reflection, and writes
+ * bench/results/{results.json,results.md,chart.svg}. `--help` lists flags.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { startCeilingServer, startService, type Child } from "./lib/children.js";
+import { createBenchDatabase, type BenchDatabase } from "./lib/database.js";
+import { ensureH2load } from "./lib/h2load.js";
+import { customersWithOrders } from "./lib/ids.js";
+import { measureRow, rowId, type RowSpec, type Target } from "./lib/measure.js";
+import { parseOptions, type BenchOptions } from "./lib/options.js";
+import { runPgbench } from "./lib/pgbench.js";
+import { profileMarkdown, summariseProfile } from "./lib/profile.js";
+import { callGhzConfigsOnce, checkGhzConfigs, reflect } from "./lib/reflection.js";
+import { writeReport, type Row, type RunReport } from "./lib/report.js";
+import type { DataShape } from "./lib/scenarios.js";
+import { seedCatalog, seedOrders } from "./lib/seed.js";
+import { runLoad } from "./lib/loadgen.js";
+import { measure, rssMb } from "./lib/proc.js";
+import { evaluateTargets } from "./lib/targets.js";
+
+const log = (s: string) => process.stdout.write(s + "\n");
+
+async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number, seconds: number[]): Promise<void> {
+  const t0 = performance.now();
+  const conn = await db.open();
+  try {
+    if (from === 1) {
+      await conn.migrate();
+      await seedCatalog(conn.exec, o.products, o.customers);
+    }
+    // Customers 1..customersWithOrders(small) own the first batch; later orders spread over everyone.
+    const owners = from === 1 ? customersWithOrders(o.smallOrders, o.customers) : o.customers;
+    await seedOrders(conn.exec, { from, to, products: o.products, ownerCount: owners }, (done) => {
+      if (to - from > 100_000) log(`  seeded ${done} orders (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    });
+    await conn.exec("vacuum analyze");
+  } finally {
+    await conn.close();
+  }
+  seconds.push((performance.now() - t0) / 1000);
+  log(`seeded orders ${from}..${to} in ${seconds.at(-1)!.toFixed(1)} s`);
+}
+
+function serviceEnv(db: BenchDatabase, o: BenchOptions, extra: Record<string, string> = {}) {
+  return { ...db.serviceEnv, DB_POOL_MAX: String(o.poolMax), ...extra };
+}
+
+function targetOf(child: Child, db: BenchDatabase): Target {
+  return {
+    pid: child.pid,
+    grpcUrl: `http://127.0.0.1:${child.grpcPort}`,
+    httpUrl: child.httpPort ? `http://127.0.0.1:${child.httpPort}` : undefined,
+    withPostgres: db.kind === "postgres",
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2), process.env);
+  const startedAt = new Date().toISOString();
+  const notes: string[] = [];
+  const rows: Row[] = [];
+  const seconds: number[] = [];
+  const workDir = mkdtempSync(join(os.tmpdir(), "order-bench-work-"));
+  const wanted = (s: RowSpec) => o.only.length === 0 || o.only.some((x) => rowId(s).includes(x));
+  const h2 = o.useH2load && ensureH2load(log);
+  if (!h2) notes.push("h2load (nghttp2-client) unavailable: the fixed-request rows were run by the Node generator only.");
+  const generators = (fixedOk: boolean): ("h2load" | "node")[] => (h2 && fixedOk ? ["h2load", "node"] : ["node"]);
+
+  const db = await createBenchDatabase(process.env.DATABASE_URL);
+  log(`bench: ${db.kind === "postgres" ? "PostgreSQL (fresh database from DATABASE_URL)" : "PGlite (temp dir)"}; ` +
+    `${o.products} products, ${o.customers} customers, ${o.orders} orders; ${o.durationMs / 1000} s per scenario (+${o.warmupMs / 1000} s warm-up), ${o.concurrency} in flight`);
+  const data = (orders: number): DataShape => ({
+    products: o.products,
+    customers: o.customers,
+    orders,
+    listCustomers: customersWithOrders(o.smallOrders, o.customers),
+    runTag: `bench-${Date.now().toString(36)}`,
+  });
+  let service: Child | undefined;
+  const profiles: RunReport["profiles"] = [];
+  let reflection: RunReport["reflection"] = { services: [], ghzConfigs: [] };
+  let soak: { startMb: number; endMb: number; seconds: number } | undefined;
+  let pgbenchRow: Row | undefined;
+  try {
+    if (o.serve) return await serve(db, o, seconds);
+
+    // 1. Ceilings, with nothing else running.
+    log("ceilings");
+    for (const [file, label] of [["plain-grpc-noop", "noop (plain grpc-js)"], ["stack-noop", "noop (our stack)"]] as const) {
+      const child = await startCeilingServer(file);
+      try {
+        const t = targetOf(child, db);
+        const protocols = file === "stack-noop" ? (["grpc", "connect-json"] as const) : (["grpc"] as const);
+        for (const protocol of protocols)
+          for (const generator of generators(true)) {
+            const spec: RowSpec = { group: "ceiling", label, scenario: "noop", protocol, generator };
+            if (wanted(spec) || label.startsWith("noop (plain")) rows.push(await measureRow(spec, t, o, data(0), workDir, log));
+          }
+      } finally {
+        await child.stop();
+      }
+    }
+
+    // 2. The small side of the scale scenario.
+    await seed(db, o, 1, o.smallOrders, seconds);
+    service = await startService({ env: serviceEnv(db, o) });
+    const schema = await reflect(`127.0.0.1:${service.grpcPort}`);
+    const ghzConfigs = checkGhzConfigs(schema);
+    await callGhzConfigsOnce(schema, `http://127.0.0.1:${service.grpcPort}`, Math.min(o.products, o.customers, o.smallOrders));
+    reflection = { services: schema.services, ghzConfigs };
+    log(`reflection: ${ghzConfigs.length} ghz configs match the served schema and succeed once each`);
+    log(`scale @${o.smallOrders} orders`);
+    for (const scenario of ["get-order", "list-orders"] as const) {
+      const spec: RowSpec = { group: "scale", label: `${scenario} @${o.smallOrders}`, scenario, protocol: "grpc", generator: "node" };
+      if (wanted(spec)) rows.push(await measureRow(spec, targetOf(service, db), o, data(o.smallOrders), workDir, log));
+    }
+
+    // 3. Everything else at full scale.
+    if (o.orders > o.smallOrders) {
+      await service.stop(); // PGlite is single-process; on Postgres this keeps seeding unmeasured and fast
+      service = undefined;
+      await seed(db, o, o.smallOrders + 1, o.orders, seconds);
+      service = await startService({ env: serviceEnv(db, o) });
+    }
+    log(`scenarios @${o.orders} orders`);
+    const plan: RowSpec[] = [];
+    const add = (label: string, scenario: RowSpec["scenario"], fixedOk: boolean, protocols: RowSpec["protocol"][]) => {
+      for (const protocol of protocols)
+        for (const generator of generators(fixedOk)) plan.push({ group: "service", label, scenario, protocol, generator });
+    };
+    add("get-product", "get-product", true, ["grpc", "connect-json"]);
+    add("get-order", "get-order", true, ["grpc", "connect-json"]);
+    add("list-orders", "list-orders", true, ["grpc", "connect-json"]);
+    add("create-order", "create-order", false, ["grpc", "connect-json"]);
+    add("mixed 80/10/10", "mixed", false, ["grpc"]);
+    for (const spec of plan.filter(wanted)) rows.push(await measureRow(spec, targetOf(service, db), o, data(o.orders), workDir, log));
+
+    if (o.soakMs > 0) soak = await runSoak(service, db, o, data(o.orders));
+    await service.stop();
+    service = undefined;
+
+    // 4. The database ceiling: the CreateOrder transaction in pgbench.
+    if (db.kind === "postgres" && db.url) {
+      const spec = { label: "create-order txn (pgbench)", protocol: "sql", generator: "pgbench" } as const;
+      if (o.only.length === 0 || o.only.some((x) => rowId(spec).includes(x) || "create-order".includes(x))) {
+        const w = measure(undefined, true);
+        const r = await runPgbench({ url: db.url, clients: o.poolMax, durationMs: o.durationMs, products: o.products, customers: o.customers });
+        const proc = w.stop();
+        pgbenchRow = {
+          id: rowId(spec), group: "ceiling", scenario: spec.label, protocol: "sql", generator: "pgbench",
+          rps: r.tps, ok: r.transactions, p50Ms: r.latencyAvgMs, p90Ms: NaN, p99Ms: NaN,
+          errors: r.failed ? { failed: r.failed } : {}, serverCpuCores: 0, dbCpuCores: proc.dbCpuCores, peakRssMb: NaN,
+          note: "p50 column holds pgbench's average latency",
+        };
+        rows.push(pgbenchRow);
+        log(`  ${pgbenchRow.id.padEnd(44)} ${r.tps.toFixed(0).padStart(7)} orders/s  avg ${r.latencyAvgMs} ms  db cpu ${proc.dbCpuCores.toFixed(2)}`);
+      }
+    } else {
+      notes.push("PGlite: no pgbench ceiling (pgbench needs a Postgres server); CreateOrder is compared with nothing. Set DATABASE_URL for the full comparison.");
+    }
+
+    // 5. Profiles of the hot paths (optional).
+    if (o.profile) await runProfiles(db, o, data(o.orders), workDir, profiles);
+  } finally {
+    await service?.stop();
+    await db.dispose();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  assignCeilings(rows);
+  const report: RunReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    database: db.kind === "postgres" ? "PostgreSQL" : "PGlite",
+    options: o,
+    seed: { products: o.products, customers: o.customers, orders: o.orders, smallOrders: o.smallOrders, seconds },
+    notes: [
+      `Each scenario: ${o.warmupMs / 1000} s warm-up, then ${o.durationMs / 1000} s measured, ${o.concurrency} calls in flight (Node generator: ${o.workers} worker thread(s); h2load: ${Math.max(1, Math.min(8, Math.round(o.concurrency / 8)))} connections). Server CPU and peak RSS cover warm-up and measurement.`,
+      "h2load rows repeat one request (order/product/customer no. 1); Node rows pick random seeded rows per call. gRPC errors under h2load are detected by response DATA bytes (see bench/lib/h2load.ts).",
+      ...notes,
+    ],
+    rows,
+    targets: evaluateTargets(rows, o, soak),
+    reflection,
+    profiles,
+  };
+  const out = writeReport(o.outDir, report);
+  log(`\nwrote ${out.md}, ${out.json}, ${out.svg}`);
+  for (const t of report.targets) log(`  ${t.status.padEnd(12)} ${t.name}: ${t.measured} (goal ${t.goal})`);
+}
+
+/** Judges each row against its ceiling: the plain grpc-js no-op on the same generator, or pgbench for creates. */
+function assignCeilings(rows: Row[]): void {
+  const find = (id: string) => rows.find((r) => r.id === id);
+  for (const r of rows) {
+    if (r.generator === "pgbench" || r.id.startsWith("noop (plain")) continue;
+    const ceiling =
+      r.scenario === "create-order" ? (find("create-order txn (pgbench) sql pgbench") ?? find(`noop (plain grpc-js) grpc ${r.generator}`)) : find(`noop (plain grpc-js) grpc ${r.generator}`);
+    if (ceiling && ceiling.rps > 0) r.ceiling = { id: ceiling.id, rps: ceiling.rps, ratio: r.rps / ceiling.rps };
+  }
+}
+
+async function runSoak(service: Child, db: BenchDatabase, o: BenchOptions, data: DataShape) {
+  log(`soak: mixed profile for ${o.soakMs / 1000} s`);
+  const samples: number[] = [];
+  const w = measure(service.pid, db.kind === "postgres");
+  const timer = setInterval(() => samples.push(rssMb(service.pid)), 1000);
+  await runLoad({ scenario: "mixed", protocol: "grpc", baseUrl: `http://127.0.0.1:${service.grpcPort}`, data, workers: o.workers, concurrency: o.concurrency, warmupMs: 0, durationMs: o.soakMs });
+  clearInterval(timer);
+  w.stop();
+  // Growth: the last minute's mean against the first minute's (after 30 s of warm-up).
+  const first = samples.slice(30, 90);
+  const last = samples.slice(-60);
+  const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / Math.max(1, a.length);
+  const result = { startMb: mean(first), endMb: mean(last), seconds: o.soakMs / 1000 };
+  log(`  RSS ${result.startMb.toFixed(0)} MB → ${result.endMb.toFixed(0)} MB`);
+  return result;
+}
+
+async function runProfiles(db: BenchDatabase, o: BenchOptions, data: DataShape, workDir: string, out: RunReport["profiles"]) {
+  const base = join(o.outDir, "profiles");
+  mkdirSync(base, { recursive: true });
+  const profiled: { title: string; name: string; spec: RowSpec; server: "service" | "plain-grpc-noop" | "stack-noop" }[] = [
+    { title: "plain grpc-js no-op, gRPC, h2load", name: "noop-plain", server: "plain-grpc-noop", spec: { group: "ceiling", label: "profile noop plain", scenario: "noop", protocol: "grpc", generator: "h2load" } },
+    { title: "our stack no-op (Health.Check), gRPC, h2load", name: "noop-stack", server: "stack-noop", spec: { group: "ceiling", label: "profile noop stack", scenario: "noop", protocol: "grpc", generator: "h2load" } },
+    { title: "GetOrder, gRPC, h2load", name: "get-order-grpc", server: "service", spec: { group: "service", label: "profile get-order", scenario: "get-order", protocol: "grpc", generator: "h2load" } },
+    { title: "GetOrder, Connect JSON, h2load", name: "get-order-connect", server: "service", spec: { group: "service", label: "profile get-order", scenario: "get-order", protocol: "connect-json", generator: "h2load" } },
+    { title: "CreateOrder, gRPC, Node generator", name: "create-order-grpc", server: "service", spec: { group: "service", label: "profile create-order", scenario: "create-order", protocol: "grpc", generator: "node" } },
+  ];
+  log("profiles (--cpu-prof)");
+  for (const p of profiled) {
+    const dir = join(base, p.name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const spec = p.spec.generator === "h2load" && !ensureH2load(log) ? { ...p.spec, generator: "node" as const } : p.spec;
+    const child = p.server === "service" ? await startService({ env: serviceEnv(db, o), cpuProfDir: dir }) : await startCeilingServer(p.server, { cpuProfDir: dir });
+    try {
+      await measureRow(spec, targetOf(child, db), o, data, workDir, log);
+    } finally {
+      await child.stop();
+    }
+    // One profile per thread: tid 0 is the main thread (the others are tsx's loader hooks).
+    const name = readdirSync(dir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    const file = name ? join(dir, name) : undefined;
+    if (!file) {
+      out.push({ title: p.title, file: "", markdown: `### ${p.title}\n\n(no profile written)\n` });
+      continue;
+    }
+    // Skip start-up (module loading, migrations) so the summary covers serving.
+    const summary = summariseProfile(file, child.startupMs + 500);
+    out.push({ title: p.title, file: file.slice(o.outDir.length + 1), markdown: profileMarkdown(p.title, summary) });
+  }
+}
+
+/** Seeds, then serves on the standard ports for ghz until interrupted. */
+async function serve(db: BenchDatabase, o: BenchOptions, seconds: number[]): Promise<void> {
+  await seed(db, o, 1, o.smallOrders, seconds);
+  if (o.orders > o.smallOrders) await seed(db, o, o.smallOrders + 1, o.orders, seconds);
+  const child = await startService({ env: serviceEnv(db, o, { GRPC_PORT: "50051", HTTP_PORT: "8080" }) });
+  log(`serving the seeded data on 127.0.0.1:50051 (gRPC) and :8080 (Connect); try:\n  ghz --config bench/ghz/get-order.json\nCtrl-C stops and drops the bench database.`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await child.stop();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
