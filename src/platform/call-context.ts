@@ -3,13 +3,17 @@ import type { CallContext } from "../kernel/call-context.js";
 
 /**
  * The CallContext of an incoming call: the caller's deadline, or
- * `defaultDeadlineMs` from now when the caller gave none.
+ * `defaultDeadlineMs` from now when the caller gave none. The signal is taken
+ * from the handler context only when a use case asks for it: the transports
+ * build it lazily, and most reads never look.
  */
 export function callContextOf(ctx: HandlerContext, defaultDeadlineMs: number): CallContext {
   const timeout = ctx.timeoutMs();
   return {
     deadline: Date.now() + (timeout === undefined ? defaultDeadlineMs : timeout),
-    signal: ctx.signal,
+    get signal() {
+      return ctx.signal;
+    },
     actor: ctx.requestHeader.get("x-actor") ?? undefined,
   };
 }

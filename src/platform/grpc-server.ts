@@ -6,25 +6,18 @@
  * gRPC statuses with the same grpc-status-details-bin Connect would send.
  */
 import { once } from "node:events";
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { fromBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import { GrpcHandlerContext } from "./grpc-context.js";
 import type { ServiceRegistration } from "./handlers.js";
+import { createBinaryEncoder } from "./message-encoding.js";
 
 type Unary = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
 type Streaming = (req: unknown, ctx: HandlerContext) => AsyncIterable<unknown>;
 
 const identity = (b: Buffer) => b;
-
-function encoder(schema: DescMessage) {
-  return (msg: unknown): Buffer => {
-    const m = isMessage(msg, schema) ? msg : create(schema, msg as never);
-    const bytes = toBinary(schema, m);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
-}
 
 export function toGrpcStatus(err: unknown): Partial<grpc.StatusObject> {
   const ce = ConnectError.from(err);
@@ -84,7 +77,7 @@ function definitionAndHandlers(reg: ServiceRegistration) {
     if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
       throw new Error(`${method.name}: only unary and server-streaming methods are served`);
     }
-    const encode = encoder(method.output);
+    const encode = createBinaryEncoder(method.output);
     const streaming = method.methodKind === "server_streaming";
     definition[method.name] = {
       path: `/${reg.service.typeName}/${method.name}`,

@@ -1,6 +1,7 @@
 /**
  * Wraps a service implementation once, for every transport: requests are
- * validated against the protovalidate rules in the protos, and whatever the
+ * validated against the protovalidate rules in the protos (request types
+ * without any rule skip the validator), and whatever the
  * implementation throws is mapped by rpc-errors. Both the Connect router and
  * the grpc-js server serve the wrapped object, so the behaviour cannot drift
  * between transports.
@@ -12,6 +13,7 @@ import type { Validator } from "@bufbuild/protovalidate";
 import type { Logger } from "pino";
 import { invalidArgument } from "../kernel/errors.js";
 import { toConnectError } from "./rpc-errors.js";
+import { hasValidationRules } from "./validation-rules.js";
 
 export interface HandlerDeps {
   readonly validator: Validator;
@@ -62,11 +64,18 @@ export function wrapService<S extends DescService>(
   return { service, impl: wrapped as ServiceImpl<S> };
 }
 
-function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
+/** Validates a request of `method`, or nothing when its type has no rule at all. */
+function requestValidator(method: DescMethod, deps: HandlerDeps) {
   const input = method.input;
+  if (!hasValidationRules(input)) return undefined;
+  return (req: MessageShape<DescMessage>) => validateRequest(deps.validator, input, req);
+}
+
+function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
+  const validate = requestValidator(method, deps);
   return async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
     try {
-      validateRequest(deps.validator, input, req);
+      validate?.(req);
       return await fn(req, ctx);
     } catch (err) {
       throw toConnectError(err, deps.logger, method.name);
@@ -75,10 +84,10 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
 }
 
 function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
-  const input = method.input;
+  const validate = requestValidator(method, deps);
   return async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
     try {
-      validateRequest(deps.validator, input, req);
+      validate?.(req);
       yield* fn(req, ctx) as AsyncIterable<unknown>;
     } catch (err) {
       throw toConnectError(err, deps.logger, method.name);

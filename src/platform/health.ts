@@ -4,13 +4,17 @@
  * Each hosted service has a status; "" is the whole server. A monitor marks
  * the database-backed services NOT_SERVING while the database is unreachable.
  */
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import {
   Health,
+  HealthCheckResponseSchema,
   HealthCheckResponse_ServingStatus as Status,
+  type HealthCheckResponse,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../kernel/errors.js";
+import { freezeMessage } from "./message-encoding.js";
 
 export { Status as ServingStatus };
 
@@ -21,6 +25,14 @@ export interface HealthRegistry {
   status(service: string): Status | undefined;
   /** Ends open Watch streams (at shutdown). */
   close(): void;
+}
+
+/** One frozen response per status, so the servers encode each only once. */
+const responses = new Map<Status, HealthCheckResponse>();
+function responseOf(status: Status): HealthCheckResponse {
+  let res = responses.get(status);
+  if (res === undefined) responses.set(status, (res = freezeMessage(create(HealthCheckResponseSchema, { status }))));
+  return res;
 }
 
 export function createHealthRegistry(serviceNames: readonly string[]): HealthRegistry {
@@ -55,7 +67,7 @@ export function createHealthRegistry(serviceNames: readonly string[]): HealthReg
     check(req) {
       const status = statuses.get(req.service);
       if (status === undefined) throw notFound("SERVICE_UNKNOWN", `unknown service "${req.service}"`);
-      return { status };
+      return responseOf(status);
     },
     watch: (req, ctx) => watch(req.service, ctx.signal),
   };

@@ -2,18 +2,27 @@
  * The Connect port: Connect (JSON and binary), gRPC-Web and gRPC over one
  * listener that speaks HTTP/1.1 and cleartext HTTP/2 (h2c, sniffed from the
  * connection preface), plus /healthz (alive) and /readyz (database reachable).
+ * Plain unary Connect calls take the fast path of connect-unary.ts; the rest
+ * goes to connect-node.
  */
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createConnectUnaryHandler } from "./connect-unary.js";
 import type { ServiceRegistration } from "./handlers.js";
 
 export interface HttpServerOptions {
   readonly maxReceiveMessageBytes: number;
   /** True when the server can take traffic (the database answers). */
   readonly ready: () => boolean;
+  /**
+   * Serve plain unary Connect calls (POST, uncompressed JSON or proto) on
+   * the fast path of connect-unary.ts rather than through connect-node
+   * (default true; false is for comparing the two).
+   */
+  readonly connectFastPath?: boolean;
 }
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -25,6 +34,7 @@ export function createHttpHandler(regs: readonly ServiceRegistration[], opts: Ht
     },
     readMaxBytes: opts.maxReceiveMessageBytes,
   });
+  const fast = opts.connectFastPath === false ? () => false : createConnectUnaryHandler(regs, { readMaxBytes: opts.maxReceiveMessageBytes });
   const probe = (res: http.ServerResponse | http2.Http2ServerResponse, ok: boolean) => {
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
     res.end(JSON.stringify({ status: ok ? "ok" : "unavailable" }));
@@ -32,7 +42,7 @@ export function createHttpHandler(regs: readonly ServiceRegistration[], opts: Ht
   return (req, res) => {
     if (req.url === "/healthz") return probe(res, true);
     if (req.url === "/readyz") return probe(res, opts.ready());
-    connect(req as never, res as never);
+    if (!fast(req, res)) connect(req as never, res as never);
   };
 }
 
