@@ -12,6 +12,13 @@ import { isUniqueViolation } from "../../platform/pg-errors.js";
 import { customers, EMAIL_UNIQUE_INDEX, type CustomerRow } from "./schema.js";
 
 export function createCustomerRepository(db: Db): CustomerRepository {
+  // Every CreateOrder reads its customer: built once, prepared on the server.
+  const byId = db
+    .select()
+    .from(customers)
+    .where(eq(customers.id, sql.placeholder("id")))
+    .limit(1)
+    .prepare("customers_find_by_id");
   return {
     async insert(customer) {
       const rows = await translate(() => db.insert(customers).values(toRow(customer)).returning());
@@ -24,7 +31,7 @@ export function createCustomerRepository(db: Db): CustomerRepository {
     },
 
     async findById(id) {
-      const rows = await db.select().from(customers).where(eq(customers.id, id)).limit(1);
+      const rows = await byId.execute({ id });
       return rows[0] && toDomain(rows[0]);
     },
 

@@ -4,9 +4,10 @@ import type { Reservation } from "../domain/reservation.js";
 import type { InventoryAppPorts } from "./ports.js";
 
 /**
- * Sells the held units. A pending reservation found past its TTL is expired
- * in the same locked transaction (its stock returns) and the call fails
- * RESERVATION_EXPIRED.
+ * Sells the held units. A live pending reservation (the usual case) commits
+ * in one guarded statement; any other goes through planCommit under lock: a
+ * pending one found past its TTL is expired in that transaction (its stock
+ * returns) and the call fails RESERVATION_EXPIRED.
  */
 export type CommitReservation = (id: string, cx: CallContext) => Promise<Reservation>;
 
@@ -14,7 +15,8 @@ export function createCommitReservation({ reservations, now, log }: Pick<Invento
   return async (id, cx) => {
     cx.signal.throwIfAborted();
     const at = now();
-    const reservation = await reservations.transition(id, planCommit(at), at);
+    const reservation =
+      (await reservations.commitPending(id, at)) ?? (await reservations.transition(id, planCommit(at), at));
     if (reservation.status === "EXPIRED") log.info({ reservationId: id }, "reservation expired at commit");
     return ensureCommitted(reservation);
   };

@@ -45,6 +45,12 @@ export interface ReservationRepository {
   reserve(request: ReservationRequest): Promise<{ reservation: Reservation; created: boolean }>;
   findById(id: string): Promise<Reservation | undefined>;
   /**
+   * The common commit as one guarded change: a PENDING reservation not yet
+   * due at `now` becomes COMMITTED and its stock is sold. Undefined (nothing
+   * changed) for a reservation in any other state; `transition` decides those.
+   */
+  commitPending(id: string, now: Date): Promise<Reservation | undefined>;
+  /**
    * Locks the reservation, asks `plan` for its next status and, when there is
    * one, changes the status with a guarded statement and then moves the
    * stock, in one transaction. NOT_FOUND RESERVATION_NOT_FOUND.

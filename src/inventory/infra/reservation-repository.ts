@@ -3,6 +3,11 @@
  * same order: the reservation row first, then product rows by id. A
  * transaction that waits for a reservation row holds no product lock yet,
  * so the waits cannot form a cycle.
+ *
+ * The common paths (a new reservation that can be held, the commit of a live
+ * pending one) are single statements (reservation-statements.ts); the
+ * transactions below decide everything else: repeats, a hold that fails
+ * (they explain why under lock), commits of reservations in other states.
  */
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
@@ -11,14 +16,30 @@ import { quantitiesByProduct, stockMoveOf, type TransitionPlan } from "../domain
 import type { ReservationRepository } from "../domain/ports.js";
 import { repeatOf, type Reservation, type ReservationRequest } from "../domain/reservation.js";
 import { planHold } from "../domain/stock-hold.js";
+import { NOT_NULL_VIOLATION, sqlStateOf } from "../../platform/statements.js";
+import { createReservationStatements } from "./reservation-statements.js";
 import { lineFromRow, lineToRow, reservationFromRow, type Tx } from "./rows.js";
 import { reservationLines, reservations } from "./schema.js";
 import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 
 export function createReservationRepository(db: Db): ReservationRepository {
+  const statements = createReservationStatements(db);
+  const reserveSlowly = (request: ReservationRequest) => db.transaction((tx) => reserveIn(tx, request));
   return {
-    reserve: (request) => db.transaction((tx) => reserveIn(tx, request)),
+    async reserve(request) {
+      let reservation;
+      try {
+        reservation = await statements.hold(request);
+      } catch (err) {
+        // A line could not be held; nothing stayed. The transaction says why (or holds it now).
+        if (sqlStateOf(err) === NOT_NULL_VIOLATION) return reserveSlowly(request);
+        throw err;
+      }
+      if (reservation) return { reservation, created: true };
+      return reserveSlowly(request); // the id exists: a repeat
+    },
     findById: (id) => load(db, id),
+    commitPending: (id, now) => statements.sell(id, now),
     transition: (id, plan, now) => db.transaction((tx) => transitionIn(tx, id, plan, now)),
     expireDue: (now, limit) => db.transaction((tx) => expireDueIn(tx, now, limit)),
   };

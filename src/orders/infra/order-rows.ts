@@ -149,33 +149,6 @@ export function mutableValues(o: Order) {
   };
 }
 
-export function orderValues(o: Order): typeof orders.$inferInsert {
-  return {
-    ...mutableValues(o),
-    id: o.id,
-    customerId: o.customerId,
-    requestId: o.requestId,
-    currency: o.total.currency,
-    totalMinor: o.total.amountMinor,
-    shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : null,
-    reservationId: o.reservationId,
-    createTime: o.createTime,
-  };
-}
-
-export function lineValues(o: Order): (typeof orderLines.$inferInsert)[] {
-  return o.lines.map((l, i) => ({
-    orderId: o.id,
-    lineNo: i + 1,
-    productId: l.productId,
-    variantId: l.variantId,
-    quantity: l.quantity,
-    currency: l.unitPrice.currency,
-    unitPriceMinor: l.unitPrice.amountMinor,
-    lineTotalMinor: l.lineTotal.amountMinor,
-  }));
-}
-
 export function historyValues(orderId: string, changes: readonly StatusChange[]): (typeof orderHistory.$inferInsert)[] {
   return changes.map((c) => ({
     orderId,

@@ -1,0 +1,129 @@
+/**
+ * The orders statements CreateOrder runs, each built once (see
+ * src/platform/statements.ts): the idempotency lookup, the whole insert of a
+ * new order as ONE statement, and the guarded reservation-state move.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../../platform/db.js";
+import { prepareStatement } from "../../platform/statements.js";
+import type { Order, ReservationState } from "../domain/order.js";
+import type { IdempotencyRecord } from "../domain/ports.js";
+import { eventValues } from "./order-rows.js";
+
+const p = sql.placeholder;
+
+const FIND_RECORD = sql`
+select order_id as "orderId", payload_hash as "payloadHash" from orders.idempotency_keys
+where customer_id = ${p("customerId")}::uuid and request_id = ${p("requestId")}`;
+
+/*
+ * The idempotency record goes first and decides: a racing duplicate waits on
+ * its primary key until the winner commits, then inserts nothing at all (the
+ * order and its children are inserted only from the claimed record). One
+ * statement, so the order, its lines, history and outbox event are stored
+ * together or not at all.
+ */
+const INSERT_ORDER = sql`
+with claimed as (
+  insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
+  values (${p("customerId")}::uuid, ${p("requestId")}, ${p("payloadHash")}, ${p("id")}::uuid, ${p("createTime")}::timestamptz)
+  on conflict do nothing
+  returning order_id
+), created as (
+  insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
+    carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time)
+  select order_id, ${p("customerId")}::uuid, ${p("requestId")}, ${p("status")}, ${p("currency")}, ${p("totalMinor")}::bigint,
+    ${p("shippingAddress")}::jsonb, ${p("carrier")}, ${p("trackingNumber")}, ${p("reservationId")}, ${p("reservationState")},
+    ${p("version")}::int, ${p("createTime")}::timestamptz, ${p("updateTime")}::timestamptz, ${p("deleteTime")}::timestamptz
+  from claimed
+  returning id
+), lines as (
+  insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
+  select c.id, l.line_no, l.product_id, l.variant_id, l.quantity, l.currency, l.unit_price_minor, l.line_total_minor
+  from created c cross join jsonb_to_recordset(${p("lines")}::jsonb) as l(line_no int, product_id uuid, variant_id text,
+    quantity int, currency text, unit_price_minor bigint, line_total_minor bigint)
+), history as (
+  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  select c.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
+  from created c cross join rows from (jsonb_to_recordset(${p("history")}::jsonb) as (from_status text, to_status text,
+    reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
+  order by h.n
+), event as (
+  insert into orders.outbox (aggregate_id, event_type, payload, create_time)
+  select c.id, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("eventTime")}::timestamptz from created c
+)
+select order_id as "orderId" from claimed`;
+
+const SET_RESERVATION_STATE = sql`
+update orders.orders set reservation_state = ${p("to")}
+where id = ${p("id")}::uuid and reservation_state = any(${p("from")}::text[])
+returning id`;
+
+const iso = (d: Date) => d.toISOString();
+
+function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
+  const event = eventValues(o, o.history, true);
+  return {
+    customerId: o.customerId,
+    requestId: o.requestId,
+    payloadHash,
+    id: o.id,
+    status: o.status,
+    currency: o.total.currency,
+    totalMinor: o.total.amountMinor.toString(),
+    shippingAddress: o.shippingAddress ? JSON.stringify(o.shippingAddress) : null,
+    carrier: o.shippingInfo?.carrier ?? null,
+    trackingNumber: o.shippingInfo?.trackingNumber ?? null,
+    reservationId: o.reservationId,
+    reservationState: o.reservationState,
+    version: o.version,
+    createTime: iso(o.createTime),
+    updateTime: iso(o.updateTime),
+    deleteTime: o.deleted ? iso(o.updateTime) : null,
+    // Children as JSON (both drivers pass it verbatim; arrays would need care with nulls): money as strings.
+    lines: JSON.stringify(
+      o.lines.map((l, i) => ({
+        line_no: i + 1,
+        product_id: l.productId,
+        variant_id: l.variantId,
+        quantity: l.quantity,
+        currency: l.unitPrice.currency,
+        unit_price_minor: l.unitPrice.amountMinor.toString(),
+        line_total_minor: l.lineTotal.amountMinor.toString(),
+      })),
+    ),
+    history: JSON.stringify(
+      o.history.map((c) => ({
+        from_status: c.from ?? null,
+        to_status: c.to,
+        reason: c.reason,
+        actor: c.actor,
+        change_time: iso(c.at),
+      })),
+    ),
+    eventType: event.eventType,
+    eventPayload: JSON.stringify(event.payload),
+    eventTime: iso(event.createTime),
+  };
+}
+
+export interface OrderStatements {
+  findRecord(customerId: string, requestId: string): Promise<IdempotencyRecord | undefined>;
+  /** True when this call stored the order; false when the idempotency record already existed (nothing stored). */
+  insert(order: Order, payloadHash: string): Promise<boolean>;
+  setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
+}
+
+export function createOrderStatements(db: Db): OrderStatements {
+  const findRecord = prepareStatement<IdempotencyRecord>(db, "orders_find_idempotency_record", FIND_RECORD);
+  const insert = prepareStatement<{ orderId: string }>(db, "orders_insert_order", INSERT_ORDER);
+  const setState = prepareStatement<{ id: string }>(db, "orders_set_reservation_state", SET_RESERVATION_STATE);
+  return {
+    async findRecord(customerId, requestId) {
+      const [record] = await findRecord({ customerId: customerId.toLowerCase(), requestId });
+      return record;
+    },
+    insert: async (order, payloadHash) => (await insert(insertValues(order, payloadHash))).length > 0,
+    setReservationState: async (id, from, to) => (await setState({ id, from: [...from], to })).length > 0,
+  };
+}

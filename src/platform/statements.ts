@@ -1,0 +1,41 @@
+/**
+ * Hot statements, built once. A statement is written with Drizzle's `sql`
+ * (table and column names come from the schema) and `sql.placeholder(name)`
+ * for its values; its text is rendered here at start-up, so a call only
+ * fills in the values: no query builder on the hot path. postgres-js
+ * prepares it on the server (Drizzle asks it to for named queries only);
+ * PGlite runs the same text.
+ *
+ * A statement runs on its own (autocommit), never inside a transaction, so a
+ * statement that must be all-or-nothing is written as one statement
+ * (data-modifying CTEs) that fails as a whole.
+ *
+ * Values are passed to the driver as they are (no column mapping): give
+ * timestamps as ISO strings, bigints as strings, JSON as text, each with a
+ * cast in the SQL. What comes back is the driver's raw row: select bigint
+ * money as text and times as epoch milliseconds (both drivers agree on those).
+ */
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import { rowsOf, type Db } from "./db.js";
+
+const dialect = new PgDialect();
+
+export type Statement<Row> = (values: Record<string, unknown>) => Promise<Row[]>;
+
+/** `name` identifies the statement in logs and traces; the server keys prepared statements by text. */
+export function prepareStatement<Row>(db: Db, name: string, query: SQL): Statement<Row> {
+  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
+  return async (values) => rowsOf<Row>(await prepared.execute(values));
+}
+
+/** The SQLSTATE of a database error, through Drizzle's wrapping (`cause`); undefined for other errors. */
+export function sqlStateOf(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = e.cause as typeof e | undefined;
+  }
+  return undefined;
+}
+
+export const NOT_NULL_VIOLATION = "23502";

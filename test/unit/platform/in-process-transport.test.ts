@@ -1,0 +1,88 @@
+/**
+ * The in-process transport against Connect's router transport over the same
+ * wrapped implementation: same answers, same error codes, reasons and details,
+ * and the deadline and caller abort enforced as a client transport does.
+ */
+import { createValidator } from "@bufbuild/protovalidate";
+import { Code, ConnectError, createClient, createRouterTransport, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { CustomerService, CustomerStatus } from "../../../gen/customers/v1/customer_service_pb.js";
+import { notFound } from "../../../src/kernel/errors.js";
+import { wrapService } from "../../../src/platform/handlers.js";
+import { createInProcessTransport } from "../../../src/platform/in-process-transport.js";
+import { errorInfoOf, fieldViolationsOf, reasonOf } from "../../support/rpc-errors.js";
+
+const ID = "6c8fbed2-92cf-491a-9ea8-aaf8f2773490";
+let seen: { actor: string | null; timeoutMs: number | undefined; signal?: AbortSignal } | undefined;
+
+const impl: Partial<ServiceImpl<typeof CustomerService>> = {
+  async getCustomer(req, ctx: HandlerContext) {
+    seen = { actor: ctx.requestHeader.get("x-actor"), timeoutMs: ctx.timeoutMs() };
+    if (req.customerId === ID) return { customer: { id: ID, email: "a@example.com", status: CustomerStatus.ACTIVE } };
+    if (req.customerId.endsWith("0000000000ff")) {
+      seen.signal = ctx.signal;
+      await new Promise((r) => setTimeout(r, 200));
+      return { customer: { id: req.customerId } };
+    }
+    throw notFound("CUSTOMER_NOT_FOUND", `customer ${req.customerId} not found`, { customerId: req.customerId });
+  },
+};
+
+const unimplemented = async () => {
+  throw new ConnectError("not in this test", Code.Unimplemented);
+};
+const full = Object.fromEntries(CustomerService.methods.map((m) => [m.localName, unimplemented]));
+const reg = wrapService(CustomerService, { ...full, ...impl } as ServiceImpl<typeof CustomerService>, {
+  validator: createValidator(),
+  logger: pino({ level: "silent" }),
+});
+const router = createRouterTransport(({ service }) => service(reg.service, reg.impl));
+const clients = {
+  router: createClient(CustomerService, router),
+  direct: createClient(CustomerService, createInProcessTransport([reg], router)),
+};
+
+const failure = (call: Promise<unknown>) =>
+  call.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+
+describe("in-process transport", () => {
+  it("answers as the router transport does, passing the timeout and headers", async () => {
+    for (const client of Object.values(clients)) {
+      const res = await client.getCustomer({ customerId: ID }, { timeoutMs: 5000, headers: { "x-actor": "alice" } });
+      expect(res.customer).toMatchObject({ id: ID, email: "a@example.com", status: CustomerStatus.ACTIVE });
+      expect(seen?.actor).toBe("alice");
+      expect(seen?.timeoutMs).toBeGreaterThan(4000);
+    }
+  });
+
+  it("fails with the same code, reason and details (domain errors and validation)", async () => {
+    for (const customerId of ["11111111-2222-4333-8444-555555555555", "not-a-uuid"]) {
+      const [viaRouter, direct] = await Promise.all([
+        failure(clients.router.getCustomer({ customerId })),
+        failure(clients.direct.getCustomer({ customerId })),
+      ]);
+      expect(direct?.code).toBe(viaRouter?.code);
+      expect(direct?.rawMessage).toBe(viaRouter?.rawMessage);
+      expect(reasonOf(direct!)).toBe(reasonOf(viaRouter!));
+      expect(errorInfoOf(direct!)).toEqual(errorInfoOf(viaRouter!));
+      expect(fieldViolationsOf(direct!)).toEqual(fieldViolationsOf(viaRouter!));
+    }
+  });
+
+  it("ends the call DEADLINE_EXCEEDED at the timeout and aborts the callee's signal", async () => {
+    const err = await failure(clients.direct.getCustomer({ customerId: "11111111-2222-4333-8444-0000000000ff" }, { timeoutMs: 20 }));
+    expect(err?.code).toBe(Code.DeadlineExceeded);
+    expect(seen?.signal?.aborted).toBe(true);
+  });
+
+  it("ends the call CANCELED when the caller aborts", async () => {
+    const controller = new AbortController();
+    const call = failure(clients.direct.getCustomer({ customerId: "11111111-2222-4333-8444-0000000000ff" }, { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 10);
+    expect((await call)?.code).toBe(Code.Canceled);
+  });
+});
