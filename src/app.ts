@@ -20,6 +20,7 @@ import { createGrpcServer, listenGrpc } from "./platform/grpc-server.js";
 import { wrapService, type HandlerDeps, type ServiceRegistration } from "./platform/handlers.js";
 import { createHealthRegistry, ServingStatus, startHealthMonitor } from "./platform/health.js";
 import { createHttpHandler, createHttpServer } from "./platform/http-server.js";
+import { createInProcessTransport } from "./platform/in-process-transport.js";
 import type { Logger } from "./platform/logger.js";
 import { addReflection } from "./platform/reflection.js";
 
@@ -78,9 +79,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     seeders.push(() => m.seedDemo());
   }
   if (hosts("orders")) {
-    const local = createRouterTransport(({ service }) => {
-      for (const r of regs) service(r.service, r.impl as never);
-    });
+    const local = createInProcessTransport(
+      regs,
+      createRouterTransport(({ service }) => {
+        for (const r of regs) service(r.service, r.impl as never);
+      }),
+    );
     const transportTo = (addr: string | undefined): Transport =>
       addr ? createGrpcTransport({ baseUrl: addr }) : local;
     const m = createOrdersModule({
@@ -91,6 +95,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       defaultDeadlineMs: config.defaultDeadlineMs,
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
+      listen: database.listen,
+      orderCacheSize: config.orderCacheSize,
     });
     register(OrderService, m.impl);
     background.push(m);

@@ -4,6 +4,10 @@
  * idempotency records, (published) outbox events and committed reservations,
  * all from generate_series. Orders are inserted in batches so 1M orders stay
  * within a few minutes and each statement's memory stays bounded.
+ *
+ * Seeding only inserts, and inserts fire no trigger: the `orders_changed`
+ * notification (migrations/0001_order_change_notify.sql) is sent for
+ * version-bumping updates and deletes only, so it costs the seed nothing.
  */
 import { CUSTOMER_PREFIX, ORDER_PREFIX, PRODUCT_PREFIX, sqlId } from "./ids.js";
 

@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type Postgres from "postgres";
 
 /** The Drizzle handle repositories receive. Transactions: `db.transaction(fn)`. */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -20,6 +21,26 @@ export interface Database {
   ping(): Promise<void>;
   /** Applies the committed drizzle-kit migrations in migrations/. */
   migrate(): Promise<void>;
+  /**
+   * LISTENs on `channel` (a plain lower-case identifier) in the background:
+   * `onMessage` gets each NOTIFY payload. On Postgres the listener has its own
+   * connection and re-listens after losing it (with backoff); `onLost` and
+   * `onListen` bracket the time notifications may have been missed.
+   * Both handles made here have it; a hand-built handle (a script) may not.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void, events?: ListenEvents): Listener;
+  /** Also stops every listener. */
+  close(): Promise<void>;
+}
+
+export interface ListenEvents {
+  /** The listener is (re)established: notifications sent before now may have been missed. */
+  onListen?(): void;
+  /** The listening connection is gone: notifications are missed until the next `onListen`. */
+  onLost?(err: unknown): void;
+}
+
+export interface Listener {
   close(): Promise<void>;
 }
 
@@ -49,6 +70,7 @@ async function createPostgres(url: string, poolMax: number): Promise<Database> {
     types: { bigint: postgres.BigInt },
   });
   const db = drizzle(client) as unknown as Db;
+  const listeners = new Set<Listener>();
   return {
     db,
     kind: "postgres",
@@ -56,7 +78,100 @@ async function createPostgres(url: string, poolMax: number): Promise<Database> {
       await client`select 1`;
     },
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
-    close: () => client.end({ timeout: 5 }),
+    listen(channel, onMessage, events = {}) {
+      const listener = listenPostgres(postgres, url, channel, onMessage, events, () => listeners.delete(listener));
+      listeners.add(listener);
+      return listener;
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((l) => l.close()));
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * One dedicated connection (max 1, no idle or lifetime limit) that LISTENs.
+ * postgres-js reconnects on the next query, so after a close the LISTEN is
+ * simply re-issued, retried with capped exponential backoff.
+ */
+function listenPostgres(
+  postgres: typeof Postgres,
+  url: string,
+  channel: string,
+  onMessage: (payload: string) => void,
+  events: ListenEvents,
+  onClosed: () => void,
+): Listener {
+  if (!CHANNEL.test(channel)) throw new Error(`bad channel name ${channel}`);
+  let closed = false;
+  let listening = false;
+  let closes = 0;
+  let retryMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let subscribing: Promise<void> | undefined;
+  const options = {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    connect_timeout: 5,
+    onnotice: () => {},
+    connection: { application_name: `listen:${channel}` },
+    // A runtime option of postgres-js (what its own sql.listen uses) that its typings omit.
+    onnotify: (ch: string, payload: string) => {
+      if (ch === channel) onMessage(payload);
+    },
+    onclose: () => lost(new Error(`listener connection of ${channel} closed`)),
+  };
+  const conn = postgres(url, options as Postgres.Options<Record<string, never>>);
+  const lost = (err: unknown) => {
+    closes++;
+    if (closed) return;
+    if (listening) {
+      listening = false;
+      events.onLost?.(err);
+    }
+    schedule();
+  };
+  const schedule = () => {
+    if (closed || timer || subscribing) return;
+    retryMs = Math.min(5000, retryMs ? retryMs * 2 : 100);
+    timer = setTimeout(() => {
+      timer = undefined;
+      subscribe();
+    }, retryMs);
+    timer.unref();
+  };
+  const subscribe = () => {
+    const before = closes;
+    subscribing = conn
+      .unsafe(`listen ${channel}`)
+      .then(() => {
+        subscribing = undefined;
+        if (closed) return;
+        if (closes !== before) return schedule(); // the connection dropped meanwhile
+        retryMs = 0;
+        listening = true;
+        events.onListen?.();
+      })
+      .catch((err: unknown) => {
+        subscribing = undefined;
+        lost(err);
+      });
+  };
+  subscribe();
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      listening = false;
+      onClosed();
+      await conn.end({ timeout: 1 });
+    },
   };
 }
 
@@ -68,6 +183,7 @@ async function createPglite(dataDir: string | undefined): Promise<Database> {
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   await client.waitReady;
   const db = drizzle(client) as unknown as Db;
+  const listeners = new Set<Listener>();
   return {
     db,
     kind: "pglite",
@@ -75,7 +191,36 @@ async function createPglite(dataDir: string | undefined): Promise<Database> {
       await db.execute(sql`select 1`);
     },
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
-    close: () => client.close(),
+    listen(channel, onMessage, events = {}) {
+      // In process: once listening, nothing is ever missed.
+      if (!CHANNEL.test(channel)) throw new Error(`bad channel name ${channel}`);
+      let closed = false;
+      const subscribed = client.listen(channel, (payload) => closed || onMessage(payload)).then(
+        (unlisten) => {
+          if (!closed) events.onListen?.();
+          return unlisten;
+        },
+        (err: unknown) => {
+          if (!closed) events.onLost?.(err);
+          return undefined;
+        },
+      );
+      const listener: Listener = {
+        async close() {
+          if (closed) return;
+          closed = true;
+          listeners.delete(listener);
+          const unlisten = await subscribed;
+          if (!client.closed) await unlisten?.();
+        },
+      };
+      listeners.add(listener);
+      return listener;
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((l) => l.close()));
+      await client.close();
+    },
   };
 }
 

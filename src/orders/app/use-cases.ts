@@ -14,6 +14,8 @@ import { createWatchOrder } from "./watch-order.js";
 
 export interface UseCaseDeps {
   readonly repo: OrderRepository;
+  /** GetOrder's reads; may answer from a cache (infra/order-cache.ts). Default: `repo`. */
+  readonly getOrderReads?: Pick<OrderRepository, "findById">;
   readonly inventory: InventoryPort;
   readonly customers: CustomerPort;
   readonly changes: OrderChanges;
@@ -30,7 +32,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
   const cancelOrder = createCancelOrder({ repo, settler });
   return {
     createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler }),
-    getOrder: createGetOrder({ repo }),
+    getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
     listOrders: createListOrders({ repo }),
     updateShippingInfo: createUpdateShippingInfo({ repo }),
     updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder }),

@@ -1,7 +1,9 @@
 /**
  * WatchOrder: the order as it is, then the order after each change, until
- * it is final or deleted or the call ends. Woken by the in-process change
- * signal, and re-read every `pollMs` so other processes' changes show up.
+ * it is final or deleted or the call ends. Woken by the change signal (this
+ * process's commits, and other processes' via the database's notifications),
+ * and re-read every `pollMs` in case a notification was missed. Reads go to
+ * the repository, never to GetOrder's read cache.
  */
 import type { CallContext } from "../../kernel/call-context.js";
 import { isFinal } from "../domain/order-status.js";

@@ -1,10 +1,18 @@
 /**
- * In-process change signal for WatchOrder: the repository fires it after a
+ * Order change signals. In process: the repository fires `notify` after a
  * commit; a watcher waits for the next one or a poll interval, whichever
- * comes first (the poll sees changes made by other processes).
+ * comes first. Across processes: `listenToOrderChanges` turns the database's
+ * `orders_changed` notifications (migrations/0001_order_change_notify.sql)
+ * into cache evictions and watcher wake-ups; the poll stays as the fallback
+ * for notifications missed while the listener reconnects.
  */
 import { EventEmitter } from "node:events";
+import type { Database, Listener } from "../../platform/db.js";
+import type { Logger } from "../../platform/logger.js";
 import type { OrderChanges } from "../domain/ports.js";
+import type { OrderCache } from "./order-cache.js";
+
+export const ORDER_CHANGES_CHANNEL = "orders_changed";
 
 export function createOrderChanges(): OrderChanges {
   const emitter = new EventEmitter();
@@ -26,4 +34,31 @@ export function createOrderChanges(): OrderChanges {
       });
     },
   };
+}
+
+export interface OrderChangeTargets {
+  readonly cache: OrderCache;
+  readonly changes: OrderChanges;
+  readonly logger: Logger;
+}
+
+/**
+ * Listens for other processes' order changes. The cache caches only while
+ * the listener is up, and starts empty each time it (re)connects.
+ */
+export function listenToOrderChanges(listen: NonNullable<Database["listen"]>, t: OrderChangeTargets): Listener {
+  return listen(
+    ORDER_CHANGES_CHANNEL,
+    (orderId) => {
+      t.cache.invalidate(orderId);
+      t.changes.notify(orderId);
+    },
+    {
+      onListen: () => t.cache.reset(true),
+      onLost: (err) => {
+        t.cache.reset(false);
+        t.logger.warn({ err }, "order change listener lost; order cache off until it reconnects");
+      },
+    },
+  );
 }

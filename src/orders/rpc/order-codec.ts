@@ -1,13 +1,16 @@
 /** Proto ⇄ domain for orders. Proto types stop here. */
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   OrderStatus as ProtoStatus,
   type Address as ProtoAddress,
+  GetOrderResponseSchema,
   type CreateOrderRequest,
+  type GetOrderResponse,
   type ListOrdersRequest,
   type OrderSchema,
 } from "../../../gen/orders/v1/order_service_pb.js";
+import { freezeMessage } from "../../platform/message-encoding.js";
 import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
 import type { OrderStatus } from "../domain/order-status.js";
@@ -54,6 +57,20 @@ export function toProtoOrder(o: Order): OrderInit {
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),
   };
+}
+
+/**
+ * GetOrder's response, built once per Order object: an order served from the
+ * read cache is the same object on every hit, so repeated hits return the
+ * same frozen message and do no conversion, and the servers reuse its
+ * encoding (src/platform/message-encoding.ts). Entries live as long as the Order.
+ */
+const responses = new WeakMap<Order, GetOrderResponse>();
+
+export function toGetOrderResponse(o: Order): GetOrderResponse {
+  let res = responses.get(o);
+  if (!res) responses.set(o, (res = freezeMessage(create(GetOrderResponseSchema, { order: toProtoOrder(o) }))));
+  return res;
 }
 
 function fromProtoAddress(a: ProtoAddress | undefined): Address | undefined {

@@ -3,7 +3,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
 import { callContextOf } from "../../platform/call-context.js";
 import type { OrderUseCases } from "../app/use-cases.js";
-import { fromProtoStatus, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
+import { fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
 
 const etagOf = (etag: string) => etag || undefined;
 
@@ -14,7 +14,7 @@ export function createOrderServiceImpl(uc: OrderUseCases, defaultDeadlineMs: num
       return { order: toProtoOrder(await uc.createOrder(cxOf(ctx), toNewOrderRequest(req))) };
     },
     async getOrder(req) {
-      return { order: toProtoOrder(await uc.getOrder(req.orderId)) };
+      return toGetOrderResponse(await uc.getOrder(req.orderId));
     },
     async listOrders(req) {
       const page = await uc.listOrders({ query: toListQuery(req), pageSize: req.pageSize, pageToken: req.pageToken });
