@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry, loaded before anything else:
  *
- *   node --import tsx --import ./src/instrumentation.ts src/main.ts   (npm start, Dockerfile)
+ *   node --import ./dist/src/instrumentation.js dist/src/main.js         (npm start, Dockerfile)
+ *   node --import tsx --import ./src/instrumentation.ts src/main.ts     (npm run dev)
  *
  * Off unless an exporter is configured: with neither OTEL_EXPORTER_OTLP_ENDPOINT
  * (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) nor OTEL_TRACES_EXPORTER set, or with

@@ -4,7 +4,8 @@
  * its ports are known; stop() sends SIGTERM and waits for exit (which is when
  * --cpu-prof writes its profile).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -85,7 +86,22 @@ function start(args: string[], opts: SpawnOptions, parse: (stdout: string) => { 
   });
 }
 
-/** The order service as `npm start` runs it (node --import tsx --import instrumentation src/main.ts). */
+/**
+ * The Node arguments of `npm start`, read from package.json's "start" script
+ * (`node <flags> --import ./dist/src/instrumentation.js dist/src/main.js`),
+ * after its "prestart" (the build, when dist/ is stale) has run once.
+ */
+let startArgs: string[] | undefined;
+function serviceArgs(): string[] {
+  if (startArgs) return startArgs;
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { scripts: Record<string, string> };
+  const [cmd, ...args] = pkg.scripts.start!.trim().split(/\s+/);
+  if (cmd !== "node" || args.some((a) => /["'$\\]/.test(a))) throw new Error(`package.json "start" is not a plain \`node …\` command: ${pkg.scripts.start}`);
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  return (startArgs = args);
+}
+
+/** The order service as `npm start` runs it (compiled dist/, with the Node flags of package.json's "start"). */
 export function startService(opts: SpawnOptions): Promise<Child> {
   const env = {
     HOST: "127.0.0.1",
@@ -97,7 +113,7 @@ export function startService(opts: SpawnOptions): Promise<Child> {
     ...opts.env,
   };
   return start(
-    ["--import", "tsx", "--import", "./src/instrumentation.ts", "src/main.ts"],
+    serviceArgs(),
     { timeoutMs: 120_000, ...opts, env },
     (out) => {
       const g = /gRPC:\s+127\.0\.0\.1:(\d+)/.exec(out);
