@@ -1,7 +1,8 @@
 /**
- * Measures what OrderService pays per dependency call when co-hosted:
- * the in-process Connect router transport (no socket) against a gRPC client
- * over loopback to the same process. Prints calls/s and mean latency for
+ * Measures what OrderService pays per dependency call when co-hosted: the
+ * direct in-process transport (src/platform/in-process-transport.ts, the
+ * default), Connect's in-memory router transport, and a gRPC client over
+ * loopback to the same process. Prints calls/s and mean latency for
  * sequential and 32-way concurrent calls of GetCustomer (one indexed read,
  * PGlite) and of grpc.health.v1 Check (no I/O: the transport's own cost).
  *
@@ -19,6 +20,7 @@ import { createLogger } from "../src/platform/logger.js";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { createHealthRegistry, ServingStatus } from "../src/platform/health.js";
+import { createInProcessTransport } from "../src/platform/in-process-transport.js";
 
 const logger = createLogger("silent");
 const database = await createDatabase({});
@@ -29,15 +31,19 @@ const { grpcPort } = await app.start();
 
 const customers = createCustomersModule({ db: database.db, logger, defaultDeadlineMs: 5000 });
 const reg = wrapService(CustomerService, customers.impl, { validator: createValidator(), logger });
+const customerRouter = createRouterTransport(({ service }) => service(CustomerService, reg.impl));
 const transports: Record<string, Transport> = {
-  "in-process router": createRouterTransport(({ service }) => service(CustomerService, reg.impl)),
+  "in-process direct": createInProcessTransport([reg], customerRouter),
+  "in-process router": customerRouter,
   "gRPC over loopback": createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }),
 };
 const health = createHealthRegistry([]);
 health.setAll(ServingStatus.SERVING);
 const healthReg = wrapService(Health, health.impl, { validator: createValidator(), logger });
+const healthRouter = createRouterTransport(({ service }) => service(Health, healthReg.impl));
 const healthTransports: Record<string, Transport> = {
-  "in-process router": createRouterTransport(({ service }) => service(Health, healthReg.impl)),
+  "in-process direct": createInProcessTransport([healthReg], healthRouter),
+  "in-process router": healthRouter,
   "gRPC over loopback": transports["gRPC over loopback"],
 };
 const customerId = "11111111-1111-4111-8111-111111111111";

@@ -35,7 +35,7 @@ export function evaluateTargets(
     targets.push(ratioTarget(`Connect JSON GetOrder vs gRPC GetOrder (${gen})`, 0.9, row(`get-order connect-json ${gen}`), row(`get-order grpc ${gen}`), `${gen} rows`));
   }
   for (const s of ["get-order", "list-orders"]) {
-    targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));
+    targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} @${o.orders} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));
   }
   const service = rows.filter((r) => r.group !== "ceiling" && Number.isFinite(r.peakRssMb));
   const peak = service.reduce((m, r) => Math.max(m, r.peakRssMb), 0);
