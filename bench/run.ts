@@ -40,6 +40,8 @@ async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number
       if (to - from > 100_000) log(`  seeded ${done} orders (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     });
     await conn.exec("vacuum analyze");
+    // Flush the seed's dirty pages now, so their write-back does not compete with the next measurement.
+    await conn.exec("checkpoint").catch((err: unknown) => log(`  (no checkpoint after seeding: ${String(err)})`));
   } finally {
     await conn.close();
   }
