@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { createDatabase, type Database } from "../../src/platform/db.js";
+import { createDatabase, postgresConnection, type Database } from "../../src/platform/db.js";
 import type { Exec } from "./seed.js";
 
 export interface BenchDatabase {
@@ -35,9 +35,14 @@ export async function createBenchDatabase(databaseUrl: string | undefined): Prom
   return databaseUrl ? createPostgresBench(databaseUrl) : createPgliteBench();
 }
 
+function adminConnection(adminUrl: string) {
+  const { url, host } = postgresConnection(adminUrl);
+  return postgres(url, { ...(host ? { host } : {}), max: 1, onnotice: () => {} });
+}
+
 async function createPostgresBench(adminUrl: string): Promise<BenchDatabase> {
   const name = `bench_${Date.now()}_${process.pid}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const admin = adminConnection(adminUrl);
   await admin.unsafe(`create database "${name}"`);
   await admin.end();
   const u = new URL(adminUrl);
@@ -52,7 +57,7 @@ async function createPostgresBench(adminUrl: string): Promise<BenchDatabase> {
       return connection(database);
     },
     async dispose() {
-      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      const a = adminConnection(adminUrl);
       try {
         await a.unsafe(`drop database if exists "${name}" with (force)`);
       } finally {

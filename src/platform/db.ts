@@ -58,11 +58,27 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.url ? createPostgres(opts.url, opts.poolMax ?? 10) : createPglite(opts.dataDir);
 }
 
-async function createPostgres(url: string, poolMax: number): Promise<Database> {
+/**
+ * Splits libpq's Unix-socket form, `postgres://user@localhost/db?host=/var/run/postgresql`,
+ * into a URL postgres-js accepts and its `host` option (postgres-js would send an
+ * unknown `host` query parameter to the server as a setting). Any other URL is
+ * returned as it is. pgbench and psql read the same URL natively.
+ */
+export function postgresConnection(url: string): { url: string; host?: string } {
+  const u = new URL(url);
+  const host = u.searchParams.get("host");
+  if (!host?.startsWith("/")) return { url };
+  u.searchParams.delete("host");
+  return { url: u.toString(), host };
+}
+
+async function createPostgres(databaseUrl: string, poolMax: number): Promise<Database> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+  const { url, host } = postgresConnection(databaseUrl);
   const client = postgres(url, {
+    ...(host ? { host } : {}),
     max: poolMax,
     onnotice: () => {},
     connect_timeout: 5,
@@ -79,7 +95,7 @@ async function createPostgres(url: string, poolMax: number): Promise<Database> {
     },
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     listen(channel, onMessage, events = {}) {
-      const listener = listenPostgres(postgres, url, channel, onMessage, events, () => listeners.delete(listener));
+      const listener = listenPostgres(postgres, url, host, channel, onMessage, events, () => listeners.delete(listener));
       listeners.add(listener);
       return listener;
     },
@@ -100,6 +116,7 @@ const CHANNEL = /^[a-z_][a-z0-9_]*$/;
 function listenPostgres(
   postgres: typeof Postgres,
   url: string,
+  host: string | undefined,
   channel: string,
   onMessage: (payload: string) => void,
   events: ListenEvents,
@@ -113,6 +130,7 @@ function listenPostgres(
   let timer: NodeJS.Timeout | undefined;
   let subscribing: Promise<void> | undefined;
   const options = {
+    ...(host ? { host } : {}),
     max: 1,
     idle_timeout: 0,
     max_lifetime: null,

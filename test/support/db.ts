@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { createDatabase, type Database } from "../../src/platform/db.js";
+import { createDatabase, postgresConnection, type Database } from "../../src/platform/db.js";
 
 export interface TestDatabase extends Database {
   /** Closes and, on Postgres, drops the database. */
@@ -21,7 +21,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return { ...database, dispose: () => database.close() };
   }
   const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  const { url: adminUrl, host } = postgresConnection(baseUrl);
+  const admin = postgres(adminUrl, { ...(host ? { host } : {}), max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
