@@ -194,7 +194,7 @@ async function main(): Promise<void> {
     notes: [
       `Each scenario: ${o.warmupMs / 1000} s warm-up, then ${o.durationMs / 1000} s measured, ${o.concurrency} calls in flight (Node generator: ${o.workers} worker thread(s); h2load: ${Math.max(1, Math.min(8, Math.round(o.concurrency / 8)))} connections). Server CPU and peak RSS cover warm-up and measurement.`,
       "h2load rows repeat one request (order/product/customer no. 1); Node rows pick random seeded rows per call. gRPC errors under h2load are detected by response DATA bytes (see bench/lib/h2load.ts).",
-      `GetOrder has an in-process read cache (ORDER_CACHE_SIZE, default 5000 orders): the h2load get-order rows (one id) are all cache hits; the Node get-order rows (random ids over ${o.orders} orders) mostly miss. Both sides of the scale scenario (@${o.smallOrders} and @${o.orders}) run with ORDER_CACHE_SIZE=0: they measure the database path, each in a freshly started service.`,
+      `GetOrder has an in-process read cache (ORDER_CACHE_SIZE, default 1000 orders): the h2load get-order rows (one id) are all cache hits; the Node get-order rows (random ids over ${o.orders} orders) mostly miss. Both sides of the scale scenario (@${o.smallOrders} and @${o.orders}) run with ORDER_CACHE_SIZE=0: they measure the database path, each in a freshly started service.`,
       ...notes,
     ],
     rows,

@@ -113,7 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
-    orderCacheSize: int(env, "ORDER_CACHE_SIZE", 5000, 0, 1000000),
+    orderCacheSize: int(env, "ORDER_CACHE_SIZE", 1000, 0, 1000000),
     maxReceiveMessageBytes: int(env, "MAX_RECEIVE_MESSAGE_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     defaultDeadlineMs: int(env, "DEFAULT_DEADLINE_MS", 5000, 10, 600000),
     deadlineMarginMs: int(env, "DEADLINE_MARGIN_MS", 50, 0, 10000),
