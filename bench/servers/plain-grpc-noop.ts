@@ -12,6 +12,8 @@ const SERVING = Buffer.from([0x08, 0x01]);
 const server = new grpc.Server({
   "grpc.max_receive_message_length": 1024 * 1024,
   "grpc.keepalive_permit_without_calls": 1,
+  // No channelz service is served, so its per-call bookkeeping is pure cost (measured +2–6% on a no-op).
+  "grpc.enable_channelz": 0,
 });
 server.addService(
   {

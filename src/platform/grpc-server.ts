@@ -104,6 +104,8 @@ export function createGrpcServer(regs: readonly ServiceRegistration[], opts: Grp
   const server = new grpc.Server({
     "grpc.max_receive_message_length": opts.maxReceiveMessageBytes,
     "grpc.keepalive_permit_without_calls": 1,
+    // No channelz service is served, so its per-call bookkeeping is pure cost (measured +2–6% on a no-op).
+    "grpc.enable_channelz": 0,
   });
   for (const reg of regs) {
     const { definition, handlers } = definitionAndHandlers(reg);
