@@ -10,6 +10,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import { CALL_ENDED } from "./call-context.js";
 
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -112,7 +113,7 @@ export class ConnectUnaryContext implements HandlerContext {
   private createController(): AbortController {
     const controller = new AbortController();
     if (this.ended) {
-      controller.abort(this.endReason);
+      controller.abort(this.endReason ?? CALL_ENDED);
       return controller;
     }
     if (this.deadline !== undefined) {
@@ -128,7 +129,7 @@ export class ConnectUnaryContext implements HandlerContext {
       if (req.stream.destroyed) gone();
       else req.once("close", gone);
     } else {
-      const gone = () => controller.abort();
+      const gone = () => controller.abort(CALL_ENDED);
       if (req.socket.destroyed) gone();
       else (this.res as http.ServerResponse).once("close", gone);
     }
@@ -141,7 +142,7 @@ export class ConnectUnaryContext implements HandlerContext {
     this.ended = true;
     this.endReason = reason;
     clearTimeout(this.timer);
-    this.controller?.abort(reason);
+    this.controller?.abort(reason ?? CALL_ENDED);
   }
 
   get requestHeader(): Headers {

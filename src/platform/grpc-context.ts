@@ -6,6 +6,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
 import type { Metadata, ServerUnaryCall } from "@grpc/grpc-js";
+import { CALL_ENDED } from "./call-context.js";
 
 type ServerSurfaceCall = Omit<ServerUnaryCall<unknown, unknown>, "request">;
 
@@ -51,8 +52,8 @@ export class GrpcHandlerContext implements HandlerContext {
     if (!this.controller) {
       const controller = new AbortController();
       this.controller = controller;
-      if (this.call.cancelled) controller.abort();
-      else this.call.once("cancelled", () => controller.abort());
+      if (this.call.cancelled) controller.abort(CALL_ENDED);
+      else this.call.once("cancelled", () => controller.abort(CALL_ENDED));
     }
     return this.controller.signal;
   }

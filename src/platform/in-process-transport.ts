@@ -17,6 +17,7 @@
  */
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { CALL_ENDED } from "./call-context.js";
 import type { ServiceRegistration } from "./handlers.js";
 
 type UnaryImpl = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
@@ -48,7 +49,7 @@ class InProcessContext implements HandlerContext {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.ended) this.controller.abort();
+      if (this.ended) this.controller.abort(CALL_ENDED);
     }
     return this.controller.signal;
   }
@@ -71,7 +72,7 @@ class InProcessContext implements HandlerContext {
   end(reason?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.controller?.abort(reason);
+    this.controller?.abort(reason ?? CALL_ENDED);
   }
 }
 

@@ -14,12 +14,19 @@ import { createInProcessTransport } from "../../../src/platform/in-process-trans
 import { errorInfoOf, fieldViolationsOf, reasonOf } from "../../support/rpc-errors.js";
 
 const ID = "6c8fbed2-92cf-491a-9ea8-aaf8f2773490";
-let seen: { actor: string | null; timeoutMs: number | undefined; signal?: AbortSignal } | undefined;
+let seen:
+  | { actor: string | null; timeoutMs: number | undefined; signal?: AbortSignal; abortedDuringCall?: boolean }
+  | undefined;
 
 const impl: Partial<ServiceImpl<typeof CustomerService>> = {
   async getCustomer(req, ctx: HandlerContext) {
     seen = { actor: ctx.requestHeader.get("x-actor"), timeoutMs: ctx.timeoutMs() };
     if (req.customerId === ID) return { customer: { id: ID, email: "a@example.com", status: CustomerStatus.ACTIVE } };
+    if (req.customerId.endsWith("0000000000fe")) {
+      seen.signal = ctx.signal;
+      seen.abortedDuringCall = ctx.signal.aborted;
+      return { customer: { id: req.customerId } };
+    }
     if (req.customerId.endsWith("0000000000ff")) {
       seen.signal = ctx.signal;
       await new Promise((r) => setTimeout(r, 200));
@@ -77,6 +84,13 @@ describe("in-process transport", () => {
     const err = await failure(clients.direct.getCustomer({ customerId: "11111111-2222-4333-8444-0000000000ff" }, { timeoutMs: 20 }));
     expect(err?.code).toBe(Code.DeadlineExceeded);
     expect(seen?.signal?.aborted).toBe(true);
+  });
+
+  it("aborts the callee's signal, as an AbortError, once an answered call is over", async () => {
+    await clients.direct.getCustomer({ customerId: "11111111-2222-4333-8444-0000000000fe" });
+    expect(seen?.abortedDuringCall).toBe(false);
+    expect(seen?.signal?.aborted).toBe(true);
+    expect((seen?.signal?.reason as Error).name).toBe("AbortError");
   });
 
   it("ends the call CANCELED when the caller aborts", async () => {
