@@ -36,8 +36,8 @@ export async function createBenchDatabase(databaseUrl: string | undefined): Prom
 }
 
 function adminConnection(adminUrl: string) {
-  const { url, host } = postgresConnection(adminUrl);
-  return postgres(url, { ...(host ? { host } : {}), max: 1, onnotice: () => {} });
+  const { url, options } = postgresConnection(adminUrl);
+  return postgres(url, { ...options, max: 1, onnotice: () => {} });
 }
 
 async function createPostgresBench(adminUrl: string): Promise<BenchDatabase> {

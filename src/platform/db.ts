@@ -64,21 +64,21 @@ export async function createDatabase(opts: DatabaseOptions): Promise<Database> {
  * unknown `host` query parameter to the server as a setting). Any other URL is
  * returned as it is. pgbench and psql read the same URL natively.
  */
-export function postgresConnection(url: string): { url: string; host?: string } {
+export function postgresConnection(url: string): { url: string; options: { host?: string } } {
   const u = new URL(url);
   const host = u.searchParams.get("host");
-  if (!host?.startsWith("/")) return { url };
+  if (!host?.startsWith("/")) return { url, options: {} };
   u.searchParams.delete("host");
-  return { url: u.toString(), host };
+  return { url: u.toString(), options: { host } };
 }
 
 async function createPostgres(databaseUrl: string, poolMax: number): Promise<Database> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const { url, host } = postgresConnection(databaseUrl);
+  const { url, options: connection } = postgresConnection(databaseUrl);
   const client = postgres(url, {
-    ...(host ? { host } : {}),
+    ...connection,
     max: poolMax,
     onnotice: () => {},
     connect_timeout: 5,
@@ -95,7 +95,7 @@ async function createPostgres(databaseUrl: string, poolMax: number): Promise<Dat
     },
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     listen(channel, onMessage, events = {}) {
-      const listener = listenPostgres(postgres, url, host, channel, onMessage, events, () => listeners.delete(listener));
+      const listener = listenPostgres(postgres, url, connection, channel, onMessage, events, () => listeners.delete(listener));
       listeners.add(listener);
       return listener;
     },
@@ -116,7 +116,7 @@ const CHANNEL = /^[a-z_][a-z0-9_]*$/;
 function listenPostgres(
   postgres: typeof Postgres,
   url: string,
-  host: string | undefined,
+  connection: { host?: string },
   channel: string,
   onMessage: (payload: string) => void,
   events: ListenEvents,
@@ -130,7 +130,7 @@ function listenPostgres(
   let timer: NodeJS.Timeout | undefined;
   let subscribing: Promise<void> | undefined;
   const options = {
-    ...(host ? { host } : {}),
+    ...connection,
     max: 1,
     idle_timeout: 0,
     max_lifetime: null,

@@ -21,8 +21,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return { ...database, dispose: () => database.close() };
   }
   const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  const { url: adminUrl, host } = postgresConnection(baseUrl);
-  const admin = postgres(adminUrl, { ...(host ? { host } : {}), max: 1, onnotice: () => {} });
+  const { url: adminUrl, options } = postgresConnection(baseUrl);
+  const admin = postgres(adminUrl, { ...options, max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
