@@ -15,6 +15,7 @@
  * This file reads process.env directly: it runs before src/config.ts.
  */
 import { register } from "node:module";
+import { addExitHook } from "./platform/exit-hooks.js";
 
 const env = process.env;
 
@@ -69,23 +70,15 @@ async function startTelemetry(): Promise<void> {
   sdk.start();
   await waitForHooks();
 
-  // Flush and stop on SIGTERM. src/main.ts has its own SIGTERM handler that
-  // drains the servers; if nobody else listens, re-raise so the process still
-  // terminates as it would without us.
-  const onSigterm = () => {
-    sdk
-      .shutdown()
-      .catch((err: unknown) => process.stderr.write(`otel: shutdown failed: ${String(err)}\n`))
-      .finally(() => {
-        if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
-      });
-  };
-  process.once("SIGTERM", onSigterm);
+  // src/main.ts drains the servers on SIGTERM/SIGINT, then runs the exit hooks
+  // (this flush: the spans of the last calls) before it exits.
+  const shutdown = () =>
+    sdk.shutdown().catch((err: unknown) => {
+      process.stderr.write(`otel: shutdown failed: ${String(err)}\n`);
+    });
+  addExitHook(shutdown);
   // A normal exit (event loop drained) flushes too.
-  process.once("beforeExit", () => {
-    process.removeListener("SIGTERM", onSigterm);
-    void sdk.shutdown().catch(() => {});
-  });
+  process.once("beforeExit", () => void shutdown());
 }
 
 if (telemetryWanted()) {

@@ -4,6 +4,7 @@
  */
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { runExitHooks } from "./platform/exit-hooks.js";
 import { createLogger } from "./platform/logger.js";
 
 function banner(config: Config, ports: { grpcPort: number; httpPort: number }): string {
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     await app.close();
+    await runExitHooks(5000);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
