@@ -181,8 +181,8 @@ describe("order read cache", () => {
 });
 
 describe("ORDER_CACHE_SIZE", () => {
-  it("defaults to 5000, accepts 0 (off), rejects junk", () => {
-    expect(loadConfig({}).orderCacheSize).toBe(5000);
+  it("defaults to 1000, accepts 0 (off), rejects junk", () => {
+    expect(loadConfig({}).orderCacheSize).toBe(1000);
     expect(loadConfig({ ORDER_CACHE_SIZE: "0" }).orderCacheSize).toBe(0);
     expect(() => loadConfig({ ORDER_CACHE_SIZE: "-1" })).toThrow(ConfigError);
     expect(() => loadConfig({ ORDER_CACHE_SIZE: "lots" })).toThrow(/ORDER_CACHE_SIZE/);
