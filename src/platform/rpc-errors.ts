@@ -1,8 +1,10 @@
 /**
  * The one place where errors become wire statuses. Domain errors keep their
  * stable reason in a google.rpc.ErrorInfo and their specifics in BadRequest /
- * PreconditionFailure details (AIP-193). Anything unknown becomes INTERNAL
- * with a generic message; its cause goes to the log, never to the client.
+ * PreconditionFailure details (AIP-193). Database failures (unreachable,
+ * conflict, statement timeout) become UNAVAILABLE / ABORTED / DEADLINE_EXCEEDED.
+ * Anything unknown becomes INTERNAL with a generic message; its cause goes to
+ * the log, never to the client.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
@@ -12,6 +14,7 @@ import {
   PreconditionFailureSchema,
 } from "../../gen/google/rpc/error_details_pb.js";
 import { DomainError, type ErrorKind } from "../kernel/errors.js";
+import { databaseFailureOf } from "./pg-errors.js";
 
 /** ErrorInfo.domain of every error this service raises. */
 export const ERROR_DOMAIN = "order-service";
@@ -56,6 +59,11 @@ export function toConnectError(err: unknown, log: Logger, method: string): Conne
     return err;
   }
   if (isAbort(err)) return new ConnectError("the call was cancelled", Code.Canceled);
+  const dbFailure = databaseFailureOf(err);
+  if (dbFailure) {
+    log.warn({ err, method, reason: dbFailure.reason }, "database failure");
+    return domainToConnectError(dbFailure);
+  }
   log.error({ err, method }, "internal error");
   return new ConnectError("internal error", Code.Internal, undefined, [
     { desc: ErrorInfoSchema, value: { reason: "INTERNAL", domain: ERROR_DOMAIN, metadata: {} } },
