@@ -47,13 +47,13 @@ describe.each(Object.keys(transports))("over %s, with the database down", (name)
   it("answers UNAVAILABLE DATABASE_UNAVAILABLE for reads and writes of every service", async () => {
     const t = transports[name]!();
     const calls = [
-      createClient(InventoryService, t).getProduct({ productId: ID }),
-      createClient(CustomerService, t).getCustomer({ customerId: ID }),
-      createClient(OrderService, t).getOrder({ orderId: ID }),
-      createClient(OrderService, t).createOrder({ customerId: ID, requestId: "r-1", items: [{ productId: ID, quantity: 1 }] }),
+      () => createClient(InventoryService, t).getProduct({ productId: ID }),
+      () => createClient(CustomerService, t).getCustomer({ customerId: ID }),
+      () => createClient(OrderService, t).getOrder({ orderId: ID }),
+      () => createClient(OrderService, t).createOrder({ customerId: ID, requestId: "r-1", items: [{ productId: ID, quantity: 1 }] }),
     ];
     for (const call of calls) {
-      const err = await rpcFailure(call);
+      const err = await rpcFailure(call());
       expect(err.code).toBe(Code.Unavailable);
       expect(reasonOf(err)).toBe("DATABASE_UNAVAILABLE");
       expect(err.rawMessage).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|select|insert/i);
