@@ -6,6 +6,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_access_v1_access } from "../../access/v1/access_pb.js";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
 import { file_common_v1_money } from "../../common/v1/money_pb.js";
@@ -17,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_service.proto.
  */
 export const file_orders_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxItoBCgdBZGRyZXNzEiIKDnJlY2lwaWVudF9uYW1lGAEgASgJQgq6SAdyBRABGMgBEhkKBWxpbmUxGAIgASgJQgq6SAdyBRABGMgBEhcKBWxpbmUyGAMgASgJQgi6SAVyAxjIARIXCgRjaXR5GAQgASgJQgm6SAZyBBABGGQSFwoGcmVnaW9uGAUgASgJQge6SARyAhhkEhwKC3Bvc3RhbF9jb2RlGAYgASgJQge6SARyAhgUEicKDGNvdW50cnlfY29kZRgHIAEoCUIRukgOcgwyCl5bQS1aXXsyfSQiTgoMU2hpcHBpbmdJbmZvEhoKB2NhcnJpZXIYASABKAlCCbpIBnIEEAEYZBIiCg90cmFja2luZ19udW1iZXIYAiABKAlCCbpIBnIEEAEYZCKRAQoJT3JkZXJMaW5lEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBRIkCgp1bml0X3ByaWNlGAQgASgLMhAuY29tbW9uLnYxLk1vbmV5EiQKCmxpbmVfdG90YWwYBSABKAsyEC5jb21tb24udjEuTW9uZXkitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAwoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiagoPQ3JlYXRlT3JkZXJJdGVtEhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEhsKCnZhcmlhbnRfaWQYAiABKAlCB7pIBHICGEASHAoIcXVhbnRpdHkYAyABKAVCCrpIBxoFGJBOIAAiuAEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIdCgtjdXN0b21lcl9pZBgBIAEoCUIIukgFcgOwAQESNQoFaXRlbXMYAiADKAsyGi5vcmRlcnMudjEuQ3JlYXRlT3JkZXJJdGVtQgq6SAeSAQQIARBkEiwKEHNoaXBwaW5nX2FkZHJlc3MYAyABKAsyEi5vcmRlcnMudjEuQWRkcmVzcxIeCgpyZXF1ZXN0X2lkGAQgASgJQgq6SAdyBRABGIABIjYKE0NyZWF0ZU9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiLQoPR2V0T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASIzChBHZXRPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyItYCChFMaXN0T3JkZXJzUmVxdWVzdBIaCglwYWdlX3NpemUYASABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSIAoLY3VzdG9tZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEjsKCHN0YXR1c2VzGAQgAygOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQhG6SA6SAQsQBSIHggEEEAEgABI1ChFjcmVhdGVfdGltZV9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPY3JlYXRlX3RpbWVfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI8CghvcmRlcl9ieRgHIAEoCUIqukgnciVSAFIQY3JlYXRlX3RpbWUgZGVzY1IPY3JlYXRlX3RpbWUgYXNjIk8KEkxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5vcmRlcnMudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIoYBChlVcGRhdGVTaGlwcGluZ0luZm9SZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARI2Cg1zaGlwcGluZ19pbmZvGAIgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mb0IGukgDyAEBEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiPQoaVXBkYXRlU2hpcHBpbmdJbmZvUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIimwEKGFVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESMgoGc3RhdHVzGAIgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQgq6SAeCAQQQASAAEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgEIAEoCUIHukgEcgIYQCI8ChlVcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyImEKEkNhbmNlbE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESGAoGcmVhc29uGAIgASgJQgi6SAVyAxj0AxIVCgRldGFnGAMgASgJQge6SARyAhhAIjYKE0NhbmNlbE9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiRwoSRGVsZXRlT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZU9yZGVyUmVzcG9uc2UiLwoRV2F0Y2hPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBIjUKEldhdGNoT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciq2AQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWT1JERVJfU1RBVFVTX0NPTkZJUk1FRBABEhsKF09SREVSX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUT1JERVJfU1RBVFVTX1NISVBQRUQQAxIaChZPUkRFUl9TVEFUVVNfREVMSVZFUkVEEAQSGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBAFMqIFCgxPcmRlclNlcnZpY2USTAoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2USSAoIR2V0T3JkZXISGi5vcmRlcnMudjEuR2V0T3JkZXJSZXF1ZXN0Ghsub3JkZXJzLnYxLkdldE9yZGVyUmVzcG9uc2UiA5ACARJOCgpMaXN0T3JkZXJzEhwub3JkZXJzLnYxLkxpc3RPcmRlcnNSZXF1ZXN0Gh0ub3JkZXJzLnYxLkxpc3RPcmRlcnNSZXNwb25zZSIDkAIBEmEKElVwZGF0ZVNoaXBwaW5nSW5mbxIkLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXF1ZXN0GiUub3JkZXJzLnYxLlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlEl4KEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEkwKC0NhbmNlbE9yZGVyEh0ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5DYW5jZWxPcmRlclJlc3BvbnNlEkwKC0RlbGV0ZU9yZGVyEh0ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5EZWxldGVPcmRlclJlc3BvbnNlEksKCldhdGNoT3JkZXISHC5vcmRlcnMudjEuV2F0Y2hPcmRlclJlcXVlc3QaHS5vcmRlcnMudjEuV2F0Y2hPcmRlclJlc3BvbnNlMAFiBnByb3RvMw", [file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxItoBCgdBZGRyZXNzEiIKDnJlY2lwaWVudF9uYW1lGAEgASgJQgq6SAdyBRABGMgBEhkKBWxpbmUxGAIgASgJQgq6SAdyBRABGMgBEhcKBWxpbmUyGAMgASgJQgi6SAVyAxjIARIXCgRjaXR5GAQgASgJQgm6SAZyBBABGGQSFwoGcmVnaW9uGAUgASgJQge6SARyAhhkEhwKC3Bvc3RhbF9jb2RlGAYgASgJQge6SARyAhgUEicKDGNvdW50cnlfY29kZRgHIAEoCUIRukgOcgwyCl5bQS1aXXsyfSQiTgoMU2hpcHBpbmdJbmZvEhoKB2NhcnJpZXIYASABKAlCCbpIBnIEEAEYZBIiCg90cmFja2luZ19udW1iZXIYAiABKAlCCbpIBnIEEAEYZCKRAQoJT3JkZXJMaW5lEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBRIkCgp1bml0X3ByaWNlGAQgASgLMhAuY29tbW9uLnYxLk1vbmV5EiQKCmxpbmVfdG90YWwYBSABKAsyEC5jb21tb24udjEuTW9uZXkitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAwoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiagoPQ3JlYXRlT3JkZXJJdGVtEhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEhsKCnZhcmlhbnRfaWQYAiABKAlCB7pIBHICGEASHAoIcXVhbnRpdHkYAyABKAVCCrpIBxoFGJBOIAAiuAEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIdCgtjdXN0b21lcl9pZBgBIAEoCUIIukgFcgOwAQESNQoFaXRlbXMYAiADKAsyGi5vcmRlcnMudjEuQ3JlYXRlT3JkZXJJdGVtQgq6SAeSAQQIARBkEiwKEHNoaXBwaW5nX2FkZHJlc3MYAyABKAsyEi5vcmRlcnMudjEuQWRkcmVzcxIeCgpyZXF1ZXN0X2lkGAQgASgJQgq6SAdyBRABGIABIjYKE0NyZWF0ZU9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiLQoPR2V0T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASIzChBHZXRPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpIDChFMaXN0T3JkZXJzUmVxdWVzdBIaCglwYWdlX3NpemUYASABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSIAoLY3VzdG9tZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEjsKCHN0YXR1c2VzGAQgAygOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQhG6SA6SAQsQBiIHggEEEAEgABJTChFjcmVhdGVfdGltZV9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESUQoPY3JlYXRlX3RpbWVfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIcukgZsgEWIgcI/4LR/68HMgsIgJK4w5j+////ARI8CghvcmRlcl9ieRgHIAEoCUIqukgnciVSAFIQY3JlYXRlX3RpbWUgZGVzY1IPY3JlYXRlX3RpbWUgYXNjIk8KEkxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5vcmRlcnMudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIoYBChlVcGRhdGVTaGlwcGluZ0luZm9SZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARI2Cg1zaGlwcGluZ19pbmZvGAIgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mb0IGukgDyAEBEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiPQoaVXBkYXRlU2hpcHBpbmdJbmZvUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIimwEKGFVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESMgoGc3RhdHVzGAIgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQgq6SAeCAQQQASAAEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgEIAEoCUIHukgEcgIYQCI8ChlVcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyImEKEkNhbmNlbE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESGAoGcmVhc29uGAIgASgJQgi6SAVyAxj0AxIVCgRldGFnGAMgASgJQge6SARyAhhAIjYKE0NhbmNlbE9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiRwoSRGVsZXRlT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIVCgRldGFnGAIgASgJQge6SARyAhhAIhUKE0RlbGV0ZU9yZGVyUmVzcG9uc2UiLwoRV2F0Y2hPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBIjUKEldhdGNoT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlcirQAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWT1JERVJfU1RBVFVTX0NPTkZJUk1FRBABEhsKF09SREVSX1NUQVRVU19QUk9DRVNTSU5HEAISGAoUT1JERVJfU1RBVFVTX1NISVBQRUQQAxIaChZPUkRFUl9TVEFUVVNfREVMSVZFUkVEEAQSGgoWT1JERVJfU1RBVFVTX0NBTkNFTExFRBAFEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAYyggYKDE9yZGVyU2VydmljZRJZCgtDcmVhdGVPcmRlchIdLm9yZGVycy52MS5DcmVhdGVPcmRlclJlcXVlc3QaHi5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXNwb25zZSILyvMYBxIDAQMEGAESVAoIR2V0T3JkZXISGi5vcmRlcnMudjEuR2V0T3JkZXJSZXF1ZXN0Ghsub3JkZXJzLnYxLkdldE9yZGVyUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJaCgpMaXN0T3JkZXJzEhwub3JkZXJzLnYxLkxpc3RPcmRlcnNSZXF1ZXN0Gh0ub3JkZXJzLnYxLkxpc3RPcmRlcnNSZXNwb25zZSIPkAIByvMYCBIEAQIDBBgBEmwKElVwZGF0ZVNoaXBwaW5nSW5mbxIkLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXF1ZXN0GiUub3JkZXJzLnYxLlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlIgnK8xgFEgMCAwQSaQoRVXBkYXRlT3JkZXJTdGF0dXMSIy5vcmRlcnMudjEuVXBkYXRlT3JkZXJTdGF0dXNSZXF1ZXN0GiQub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVzcG9uc2UiCcrzGAUSAwIDBBJaCgtDYW5jZWxPcmRlchIdLm9yZGVycy52MS5DYW5jZWxPcmRlclJlcXVlc3QaHi5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIMyvMYCBIEAQIDBBgBElUKC0RlbGV0ZU9yZGVyEh0ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5EZWxldGVPcmRlclJlc3BvbnNlIgfK8xgDEgEDElkKCldhdGNoT3JkZXISHC5vcmRlcnMudjEuV2F0Y2hPcmRlclJlcXVlc3QaHS5vcmRlcnMudjEuV2F0Y2hPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAEwAWIGcHJvdG8z", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * A postal address.
@@ -188,8 +189,11 @@ export type StatusChange = Message<"orders.v1.StatusChange"> & {
   reason: string;
 
   /**
-   * Who made the change, from the request's `x-actor` header; empty when
-   * unknown.
+   * Who made the change: the caller's verified principal
+   * ("customer:<id>", "staff:<sub>", "admin:<sub>", "service:<name>"), plus,
+   * for a service that said so in the `x-actor` header, whom it acted for
+   * ("service:warehouse for picker-7"). "system:reconciler" for the
+   * service's own repairs.
    *
    * @generated from field: string actor = 4;
    */
@@ -394,7 +398,8 @@ export const CreateOrderRequestSchema: GenMessage<CreateOrderRequest> = /*@__PUR
  */
 export type CreateOrderResponse = Message<"orders.v1.CreateOrderResponse"> & {
   /**
-   * The order, CONFIRMED (or as it is now, for a repeated request_id).
+   * The order, CONFIRMED (or as it is now, past PENDING, for a repeated
+   * request_id). Never PENDING.
    *
    * @generated from field: orders.v1.Order order = 1;
    */
@@ -453,7 +458,7 @@ export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*
 /**
  * Request for ListOrders. Every field but page_size and page_token must stay
  * the same while walking pages, else INVALID_ARGUMENT, reason
- * PAGE_TOKEN_MISMATCH.
+ * INVALID_PAGE_TOKEN.
  *
  * @generated from message orders.v1.ListOrdersRequest
  */
@@ -487,14 +492,14 @@ export type ListOrdersRequest = Message<"orders.v1.ListOrdersRequest"> & {
   statuses: OrderStatus[];
 
   /**
-   * Only orders created at or after this time, when set.
+   * Only orders created at or after this time, when set (years 1 to 9999).
    *
    * @generated from field: google.protobuf.Timestamp create_time_start = 5;
    */
   createTimeStart?: Timestamp | undefined;
 
   /**
-   * Only orders created before this time, when set.
+   * Only orders created before this time, when set (years 1 to 9999).
    *
    * @generated from field: google.protobuf.Timestamp create_time_end = 6;
    */
@@ -817,7 +822,9 @@ export enum OrderStatus {
   UNSPECIFIED = 0,
 
   /**
-   * Accepted: the customer was active and the stock is held for it.
+   * Acknowledged: the customer was active and the stock is sold to it.
+   * CreateOrder answers OK only with a CONFIRMED order; from here on the
+   * system never cancels it (a customer or staff may).
    *
    * @generated from enum value: ORDER_STATUS_CONFIRMED = 1;
    */
@@ -850,6 +857,20 @@ export enum OrderStatus {
    * @generated from enum value: ORDER_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
+
+  /**
+   * Stored, but its stock is not yet sold: CreateOrder stored it and
+   * inventory did not confirm the sale in time (the call failed with
+   * UNAVAILABLE ORDER_NOT_CONFIRMED). Never acknowledged, so never answered
+   * OK by CreateOrder. The system never cancels it while its stock can be
+   * had: the reconciler (or a retry of the request) confirms it as soon as
+   * inventory answers, holding the stock again if the hold expired
+   * meanwhile; only when the stock is gone is it cancelled (reason
+   * LOST_HOLD). A customer or staff may cancel it.
+   *
+   * @generated from enum value: ORDER_STATUS_PENDING = 6;
+   */
+  PENDING = 6,
 }
 
 /**
@@ -866,12 +887,22 @@ export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
  * Status transitions (anything else fails with FAILED_PRECONDITION, reason
  * ILLEGAL_TRANSITION, naming the current status):
  *
+ *   PENDING    -> CONFIRMED, CANCELLED
  *   CONFIRMED  -> PROCESSING, CANCELLED
  *   PROCESSING -> SHIPPED, CANCELLED
  *   SHIPPED    -> DELIVERED
  *
+ * An order is acknowledged (CreateOrder answers OK) only once its stock is
+ * sold: from then on the system never cancels it; only a customer or staff
+ * may. A PENDING order is stored but not yet acknowledged.
+ *
  * Repeating a change to the status an order already has succeeds and changes
- * nothing. Every mutation accepts an optional etag (AIP-154): a stale one
+ * nothing.
+ *
+ * Every call needs a bearer token unless its access rule says otherwise
+ * (access.v1.rule on each RPC): customers place, see, watch and cancel only
+ * their own orders (another customer's order is NOT_FOUND), staff read
+ * everything and move orders along, admins also delete. Every mutation accepts an optional etag (AIP-154): a stale one
  * fails with ABORTED, reason ETAG_MISMATCH; without one, concurrent
  * mutations are serialised and none is lost.
  *
@@ -880,12 +911,21 @@ export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
 export const OrderService: GenService<{
   /**
    * Takes an order: checks the customer is ACTIVE, reserves stock for every
-   * line at the current prices, stores the order as CONFIRMED. Idempotent by
-   * (customer_id, request_id): a repeat returns the original order; the same
-   * request_id with a different payload fails with INVALID_ARGUMENT, reason
-   * IDEMPOTENCY_KEY_REUSED. Errors: NOT_FOUND reason CUSTOMER_NOT_FOUND or
-   * PRODUCT_NOT_FOUND; FAILED_PRECONDITION reason CUSTOMER_INACTIVE,
-   * INSUFFICIENT_STOCK (a violation per short product) or MIXED_CURRENCIES.
+   * line at the current prices, stores the order as PENDING, sells the stock
+   * and answers OK only with the order CONFIRMED: an OK means the order
+   * stands. When inventory does not confirm the sale in time (after the order
+   * was stored) it fails with UNAVAILABLE, reason ORDER_NOT_CONFIRMED, and a
+   * RetryInfo: retry with the same request_id; the order is confirmed by the
+   * retry or by the reconciler as soon as inventory answers. Idempotent by
+   * (customer_id, request_id): a repeat returns the original order (a PENDING
+   * one is confirmed first); the same request_id with a different payload
+   * fails with INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED. Errors:
+   * NOT_FOUND reason CUSTOMER_NOT_FOUND or PRODUCT_NOT_FOUND;
+   * FAILED_PRECONDITION reason CUSTOMER_INACTIVE, INSUFFICIENT_STOCK (a
+   * violation per short product), MIXED_CURRENCIES or ORDER_CANCELLED (a
+   * repeat of a request whose order was cancelled before it was confirmed);
+   * UNAVAILABLE reason INVENTORY_UNAVAILABLE / CUSTOMERS_UNAVAILABLE (nothing
+   * stored) or ORDER_NOT_CONFIRMED (stored, not yet sold).
    *
    * @generated from rpc orders.v1.OrderService.CreateOrder
    */
