@@ -12,7 +12,9 @@ export type ErrorKind =
   | "UNAVAILABLE"
   | "DEADLINE_EXCEEDED"
   | "RESOURCE_EXHAUSTED"
-  | "CANCELLED";
+  | "CANCELLED"
+  | "UNAUTHENTICATED"
+  | "PERMISSION_DENIED";
 
 /** One bad field of a request (google.rpc.BadRequest.FieldViolation). */
 export interface FieldViolation {
@@ -33,6 +35,13 @@ export interface DomainErrorOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly fieldViolations?: readonly FieldViolation[];
   readonly preconditionViolations?: readonly PreconditionViolation[];
+  /**
+   * When the caller may try again (google.rpc.RetryInfo): sent as RetryInfo,
+   * as `retry-after` (whole seconds, rounded up) and, over gRPC, as
+   * `grpc-retry-pushback-ms`. Used by shedding, rate limits and streams that
+   * end so the client reconnects.
+   */
+  readonly retryAfterMs?: number;
 }
 
 export class DomainError extends Error {
@@ -71,10 +80,45 @@ export const failedPrecondition = (
 export const aborted = (reason: string, message: string, metadata?: Record<string, string>) =>
   new DomainError("ABORTED", reason, message, { metadata });
 
-export const unavailable = (reason: string, message: string, metadata?: Record<string, string>) =>
-  new DomainError("UNAVAILABLE", reason, message, { metadata });
+export const unavailable = (
+  reason: string,
+  message: string,
+  metadata?: Record<string, string>,
+  retryAfterMs?: number,
+) => new DomainError("UNAVAILABLE", reason, message, { metadata, retryAfterMs });
+
+/** A limit was reached (rate, streams, size); `retryAfterMs` says when trying again may succeed. */
+export const resourceExhausted = (
+  reason: string,
+  message: string,
+  retryAfterMs?: number,
+  metadata?: Record<string, string>,
+) => new DomainError("RESOURCE_EXHAUSTED", reason, message, { metadata, retryAfterMs });
 
 export const deadlineExceeded = (reason: string, message: string) =>
   new DomainError("DEADLINE_EXCEEDED", reason, message);
 
+/** The call's credentials are missing where required, or not valid (expired, forged, unknown key). */
+export const unauthenticated = (reason: string, message: string) => new DomainError("UNAUTHENTICATED", reason, message);
+
+/** The caller is known but may not do this. */
+export const permissionDenied = (reason: string, message: string, metadata?: Record<string, string>) =>
+  new DomainError("PERMISSION_DENIED", reason, message, { metadata });
+
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/**
+ * Builds an error without capturing a stack trace: for errors that are
+ * answers (a refusal, a domain error turned into its wire status), whose
+ * trace would say nothing and whose capture is most of their cost — a
+ * client that is refused thousands of times a second pays it each time.
+ */
+export function untraced<T>(make: () => T): T {
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
+}
