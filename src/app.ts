@@ -1,39 +1,76 @@
 /**
  * Builds the whole application by hand from a Config: database → modules →
- * wrapped service implementations → both servers. main.ts runs it as a
- * process; tests run the same thing on port 0 (test/support/servers.ts).
+ * one registry of wrapped service implementations (sealed before anything is
+ * served) → both servers. main.ts runs it as a process; every test that needs
+ * more than a domain function builds it the same way (test/support/app.ts).
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import { createClient, createRouterTransport, type Transport } from "@connectrpc/connect";
+import { createClient, createContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { CustomerService } from "../gen/customers/v1/customer_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { InventoryService } from "../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../gen/orders/v1/order_service_pb.js";
-import { createCustomersModule } from "./customers/module.js";
-import { createInventoryModule } from "./inventory/module.js";
-import { createOrdersModule } from "./orders/module.js";
+import { createCustomersModule, type CustomersModule } from "./customers/module.js";
+import { createInventoryModule, type InventoryModule } from "./inventory/module.js";
+import type { OrderRepository } from "./orders/domain/ports.js";
+import { createOrdersModule, type OrdersModule } from "./orders/module.js";
+import { createAdmissionControl, type AdmissionControl } from "./platform/admission/policy.js";
+import { createTierCache, type TierCache, type TierLookup } from "./platform/admission/tier-cache.js";
+import { createTierLookup } from "./platform/admission/tier-lookup.js";
+import { ASSERTED_PRINCIPAL } from "./platform/auth/authenticator.js";
+import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
-import { createGrpcServer, listenGrpc } from "./platform/grpc-server.js";
-import { wrapService, type HandlerDeps, type ServiceRegistration } from "./platform/handlers.js";
+import { createConnectionLimiter } from "./platform/connection-front.js";
+import { createGrpcFront, createGrpcServer } from "./platform/grpc-server.js";
+import type { RpcImpl } from "./platform/handlers.js";
 import { createHealthRegistry, ServingStatus, startHealthMonitor } from "./platform/health.js";
 import { createHttpHandler, createHttpServer } from "./platform/http-server.js";
 import { createInProcessTransport } from "./platform/in-process-transport.js";
 import type { Logger } from "./platform/logger.js";
+import { createRateLimiter } from "./platform/rate-limit.js";
+import { createRedisClient } from "./platform/redis.js";
 import { addReflection } from "./platform/reflection.js";
+import { createServiceRegistry } from "./platform/service-registry.js";
+import { createShutdownSignals } from "./platform/shutdown.js";
 
 export interface AppOverrides {
   /** Use this database instead of opening one from the config. */
   readonly database?: Database;
-  /** Test hook: replace a raw implementation (failure injection). */
+  /** Test hook: replace a raw implementation before it is wrapped (failure injection). */
   readonly transformImpl?: (service: DescService, impl: object) => object;
+  /** Test hook: the transport the orders module reaches a dependency through, instead of the configured one. */
+  readonly dependencyTransport?: (service: DescService) => Transport | undefined;
+  /** Test hook: wrap the orders repository (count its reads). */
+  readonly wrapOrderRepository?: (repo: OrderRepository) => OrderRepository;
+}
+
+/** Sends the order module's service token on calls to services deployed apart. */
+function bearer(credentials: ServiceCredentials | undefined): Interceptor[] {
+  if (!credentials) return [];
+  return [
+    (next) => async (req) => {
+      req.header.set("authorization", `Bearer ${await credentials.token()}`);
+      return next(req);
+    },
+  ];
 }
 
 export interface App {
   readonly database: Database;
-  /** Listens on the configured ports; resolves to the bound ones. */
+  /** How callers are authenticated; its dev signer mints the banner's tokens. */
+  readonly auth: Auth;
+  /** The hosted modules, for tests and tools (reconcile now, sweep now, look at the cache). */
+  readonly modules: { readonly orders?: OrdersModule; readonly inventory?: InventoryModule; readonly customers?: CustomersModule };
+  /** An in-process transport onto every hosted service, through the same wrapping the servers use (credentials in headers, as over the network). */
+  readonly transport: Transport;
+  /** Priority admission (undefined when ADMISSION_MAX_CONCURRENT=0), for tests and tools to look at. */
+  readonly admission?: AdmissionControl;
+  /** Admission's customer tiers (with the VIP roster when customers is hosted here), for tests and tools. */
+  readonly tiers: TierCache;
+  /** Seeds (when configured), starts background work, listens on the configured ports; resolves to the bound ones. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   close(): Promise<void>;
 }
@@ -46,107 +83,212 @@ interface Background {
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const database =
     overrides.database ??
-    (await createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+    (await createDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolMax: config.dbPoolMax,
+      poolWaitMs: config.dbPoolWaitMs,
+      deadlineMarginMs: config.deadlineMarginMs,
+    }));
   if (config.migrateOnStart) await database.migrate();
+  const auth = await createAuth(config.auth, config.dataDir);
+  if (config.auth.disabled) logger.warn("AUTH_DISABLED=true: every call is an admin and no token is checked; never run a deployment this way");
 
-  const deps: HandlerDeps = { validator: createValidator(), logger };
+  const shutdown = createShutdownSignals();
+  // Rate limits: shared through Redis when REDIS_URL is set, else counted in this process.
+  const redis = config.redisUrl && config.rateLimit.enabled ? createRedisClient(config.redisUrl, logger) : undefined;
+  const rateLimiter = config.rateLimit.enabled ? createRateLimiter(config.rateLimit, { logger, redis: redis?.client }) : undefined;
+  // Priority admission; customer tiers come from the customers service, here or apart (set below).
+  const tierSource: { lookup?: TierLookup } = {};
+  const tiers = createTierCache({
+    maxEntries: config.admission.tierCacheSize,
+    ttlMs: config.admission.tierCacheTtlMs,
+    lookup: (id) => tierSource.lookup?.(id) ?? Promise.resolve(undefined),
+    logger,
+  });
+  const admission =
+    config.admission.maxConcurrent > 0 ? createAdmissionControl({ ...config.admission, tiers, ungatedServices: [Health.typeName] }) : undefined;
+
+  const registry = createServiceRegistry({
+    validator: createValidator(),
+    logger,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    authenticator: auth.authenticator,
+    shutdown,
+    rateLimiter,
+    admission,
+  });
   const transform = overrides.transformImpl ?? ((_s, impl) => impl);
-  const regs: ServiceRegistration[] = [];
+  const hostedNames: string[] = [];
+  const register = <S extends DescService>(service: S, impl: RpcImpl<S>) => {
+    registry.register(service, transform(service, impl) as RpcImpl<S>);
+    hostedNames.push(service.typeName);
+  };
+  const transport = createInProcessTransport(registry);
+  // The order module calls co-hosted services as itself, never with its caller's token.
+  const asOrders = createInProcessTransport(registry, {
+    contextValues: () => createContextValues().set(ASSERTED_PRINCIPAL, ORDERS_SERVICE),
+  });
   const background: Background[] = [];
   const seeders: (() => Promise<void>)[] = [];
-  const register = <S extends DescService>(service: S, impl: object) => {
-    const reg = wrapService(service, transform(service, impl) as never, deps);
-    regs.push(reg as unknown as ServiceRegistration);
-    return reg;
-  };
+  const modules: { orders?: OrdersModule; inventory?: InventoryModule; customers?: CustomersModule } = {};
   const hosts = (name: Config["services"][number]) => config.services.includes(name);
+  /** Co-hosted: in process; otherwise gRPC to the configured address. */
+  const transportTo = (service: DescService, hosted: boolean, addr: string | undefined): Transport =>
+    overrides.dependencyTransport?.(service) ??
+    (hosted || !addr ? asOrders : createGrpcTransport({ baseUrl: addr, interceptors: bearer(auth.serviceCredentials) }));
 
+  if (hosts("customers") || config.customersAddr) {
+    tierSource.lookup = createTierLookup(createClient(CustomerService, transportTo(CustomerService, hosts("customers"), config.customersAddr)));
+  }
   if (hosts("customers")) {
-    const m = createCustomersModule({ db: database.db, logger, defaultDeadlineMs: config.defaultDeadlineMs });
+    const m = (modules.customers = createCustomersModule({
+      db: database.db,
+      logger,
+      onCustomerSeen: (c) => tiers.record(c.id, { tier: c.tier, version: c.version }),
+    }));
     register(CustomerService, m.impl);
     seeders.push(() => m.seedDemo());
+    // Admission's VIP roster (tier-cache.ts): loaded now and every TIER_CACHE_TTL_MS, so an unseen customer costs no lookup.
+    if (admission) background.push(vipRoster(m, tiers, config.admission, logger));
   }
   if (hosts("inventory")) {
-    const m = createInventoryModule({
+    const m = (modules.inventory = createInventoryModule({
       db: database.db,
       logger,
       reservationTtlSeconds: config.reservationTtlSeconds,
       sweepIntervalMs: config.reservationSweepMs,
-      defaultDeadlineMs: config.defaultDeadlineMs,
-    });
+    }));
     register(InventoryService, m.impl);
     background.push(m);
     seeders.push(() => m.seedDemo());
   }
   if (hosts("orders")) {
-    const local = createInProcessTransport(
-      regs,
-      createRouterTransport(({ service }) => {
-        for (const r of regs) service(r.service, r.impl as never);
-      }),
-    );
-    const transportTo = (addr: string | undefined): Transport =>
-      addr ? createGrpcTransport({ baseUrl: addr }) : local;
-    const m = createOrdersModule({
+    const m = (modules.orders = createOrdersModule({
       db: database.db,
       logger,
-      inventory: createClient(InventoryService, transportTo(hosts("inventory") ? undefined : config.inventoryAddr)),
-      customers: createClient(CustomerService, transportTo(hosts("customers") ? undefined : config.customersAddr)),
+      inventory: createClient(InventoryService, transportTo(InventoryService, hosts("inventory"), config.inventoryAddr)),
+      customers: createClient(CustomerService, transportTo(CustomerService, hosts("customers"), config.customersAddr)),
       defaultDeadlineMs: config.defaultDeadlineMs,
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
+      watch: {
+        pollMs: config.watchPollMs,
+        maxPerPrincipal: config.watchMaxPerPrincipal,
+        maxTotal: config.watchMaxTotal,
+        maxLifetimeMs: config.watchMaxLifetimeMs,
+      },
+      wrapRepository: overrides.wrapOrderRepository,
       listen: database.listen,
       orderCacheSize: config.orderCacheSize,
-    });
+    }));
     register(OrderService, m.impl);
     background.push(m);
   }
 
-  const health = createHealthRegistry(regs.map((r) => r.service.typeName));
-  const healthReg = wrapService(Health, health.impl, deps) as unknown as ServiceRegistration;
-  const served = [...regs, healthReg];
+  const health = createHealthRegistry(hostedNames);
+  registry.register(Health, health.impl);
+  registry.seal();
+  const served = registry.registrations();
   const monitor = startHealthMonitor(health, () => database.ping(), 2000, logger);
 
-  const grpcServer = createGrpcServer(served, { maxReceiveMessageBytes: config.maxReceiveMessageBytes });
-  addReflection(grpcServer, served.map((r) => r.service));
+  const conn = config.connections;
+  const limiter = createConnectionLimiter(conn.maxConnections, logger);
+  const grpcServer = createGrpcServer(served, {
+    maxReceiveMessageBytes: config.maxReceiveMessageBytes,
+    maxHeaderBytes: config.maxHeaderBytes,
+    idleTimeoutMs: conn.idleTimeoutMs,
+    maxConcurrentStreams: conn.maxConcurrentStreams,
+  });
+  if (config.grpcReflection) addReflection(grpcServer, served.map((r) => r.service));
+  const grpcFront = createGrpcFront(grpcServer, limiter);
   const httpServer = createHttpServer(
     createHttpHandler(served, {
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       ready: () => health.status("") === ServingStatus.SERVING,
     }),
+    { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );
 
   return {
     database,
+    auth,
+    modules,
+    transport,
+    admission,
+    tiers,
     async start() {
+      await redis?.connect();
       if (config.seedDemoData) for (const seed of seeders) await seed();
       await monitor.checkNow();
       background.forEach((b) => b.start());
-      const grpcPort = await listenGrpc(grpcServer, config.host, config.grpcPort);
+      const grpcPort = await grpcFront.listen(config.host, config.grpcPort);
       const httpPort = await httpServer.listen(config.host, config.httpPort);
       return { grpcPort, httpPort };
     },
+    /**
+     * The drain (README "Connections and shutdown"): NOT_SERVING first, then
+     * server streams end (SHUTTING_DOWN) and both listeners stop accepting;
+     * the calls in flight get until SHUTDOWN_GRACE_MS to be answered, then
+     * what is left is cancelled and its connections cut. Background work is
+     * told to stop at once and is not waited for past the grace period.
+     */
     async close() {
+      const graceEnds = Date.now() + config.shutdownGraceMs;
       monitor.stop();
       health.setAll(ServingStatus.NOT_SERVING);
+      await new Promise((resolve) => setImmediate(resolve)); // health watchers are sent NOT_SERVING before their streams end
+      shutdown.endStreams();
       health.close();
-      await Promise.all([shutdownGrpc(grpcServer, config.shutdownGraceMs), httpServer.close()]);
-      await Promise.all(background.map((b) => b.stop()));
+      await modules.orders?.watches.close(); // open watches end SHUTTING_DOWN before the servers stop
+      const stopped = Promise.all(background.map((b) => b.stop()));
+      await Promise.all([grpcFront.stopAccepting(), httpServer.stopAccepting()]);
+      const drained = Promise.all([drainGrpc(grpcServer), grpcFront.allClosed(), httpServer.drain()]);
+      if (!(await by(drained, graceEnds))) {
+        shutdown.cancelCalls();
+        await new Promise((resolve) => setImmediate(resolve)); // a call that heeds its signal is answered before the cut
+        grpcServer.forceShutdown();
+        grpcFront.destroyAll();
+      }
+      httpServer.destroy();
+      if (!(await by(stopped, graceEnds))) logger.warn("background work still running at the end of the grace period; closing the database under it");
+      await redis?.close();
       if (!overrides.database) await database.close();
     },
   };
 }
 
-function shutdownGrpc(server: ReturnType<typeof createGrpcServer>, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    force.unref();
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
-    });
-  });
+/** grpc-js's graceful half: GOAWAY to every session, resolved once all have closed. */
+function drainGrpc(server: ReturnType<typeof createGrpcServer>): Promise<void> {
+  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+}
+
+/** Whether `work` settles before the epoch-ms `deadline`. */
+async function by(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), false)));
+  try {
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reloads the VIP roster into the tier cache now and every `tierCacheTtlMs`; a failed load keeps the last one. */
+function vipRoster(m: CustomersModule, tiers: TierCache, o: Config["admission"], logger: Logger): Background {
+  let timer: NodeJS.Timeout | undefined;
+  const load = () =>
+    m.vipRoster(o.tierCacheSize + 1).then(
+      (vips) => tiers.setRoster(vips),
+      (err: unknown) => logger.warn({ err }, "could not load the VIP roster: tiers are looked up meanwhile"),
+    );
+  return {
+    start() {
+      void load();
+      timer = setInterval(() => void load(), o.tierCacheTtlMs).unref();
+    },
+    async stop() {
+      clearInterval(timer);
+    },
+  };
 }

@@ -3,6 +3,8 @@
  * validated once; a bad value stops start-up with a message naming the
  * variable. README.md documents each one.
  */
+import { ROLES, type Role } from "./kernel/principal.js";
+
 export const SERVICE_NAMES = ["orders", "inventory", "customers"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -14,6 +16,7 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly dbPoolMax: number;
+  readonly dbPoolWaitMs: number;
   readonly migrateOnStart: boolean;
   readonly seedDemoData: boolean;
   readonly inventoryAddr: string | undefined;
@@ -21,13 +24,113 @@ export interface Config {
   readonly reservationTtlSeconds: number;
   readonly reservationSweepMs: number;
   readonly reconcileIntervalMs: number;
+  readonly watchPollMs: number;
+  readonly watchMaxPerPrincipal: number;
+  readonly watchMaxTotal: number;
+  readonly watchMaxLifetimeMs: number;
   readonly orderCacheSize: number;
   readonly maxReceiveMessageBytes: number;
+  readonly maxHeaderBytes: number;
   readonly defaultDeadlineMs: number;
   readonly deadlineMarginMs: number;
   readonly redisUrl: string | undefined;
+  readonly rateLimit: RateLimitConfig;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
+  /** Connections (README "Connections and shutdown"). */
+  readonly connections: ConnectionsConfig;
+  readonly grpcReflection: boolean;
+  readonly auth: AuthConfig;
+  readonly admission: AdmissionConfig;
+}
+
+/** Priority admission in front of database work (README: "Overload and priority"). */
+export interface AdmissionConfig {
+  /** Calls doing database work at once; 0 turns admission off. */
+  readonly maxConcurrent: number;
+  /** Calls waiting for a slot, all classes together. */
+  readonly maxQueue: number;
+  /** Customer tiers remembered; 0: looked up on every call that has to wait. */
+  readonly tierCacheSize: number;
+  readonly tierCacheTtlMs: number;
+  /** A List with a larger page is a bulk read (lowest class). */
+  readonly bulkPageSize: number;
+}
+
+/** Limits on the connections of both ports (README: "Connections and shutdown"). */
+export interface ConnectionsConfig {
+  /** To the first byte and to a complete HTTP/1 header block. */
+  readonly headersTimeoutMs: number;
+  /** To a complete HTTP/1 request, body included. */
+  readonly requestTimeoutMs: number;
+  /** A connection with no call open is closed after this. */
+  readonly idleTimeoutMs: number;
+  /** HTTP/2 streams (calls) open at once on one connection. */
+  readonly maxConcurrentStreams: number;
+  /** Open connections of the process, both ports together. */
+  readonly maxConnections: number;
+}
+
+function connectionsConfig(env: Env): ConnectionsConfig {
+  const headersTimeoutMs = int(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+  const requestTimeoutMs = int(env, "HTTP_REQUEST_TIMEOUT_MS", 60_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return Object.freeze({
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: int(env, "IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
+    maxConcurrentStreams: int(env, "MAX_CONCURRENT_STREAMS", 100, 1, 10_000),
+    maxConnections: int(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+  });
+}
+
+/** `iss` and `aud` of tokens when AUTH_ISSUER / AUTH_AUDIENCE are not set. */
+export const DEFAULT_ISSUER = "order-service";
+export const DEFAULT_AUDIENCE = "order-service";
+
+/** How callers are authenticated (README: "Identity and access"). */
+export interface AuthConfig {
+  /** Expected `iss` of every token, and the issuer of the tokens this service mints. */
+  readonly issuer: string;
+  /** Expected `aud`. */
+  readonly audience: string;
+  /** A JWKS URL to take verification keys from (cached; refetched on an unknown kid). */
+  readonly jwksUrl: string | undefined;
+  /** Files of trusted public keys (JWKS JSON or PEM). */
+  readonly publicKeyFiles: readonly string[];
+  /** Trust (and on first start create) a development key pair in DATA_DIR/auth. */
+  readonly devKeys: boolean;
+  /** A private key to mint this service's own tokens with, for services deployed apart. */
+  readonly serviceKeyFile: string | undefined;
+  /** A ready-made token for calls to services deployed apart, instead of minting one. */
+  readonly serviceToken: string | undefined;
+  readonly clockSkewSeconds: number;
+  readonly tokenCacheSize: number;
+  readonly jwksCooldownMs: number;
+  readonly jwksCacheMaxAgeMs: number;
+  /** Every call is an admin and nothing is verified: for measuring what authentication costs, never for use. */
+  readonly disabled: boolean;
+}
+
+/** Calls per second of each method class (README: "Limits"); 0: that class is not limited. */
+export interface RateLimitConfig {
+  /** RATE_LIMITS=off turns every limit off. */
+  readonly enabled: boolean;
+  /** The fixed window a budget is counted in; a budget is the per-second rate times the window. */
+  readonly windowSeconds: number;
+  /** Per principal (customer or staff). */
+  readonly readPerSec: number;
+  readonly writePerSec: number;
+  /** Streams opened per second. */
+  readonly watchPerSec: number;
+  /** All anonymous callers together, whatever the class (only public catalog reads allow them). */
+  readonly anonymousPerSec: number;
+  /** Roles never limited: by default the co-hosted services and admins. */
+  readonly exemptRoles: readonly Role[];
+  /** Prefix of the Redis keys (REDIS_URL set), so deployments or test runs sharing a Redis keep apart. */
+  readonly redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +157,18 @@ function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** A URL for messages: any password (and query, which may hold secrets) replaced. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = "***";
+    if (u.search) u.search = "?…";
+    return u.toString();
+  } catch {
+    return "<not a URL>";
+  }
+}
+
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
@@ -61,12 +176,56 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+    throw new ConfigError(`${name} must be a URL`);
   }
   if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
+    throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}" (${redactUrl(raw)})`);
   }
   return raw;
+}
+
+function list(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return [];
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function authConfig(env: Env, databaseUrl: string | undefined, needsServiceCredentials: boolean): AuthConfig {
+  const jwksUrl = url(env, "AUTH_JWKS_URL", ["https:", "http:"]);
+  const publicKeyFiles = list(env, "AUTH_PUBLIC_KEYS");
+  const configured = jwksUrl !== undefined || publicKeyFiles.length > 0;
+  const disabled = bool(env, "AUTH_DISABLED", false);
+  // Zero setup on the embedded database; an explicit choice on a real one.
+  const devKeys = bool(env, "AUTH_DEV_KEYS", databaseUrl === undefined && !configured);
+  if (!configured && !devKeys && !disabled) {
+    throw new ConfigError(
+      "no token keys are configured: set AUTH_JWKS_URL (your identity provider's JWKS) or AUTH_PUBLIC_KEYS " +
+        "(JWKS or PEM files), or AUTH_DEV_KEYS=true to trust a development key in DATA_DIR",
+    );
+  }
+  const serviceKeyFile = env.AUTH_SERVICE_KEY || undefined;
+  const serviceToken = env.AUTH_SERVICE_TOKEN || undefined;
+  if (serviceKeyFile && serviceToken) throw new ConfigError("set AUTH_SERVICE_KEY or AUTH_SERVICE_TOKEN, not both");
+  if (needsServiceCredentials && !serviceKeyFile && !serviceToken && !devKeys && !disabled) {
+    throw new ConfigError(
+      "orders calls inventory or customers over the network and needs a service identity for it: " +
+        "set AUTH_SERVICE_KEY (a private key the other services trust) or AUTH_SERVICE_TOKEN",
+    );
+  }
+  return Object.freeze({
+    issuer: env.AUTH_ISSUER || DEFAULT_ISSUER,
+    audience: env.AUTH_AUDIENCE || DEFAULT_AUDIENCE,
+    jwksUrl,
+    publicKeyFiles: Object.freeze(publicKeyFiles),
+    devKeys,
+    serviceKeyFile,
+    serviceToken,
+    clockSkewSeconds: int(env, "AUTH_CLOCK_SKEW_SECONDS", 30, 0, 300),
+    tokenCacheSize: int(env, "AUTH_TOKEN_CACHE_SIZE", 10000, 0, 1000000),
+    jwksCooldownMs: int(env, "AUTH_JWKS_COOLDOWN_MS", 30000, 0, 3600000),
+    jwksCacheMaxAgeMs: int(env, "AUTH_JWKS_CACHE_MAX_AGE_MS", 600000, 1000, 86400000),
+    disabled,
+  });
 }
 
 function services(env: Env): ServiceName[] {
@@ -79,6 +238,42 @@ function services(env: Env): ServiceName[] {
     }
   }
   return [...new Set(names)] as ServiceName[];
+}
+
+function rateLimitConfig(env: Env): RateLimitConfig {
+  const exemptRoles = env.RATE_LIMIT_EXEMPT_ROLES === undefined ? ["service", "admin"] : list(env, "RATE_LIMIT_EXEMPT_ROLES");
+  for (const r of exemptRoles) {
+    if (!(ROLES as readonly string[]).includes(r)) {
+      throw new ConfigError(`RATE_LIMIT_EXEMPT_ROLES must list some of ${ROLES.join(", ")}, got "${r}"`);
+    }
+  }
+  const redisPrefix = env.RATE_LIMIT_REDIS_PREFIX ?? "ratelimit:";
+  if (!/^[\x21-\x7e]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError(`RATE_LIMIT_REDIS_PREFIX must be 1 to 64 visible ASCII characters, got "${redisPrefix}"`);
+  }
+  return Object.freeze({
+    enabled: bool(env, "RATE_LIMITS", true),
+    windowSeconds: int(env, "RATE_LIMIT_WINDOW_SECONDS", 10, 1, 3600),
+    readPerSec: int(env, "RATE_LIMIT_READ_PER_SEC", 100, 0, 1_000_000),
+    writePerSec: int(env, "RATE_LIMIT_WRITE_PER_SEC", 20, 0, 1_000_000),
+    watchPerSec: int(env, "RATE_LIMIT_WATCH_PER_SEC", 5, 0, 1_000_000),
+    anonymousPerSec: int(env, "RATE_LIMIT_ANONYMOUS_PER_SEC", 1000, 0, 1_000_000),
+    exemptRoles: Object.freeze([...new Set(exemptRoles)] as Role[]),
+    redisPrefix,
+  });
+}
+
+function admissionConfig(env: Env, dbPoolMax: number): AdmissionConfig {
+  // Twice the pool keeps every connection busy (calls also spend time off the database: auth,
+  // encoding, in-process hops) while a waiting call waits here, in priority order, not in the pool's FIFO.
+  const maxConcurrent = int(env, "ADMISSION_MAX_CONCURRENT", 2 * dbPoolMax, 0, 100000);
+  return Object.freeze({
+    maxConcurrent,
+    maxQueue: int(env, "ADMISSION_MAX_QUEUE", 10 * Math.max(1, maxConcurrent), 0, 1000000),
+    tierCacheSize: int(env, "TIER_CACHE_SIZE", 10000, 0, 10000000),
+    tierCacheTtlMs: int(env, "TIER_CACHE_TTL_MS", 60000, 100, 86400000),
+    bulkPageSize: int(env, "BULK_PAGE_SIZE", 100, 1, 100000),
+  });
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -98,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
   }
+  const dbPoolMax = int(env, "DB_POOL_MAX", 10, 1, 1000);
   return Object.freeze({
     host: env.HOST || "0.0.0.0",
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
@@ -105,7 +301,8 @@ export function loadConfig(env: Env = process.env): Config {
     services: Object.freeze(svc),
     databaseUrl,
     dataDir: env.DATA_DIR || "./.data",
-    dbPoolMax: int(env, "DB_POOL_MAX", 10, 1, 1000),
+    dbPoolMax,
+    dbPoolWaitMs: int(env, "DB_POOL_WAIT_MS", 1000, 1, 60000),
     migrateOnStart: bool(env, "MIGRATE_ON_START", true),
     seedDemoData: bool(env, "SEED_DEMO_DATA", databaseUrl === undefined),
     inventoryAddr,
@@ -113,12 +310,23 @@ export function loadConfig(env: Env = process.env): Config {
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
+    // WatchOrder: the poll is only the fallback while the change listener is down.
+    watchPollMs: int(env, "WATCH_POLL_INTERVAL_MS", 5000, 50, 60000),
+    watchMaxPerPrincipal: int(env, "WATCH_MAX_PER_PRINCIPAL", 16, 1, 100000),
+    watchMaxTotal: int(env, "WATCH_MAX_TOTAL", 10000, 1, 1000000),
+    watchMaxLifetimeMs: int(env, "WATCH_MAX_LIFETIME_MS", 30 * 60_000, 1000, 86_400_000),
     orderCacheSize: int(env, "ORDER_CACHE_SIZE", 1000, 0, 1000000),
     maxReceiveMessageBytes: int(env, "MAX_RECEIVE_MESSAGE_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxHeaderBytes: int(env, "MAX_HEADER_BYTES", 16 * 1024, 4 * 1024, 1024 * 1024),
     defaultDeadlineMs: int(env, "DEFAULT_DEADLINE_MS", 5000, 10, 600000),
     deadlineMarginMs: int(env, "DEADLINE_MARGIN_MS", 50, 0, 10000),
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    rateLimit: rateLimitConfig(env),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10000, 0, 600000),
+    connections: connectionsConfig(env),
+    grpcReflection: bool(env, "GRPC_REFLECTION", true),
+    auth: authConfig(env, databaseUrl, svc.includes("orders") && (!svc.includes("inventory") || !svc.includes("customers"))),
+    admission: admissionConfig(env, dbPoolMax),
   });
 }

@@ -7,16 +7,18 @@
  * calls the same wrapped implementation and writes what connect-node's
  * Connect protocol handler writes: status, content-type/content-length,
  * response headers and `trailer-`-prefixed trailers, the error JSON body,
- * connect-timeout-ms, readMaxBytes limits, gzip/br response compression on
- * Accept-Encoding. It parses with connect's own serialization (same error
- * messages and limits). Everything else — GET, streaming, compressed
+ * connect-timeout-ms (the signal aborts when it passes, and wrapService answers
+ * deadline_exceeded then, as behind connect-node), readMaxBytes limits, gzip/br response compression on
+ * Accept-Encoding. It decodes requests as every path does
+ * (request-decoding.ts: strict JSON, errors with an ErrorInfo). Everything else — GET, streaming, compressed
  * requests, gRPC, gRPC-Web — is left to connect-node (the handler returns
  * false). test/unit/platform/connect-unary.test.ts compares both, byte for byte.
  */
 import type http from "node:http";
+import type http2 from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { compressionNegotiate, createMethodSerializationLookup, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
+import { compressionNegotiate, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
   contentTypeUnaryJson,
@@ -27,11 +29,61 @@ import {
   trailerMux,
 } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { ConnectUnaryContext, type NodeRequest, type NodeResponse } from "./connect-context.js";
+import { CALL_ENDED, CallHandlerContext, type CallOrigin } from "./call-handler-context.js";
+import { NodeHeaders } from "./header-views.js";
 import type { ServiceRegistration } from "./handlers.js";
 import { createBinaryEncoder, createJsonEncoder, toMessage } from "./message-encoding.js";
+import { readBody } from "./request-body.js";
+import { decodeRequest, requestReadError } from "./request-decoding.js";
 
 type Unary = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
+
+export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** The error connect-node aborts a call's signal with when its HTTP/2 stream is reset by the client. */
+function resetError(rstCode: number): ConnectError | undefined {
+  const codes: Record<number, [string, Code]> = {
+    0x1: ["PROTOCOL_ERROR", Code.Internal],
+    0x2: ["INTERNAL_ERROR", Code.Internal],
+    0x3: ["FLOW_CONTROL_ERROR", Code.Internal],
+    0x4: ["SETTINGS_TIMEOUT", Code.Internal],
+    0x6: ["FRAME_SIZE_ERROR", Code.Internal],
+    0x7: ["REFUSED_STREAM", Code.Unavailable],
+    0x8: ["CANCEL", Code.Canceled],
+    0x9: ["COMPRESSION_ERROR", Code.Internal],
+    0xa: ["CONNECT_ERROR", Code.Internal],
+    0xb: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
+    0xc: ["INADEQUATE_SECURITY", Code.PermissionDenied],
+    0xd: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
+  };
+  const c = codes[rstCode];
+  return c && new ConnectError(`http/2 stream closed with error code ${c[0]} (0x${rstCode.toString(16)})`, c[1]);
+}
+
+/** A Connect call as connect-node's context sees it: the full URL, the caller gone when the stream or response closes. */
+function connectOrigin(req: NodeRequest, res: NodeResponse): CallOrigin {
+  return {
+    protocolName: "connect",
+    requestMethod: "POST",
+    url() {
+      const encrypted = "encrypted" in req.socket && req.socket.encrypted;
+      const authority = "authority" in req ? req.authority : req.headers.host;
+      return new URL(req.url ?? "", `${encrypted ? "https" : "http"}://${authority}`).toString();
+    },
+    headers: () => new NodeHeaders(req.headers) as unknown as Headers,
+    onGone(gone) {
+      if ("stream" in req) {
+        const closed = () => gone(resetError(req.stream.rstCode) ?? CALL_ENDED);
+        if (req.stream.destroyed) closed();
+        else req.once("close", closed);
+      } else {
+        if (req.socket.destroyed) gone(CALL_ENDED);
+        else (res as http.ServerResponse).once("close", () => gone(CALL_ENDED));
+      }
+    },
+  };
+}
 
 interface Route {
   readonly service: DescService;
@@ -48,15 +100,14 @@ export interface ConnectUnaryOptions {
 /** connect-node's defaults, which createHttpHandler keeps. */
 const acceptCompression = [compressionGzip, compressionBrotli];
 
-function route(service: DescService, method: DescMethod, impl: Unary, limits: ReturnType<typeof validateReadWriteMaxBytes>): Route {
-  const serialization = createMethodSerializationLookup(method, undefined, undefined, limits);
+function route(service: DescService, method: DescMethod, impl: Unary): Route {
   const json = createJsonEncoder(method.output);
   const binary = createBinaryEncoder(method.output);
   return {
     service,
     method,
     impl,
-    parse: (bytes, isBinary) => serialization.getI(isBinary).parse(bytes),
+    parse: (bytes, isBinary) => decodeRequest(method.input, bytes, isBinary),
     // As connect's serialization: failures to encode are INTERNAL.
     encode: (msg, isBinary) => {
       try {
@@ -84,7 +135,7 @@ export function createConnectUnaryHandler(
     for (const method of reg.service.methods) {
       const impl = impls[method.localName];
       if (method.methodKind !== "unary" || typeof impl !== "function") continue;
-      routes.set(`/${reg.service.typeName}/${method.name}`, route(reg.service, method, impl.bind(reg.impl) as Unary, limits));
+      routes.set(`/${reg.service.typeName}/${method.name}`, route(reg.service, method, impl.bind(reg.impl) as Unary));
     }
   }
   return (req, res) => {
@@ -103,14 +154,21 @@ export function createConnectUnaryHandler(
 async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: boolean, limits: ReturnType<typeof validateReadWriteMaxBytes>) {
   const h = req.headers;
   const timeout = parseTimeout(one(h["connect-timeout-ms"]) ?? null, Number.MAX_SAFE_INTEGER);
-  const ctx = new ConnectUnaryContext(req, res, r.service, r.method, timeout.timeoutMs, binary ? contentTypeUnaryProto : contentTypeUnaryJson);
+  const ctx = new CallHandlerContext(r.method, connectOrigin(req, res), timeout.timeoutMs, undefined, {
+    "content-type": binary ? contentTypeUnaryProto : contentTypeUnaryJson,
+  });
   const compression = compressionNegotiate(acceptCompression, null, one(h["accept-encoding"]) ?? null, "Accept-Encoding");
   let status = 200;
   let body: Uint8Array;
   let error: ConnectError | undefined;
   try {
-    if (timeout.error) throw timeout.error;
-    const input = r.parse(await readBody(req, limits.readMaxBytes, one(h["content-length"])), binary);
+    let input: unknown;
+    try {
+      if (timeout.error) throw timeout.error;
+      input = r.parse(await readBody(req, limits.readMaxBytes, one(h["content-length"])), binary);
+    } catch (e) {
+      throw requestReadError(e);
+    }
     const output = toMessage(r.method.output, await r.impl(input, ctx));
     body = r.encode(output, binary);
   } catch (e) {
@@ -164,50 +222,4 @@ function toNodeHeaders(headers: Headers): http.OutgoingHttpHeaders {
     else o[key] = [existing, value];
   });
   return o;
-}
-
-/**
- * Reads the whole request body as connect's readAllBytes does: a
- * Content-Length above the limit fails before reading, a body that breaks
- * the limit or its Content-Length fails with the same messages.
- */
-function readBody(req: NodeRequest, max: number, lengthHeader: string | undefined): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const hint = lengthHeader === undefined ? NaN : parseInt(lengthHeader, 10);
-    const hinted = Number.isSafeInteger(hint) && hint >= 0;
-    if (hinted && hint > max) {
-      reject(new ConnectError(`message size ${hint} is larger than configured readMaxBytes ${max}`, Code.ResourceExhausted));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let count = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    // Stop collecting; the rest of the body flows on unread, and the error response goes out.
-    const fail = (e: unknown) => {
-      cleanup();
-      reject(e);
-    };
-    const onData = (chunk: Buffer) => {
-      count += chunk.byteLength;
-      if (hinted && count > hint) fail(new ConnectError(`protocol error: promised ${hint} bytes, received ${count}`, Code.InvalidArgument));
-      else if (!hinted && count > max) fail(new ConnectError(`message size is larger than configured readMaxBytes ${max}`, Code.ResourceExhausted));
-      else chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      if (hinted && count < hint) reject(new ConnectError(`protocol error: promised ${hint} bytes, received ${count}`, Code.InvalidArgument));
-      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, count));
-    };
-    const onError = (e: unknown) => {
-      cleanup();
-      reject(e);
-    };
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("error", onError);
-  });
 }

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type Postgres from "postgres";
+import { setDbLimits } from "./bounded.js";
+import { createPoolGate, transactionShare, type PoolGate } from "./pool-gate.js";
 
 /** The Drizzle handle repositories receive. Transactions: `db.transaction(fn)`. */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -17,7 +19,13 @@ export type DbKind = "postgres" | "pglite";
 export interface Database {
   readonly db: Db;
   readonly kind: DbKind;
-  /** Resolves when the database answers a trivial query. */
+  /** Postgres: the gate every transaction passes for a pooled connection (pool-gate.ts). */
+  readonly gate?: PoolGate;
+  /**
+   * Resolves when the database answers a trivial query. On Postgres it asks
+   * over a connection of its own, so readiness does not wait behind a
+   * saturated pool.
+   */
   ping(): Promise<void>;
   /** Applies the committed drizzle-kit migrations in migrations/. */
   migrate(): Promise<void>;
@@ -50,12 +58,18 @@ export interface DatabaseOptions {
   /** PGlite's data directory; undefined → in memory. */
   readonly dataDir?: string;
   readonly poolMax?: number;
+  /** Longest wait for a pooled connection (DB_POOL_WAIT_MS); default 1000. */
+  readonly poolWaitMs?: number;
+  /** Kept back from a call's deadline by boundedTransaction (DEADLINE_MARGIN_MS); default 50. */
+  readonly deadlineMarginMs?: number;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 export async function createDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? createPostgres(opts.url, opts.poolMax ?? 10) : createPglite(opts.dataDir);
+  const database = opts.url ? await createPostgres(opts.url, opts.poolMax ?? 10, opts.poolWaitMs ?? 1000) : await createPglite(opts.dataDir);
+  setDbLimits(database.db, { marginMs: opts.deadlineMarginMs ?? 50, gate: database.gate });
+  return database;
 }
 
 /**
@@ -72,7 +86,7 @@ export function postgresConnection(url: string): { url: string; options: { host?
   return { url: u.toString(), options: { host } };
 }
 
-async function createPostgres(databaseUrl: string, poolMax: number): Promise<Database> {
+async function createPostgres(databaseUrl: string, poolMax: number, poolWaitMs: number): Promise<Database> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
@@ -90,13 +104,17 @@ async function createPostgres(databaseUrl: string, poolMax: number): Promise<Dat
     // bigint columns come back as JS bigint (money in minor units).
     types: { bigint: postgres.BigInt },
   });
+  const gate = createPoolGate({ size: poolMax, transactions: transactionShare(poolMax), waitMs: poolWaitMs });
   const db = drizzle(client) as unknown as Db;
+  // Readiness asks over its own connection (as the listener listens over its own).
+  const probe = postgres(url, dedicatedConnection(connection, "readiness"));
   const listeners = new Set<Listener>();
   return {
     db,
     kind: "postgres",
+    gate,
     ping: async () => {
-      await client`select 1`;
+      await probe`select 1`;
     },
     migrate: () => migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER }),
     listen(channel, onMessage, events = {}) {
@@ -106,12 +124,26 @@ async function createPostgres(databaseUrl: string, poolMax: number): Promise<Dat
     },
     close: async () => {
       await Promise.all([...listeners].map((l) => l.close()));
-      await client.end({ timeout: 5 });
+      await Promise.all([client.end({ timeout: 5 }), probe.end({ timeout: 1 })]);
     },
   };
 }
 
 const CHANNEL = /^[a-z_][a-z0-9_]*$/;
+
+/** Options of a single long-lived connection of its own (readiness, LISTEN): never idled out or recycled. */
+function dedicatedConnection(connection: { host?: string }, applicationName: string) {
+  return {
+    ...connection,
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    connect_timeout: 5,
+    onnotice: () => {},
+    connection: { application_name: applicationName },
+  };
+}
 
 /**
  * One dedicated connection (max 1, no idle or lifetime limit) that LISTENs.
@@ -135,14 +167,7 @@ function listenPostgres(
   let timer: NodeJS.Timeout | undefined;
   let subscribing: Promise<void> | undefined;
   const options = {
-    ...connection,
-    max: 1,
-    idle_timeout: 0,
-    max_lifetime: null,
-    fetch_types: false,
-    connect_timeout: 5,
-    onnotice: () => {},
-    connection: { application_name: `listen:${channel}` },
+    ...dedicatedConnection(connection, `listen:${channel}`),
     // A runtime option of postgres-js (what its own sql.listen uses) that its typings omit.
     onnotify: (ch: string, payload: string) => {
       if (ch === channel) onMessage(payload);

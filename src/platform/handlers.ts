@@ -1,26 +1,70 @@
 /**
- * Wraps a service implementation once, for every transport: requests are
- * validated against the protovalidate rules in the protos (request types
- * without any rule skip the validator), and whatever the
- * implementation throws is mapped by rpc-errors. Both the Connect router and
- * the grpc-js server serve the wrapped object, so the behaviour cannot drift
- * between transports.
+ * The one place per-call concerns live. wrapService turns a service's
+ * RpcImpl — methods of `(request, CallContext)` — into the HandlerContext
+ * shape every transport calls: grpc-js (grpc-server.ts), connect-node and the
+ * Connect fast path (http-server.ts, connect-unary.ts) and the in-process
+ * transport (in-process-transport.ts). Per call, in this order, it
+ * authenticates the caller (auth/authenticator.ts), applies the method's
+ * access rule from the protos (access.ts: default deny), counts the call
+ * against the caller's rate limit (rate-limit.ts), validates the
+ * request against the protovalidate rules (request types without any rule
+ * skip the validator), builds the CallContext (principal, actor, deadline:
+ * the caller's or `defaultDeadlineMs`; a stream's, the caller's or none), answers DEADLINE_EXCEEDED when a
+ * caller-given deadline passes first, and maps whatever the implementation
+ * throws (rpc-errors.ts). At shutdown (shutdown.ts) it ends server streams
+ * with UNAVAILABLE / SHUTTING_DOWN when draining begins and fires the signal
+ * of unary calls still running when the grace period is over. Behaviour
+ * cannot drift between transports because there is nothing per transport.
  */
-import type { DescMessage, DescMethod, DescService, MessageShape } from "@bufbuild/protobuf";
+import type {
+  DescMessage,
+  DescMethod,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import { pathToString } from "@bufbuild/protobuf/reflect";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type { Validator } from "@bufbuild/protovalidate";
 import type { Logger } from "pino";
-import { invalidArgument } from "../kernel/errors.js";
+import type { CallContext } from "../kernel/call-context.js";
+import { DomainError, deadlineExceeded, invalidArgument } from "../kernel/errors.js";
+import { authorize, ruleOf, type MethodRule } from "./access.js";
+import type { AdmissionControl } from "./admission/policy.js";
+import type { Authenticator, Caller } from "./auth/authenticator.js";
 import { toConnectError } from "./rpc-errors.js";
+import { shuttingDown, type ShutdownSignals } from "./shutdown.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { hasValidationRules } from "./validation-rules.js";
 
 export interface HandlerDeps {
   readonly validator: Validator;
   readonly logger: Logger;
+  /** Deadline of a call whose caller gave none (DEFAULT_DEADLINE_MS). */
+  readonly defaultDeadlineMs: number;
+  readonly authenticator: Authenticator;
+  /** The process's drain (app.ts); without it calls never hear of a shutdown. */
+  readonly shutdown?: ShutdownSignals;
+  /** Per-principal rate limits (rate-limit.ts); absent: calls are not limited. */
+  readonly rateLimiter?: RateLimiter;
+  /** Priority admission in front of database work (admission/policy.ts); absent: every call runs at once. */
+  readonly admission?: AdmissionControl;
 }
 
-type AnyImpl = (req: unknown, ctx: HandlerContext) => unknown;
+/** The implementation of one method: the request and the call's context, nothing of the transport. */
+export type RpcMethodImpl<M extends DescMethod> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? (req: MessageShape<I>, cx: CallContext) => Promise<MessageInitShape<O>> | MessageInitShape<O>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? (req: MessageShape<I>, cx: CallContext) => AsyncIterable<MessageInitShape<O>>
+      : never;
+
+/** A service's implementation as its rpc/ layer writes it. */
+export type RpcImpl<S extends DescService> = { [K in keyof S["method"]]: RpcMethodImpl<S["method"][K]> };
+
+type AnyImpl = (req: unknown, cx: CallContext) => unknown;
 
 /** A service descriptor with its wrapped implementation, ready to serve. */
 export interface ServiceRegistration<S extends DescService = DescService> {
@@ -48,7 +92,7 @@ export function validateRequest<D extends DescMessage>(
 
 export function wrapService<S extends DescService>(
   service: S,
-  impl: ServiceImpl<S>,
+  impl: RpcImpl<S>,
   deps: HandlerDeps,
 ): ServiceRegistration<S> {
   const wrapped: Record<string, unknown> = {};
@@ -71,26 +115,141 @@ function requestValidator(method: DescMethod, deps: HandlerDeps) {
   return (req: MessageShape<DescMessage>) => validateRequest(deps.validator, input, req);
 }
 
-function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
+/**
+ * The CallContext of a call: the caller's deadline or the default; the signal
+ * is taken from the handler context only when a use case asks for it (the
+ * transports build it lazily, and most reads never look), joined with the
+ * shutdown's signal `until` when there is one.
+ */
+function callContextOf(ctx: HandlerContext, defaultDeadlineMs: number, caller: Caller, until?: AbortSignal): CallContext {
+  const timeout = ctx.timeoutMs();
+  let signal: AbortSignal | undefined;
+  return {
+    deadline: Date.now() + (timeout === undefined ? defaultDeadlineMs : timeout),
+    get signal() {
+      return (signal ??= until ? AbortSignal.any([ctx.signal, until]) : ctx.signal);
+    },
+    principal: caller.principal,
+    actor: caller.actor,
+  };
+}
+
+/** Authenticates, authorizes and validates one call: what every method does before its implementation runs. */
+function admission(method: DescMethod, deps: HandlerDeps) {
+  const rule: MethodRule | undefined = ruleOf(method);
+  if (!rule) deps.logger.warn({ method: `${method.parent.typeName}/${method.name}` }, "no access rule: every call will be refused");
   const validate = requestValidator(method, deps);
+  // A stream has the caller's deadline or none: DEFAULT_DEADLINE_MS would end every long-lived
+  // stream; each streaming use case bounds its own life (WatchOrder: WATCH_MAX_LIFETIME_MS).
+  const defaultDeadlineMs = method.methodKind === "server_streaming" ? Number.POSITIVE_INFINITY : deps.defaultDeadlineMs;
+  const limit = deps.rateLimiter?.forMethod(method);
+  return async (req: MessageShape<DescMessage>, ctx: HandlerContext, until?: AbortSignal): Promise<CallContext> => {
+    const caller = await deps.authenticator.authenticate(ctx);
+    authorize(rule, caller.principal, req);
+    // Before validation and any database work; an unlimited caller costs no promise.
+    const limited = limit?.(caller.principal);
+    if (limited) await limited;
+    validate?.(req);
+    return callContextOf(ctx, defaultDeadlineMs, caller, until);
+  };
+}
+
+/** A unary call; when admission gates the method, it holds a slot while its implementation runs (released however it ends). */
+function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
+  const admit = admission(method, deps);
+  const gate = deps.admission?.forMethod(method);
+  const answer = (req: MessageShape<DescMessage>, cx: CallContext, ctx: HandlerContext) => {
+    const result = fn(req, cx);
+    return ctx.timeoutMs() === undefined ? result : untilDeadline(result, ctx.signal);
+  };
   return async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
     try {
-      validate?.(req);
-      return await fn(req, ctx);
+      const cx = await admit(req, ctx, deps.shutdown?.calls);
+      if (!gate) return await answer(req, cx, ctx);
+      const entered = gate.enter(req, cx, ctx);
+      const started = typeof entered === "number" ? entered : await entered;
+      try {
+        return await answer(req, cx, ctx);
+      } finally {
+        gate.leave(started);
+      }
     } catch (err) {
       throw toConnectError(err, deps.logger, method.name);
     }
   };
 }
 
+/**
+ * The answer, or DEADLINE_EXCEEDED as soon as the caller's deadline passes
+ * (the call's signal aborts): every transport answers then, as connect-node
+ * and grpc-js clients give up then. What the implementation still does runs
+ * out on its own; its database work is bounded by the same deadline
+ * (bounded.ts), so none of it commits after this answer. Only calls whose
+ * caller gave a deadline pay for the signal this needs.
+ */
+function untilDeadline(answer: unknown, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      const reason: unknown = signal.reason;
+      const timedOut = reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
+      reject(timedOut ? deadlineExceeded("DEADLINE_EXCEEDED", "the call's deadline passed") : reason);
+    };
+    // Handled first, whatever happens next: the implementation's failure after the answer is no unhandled rejection.
+    Promise.resolve(answer).then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * A server stream ends with UNAVAILABLE / SHUTTING_DOWN (and a RetryInfo)
+ * once draining begins, however the implementation noticed: it returned on
+ * its aborted signal, or threw the abort. It holds an admission slot only
+ * until its first message (for WatchOrder: the first read); waiting for
+ * changes afterwards costs the database nothing.
+ */
 function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
-  const validate = requestValidator(method, deps);
+  const admit = admission(method, deps);
+  const gate = deps.admission?.forMethod(method);
+  const ending = deps.shutdown?.streams;
   return async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
     try {
-      validate?.(req);
-      yield* fn(req, ctx) as AsyncIterable<unknown>;
+      if (ending?.aborted) throw shuttingDown();
+      const cx = await admit(req, ctx, ending);
+      const stream = fn(req, cx) as AsyncIterable<unknown>;
+      if (!gate) {
+        yield* stream;
+      } else {
+        const entered = gate.enter(req, cx, ctx);
+        const started = typeof entered === "number" ? entered : await entered;
+        const it = stream[Symbol.asyncIterator]();
+        try {
+          let first: IteratorResult<unknown>;
+          try {
+            first = await it.next();
+          } finally {
+            gate.leave(started);
+          }
+          if (!first.done) {
+            yield first.value;
+            yield* { [Symbol.asyncIterator]: () => it };
+          }
+        } finally {
+          await it.return?.(); // a caller gone between messages still ends the implementation
+        }
+      }
+      if (ending?.aborted) throw shuttingDown();
     } catch (err) {
-      throw toConnectError(err, deps.logger, method.name);
+      throw toConnectError(ending?.aborted && !(err instanceof DomainError) ? shuttingDown() : err, deps.logger, method.name);
     }
   };
 }

@@ -5,7 +5,6 @@
  * the database-backed services NOT_SERVING while the database is unreachable.
  */
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import {
   Health,
@@ -14,12 +13,13 @@ import {
   type HealthCheckResponse,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../kernel/errors.js";
+import type { RpcImpl } from "./handlers.js";
 import { freezeMessage } from "./message-encoding.js";
 
 export { Status as ServingStatus };
 
 export interface HealthRegistry {
-  readonly impl: ServiceImpl<typeof Health>;
+  readonly impl: RpcImpl<typeof Health>;
   /** Sets every registered service (and "") to `status`. */
   setAll(status: Status): void;
   status(service: string): Status | undefined;
@@ -63,13 +63,13 @@ export function createHealthRegistry(serviceNames: readonly string[]): HealthReg
     }
   }
 
-  const impl: ServiceImpl<typeof Health> = {
+  const impl: RpcImpl<typeof Health> = {
     check(req) {
       const status = statuses.get(req.service);
       if (status === undefined) throw notFound("SERVICE_UNKNOWN", `unknown service "${req.service}"`);
       return responseOf(status);
     },
-    watch: (req, ctx) => watch(req.service, ctx.signal),
+    watch: (req, cx) => watch(req.service, cx.signal),
   };
 
   return {

@@ -13,90 +13,48 @@
  * (DEADLINE_EXCEEDED) and signal (CANCELED); the callee sees the deadline
  * through ctx.timeoutMs() and gets ctx.signal — aborted at the deadline, on
  * the caller's abort, or when the call ends — only if it asks for it.
- * Streaming methods go to `streams` (Connect's router transport).
+ * Streaming methods go through Connect's router transport over the same
+ * registrations. Methods are looked up in the registry at call time, so the
+ * transport can be made before every service is registered.
  */
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type Transport } from "@connectrpc/connect";
-import { CALL_ENDED } from "./call-context.js";
-import type { ServiceRegistration } from "./handlers.js";
-
-type UnaryImpl = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
-
-class InProcessContext implements HandlerContext {
-  readonly protocolName = "connect";
-  readonly requestMethod = "POST";
-  readonly service: DescService;
-  private controller: AbortController | undefined;
-  private reqHeader: Headers | undefined;
-  private resHeader: Headers | undefined;
-  private resTrailer: Headers | undefined;
-  private ctxValues: ContextValues | undefined;
-  ended = false;
-
-  constructor(
-    readonly method: DescMethod,
-    private readonly deadline: number | undefined,
-    private readonly header: ConstructorParameters<typeof Headers>[0],
-    contextValues: ContextValues | undefined,
-  ) {
-    this.service = method.parent;
-    this.ctxValues = contextValues;
-  }
-
-  get url(): string {
-    return `/${this.service.typeName}/${this.method.name}`;
-  }
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.ended) this.controller.abort(CALL_ENDED);
-    }
-    return this.controller.signal;
-  }
-  timeoutMs(): number | undefined {
-    return this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
-  }
-  get requestHeader(): Headers {
-    return (this.reqHeader ??= new Headers(this.header));
-  }
-  get responseHeader(): Headers {
-    return (this.resHeader ??= new Headers());
-  }
-  get responseTrailer(): Headers {
-    return (this.resTrailer ??= new Headers());
-  }
-  get values(): ContextValues {
-    return (this.ctxValues ??= createContextValues());
-  }
-  /** The call is over (answered, failed, timed out or abandoned by the caller). */
-  end(reason?: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.controller?.abort(reason ?? CALL_ENDED);
-  }
-}
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, createRouterTransport, type ContextValues, type Transport } from "@connectrpc/connect";
+import { CallHandlerContext, type CallOrigin } from "./call-handler-context.js";
+import type { ServiceRegistry } from "./service-registry.js";
 
 /** A fresh copy of `message` as the other side would decode it. */
 const overTheWire = <D extends DescMessage>(schema: D, message: unknown) =>
   fromBinary(schema, toBinary(schema, create(schema, message as never)));
 
-export function createInProcessTransport(regs: readonly ServiceRegistration[], streams: Transport): Transport {
-  const impls = new Map<DescMethod, UnaryImpl>();
-  for (const { service, impl } of regs) {
-    for (const method of service.methods) {
-      if (method.methodKind !== "unary") continue;
-      const fn = (impl as Record<string, UnaryImpl>)[method.localName];
-      impls.set(method, fn.bind(impl));
-    }
-  }
+function inProcessOrigin(method: DescMethod, header: ConstructorParameters<typeof Headers>[0]): CallOrigin {
+  return {
+    protocolName: "connect",
+    requestMethod: "POST",
+    url: () => `/${method.parent.typeName}/${method.name}`,
+    headers: () => new Headers(header),
+  };
+}
+
+export interface InProcessTransportOptions {
+  /** Context values every call starts with (merged under the caller's own). */
+  readonly contextValues?: () => ContextValues;
+}
+
+export function createInProcessTransport(registry: ServiceRegistry, opts: InProcessTransportOptions = {}): Transport {
+  let streams: Transport | undefined;
+  const streamTransport = () =>
+    (streams ??= createRouterTransport(({ service }) => {
+      for (const r of registry.registrations()) service(r.service, r.impl as never);
+    }));
+  const valuesOf = (given: ContextValues | undefined) => given ?? opts.contextValues?.();
 
   return {
     async unary(method, signal, timeoutMs, header, input, contextValues) {
-      const fn = impls.get(method);
+      const fn = registry.unary(method);
       if (!fn) throw new ConnectError(`${method.parent.typeName}/${method.name} is not hosted here`, Code.Unimplemented);
       if (signal?.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
       const request = overTheWire(method.input, input);
-      const ctx = new InProcessContext(method, timeoutMs === undefined ? undefined : Date.now() + timeoutMs, header, contextValues);
+      const ctx = new CallHandlerContext(method, inProcessOrigin(method, header), timeoutMs, valuesOf(contextValues));
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       const cut = new Promise<never>((_, reject) => {
@@ -136,6 +94,6 @@ export function createInProcessTransport(regs: readonly ServiceRegistration[], s
       }
     },
     stream: (method, signal, timeoutMs, header, input, contextValues) =>
-      streams.stream(method, signal, timeoutMs, header, input, contextValues),
+      streamTransport().stream(method, signal, timeoutMs, header, input, valuesOf(contextValues)),
   };
 }

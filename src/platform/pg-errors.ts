@@ -2,7 +2,7 @@
  * Recognises Postgres errors through Drizzle's wrapping (DrizzleQueryError
  * keeps the driver error in `cause`), for postgres-js and PGlite alike.
  */
-import { aborted, deadlineExceeded, unavailable, type DomainError } from "../kernel/errors.js";
+import { aborted, deadlineExceeded, DomainError, unavailable } from "../kernel/errors.js";
 
 interface PgErrorFields {
   code?: unknown;
@@ -39,11 +39,14 @@ const UNREACHABLE = new Set([
  * client can act on: UNAVAILABLE (retry later) when it cannot be reached, is
  * shutting down or is out of connections; ABORTED (retry now) for a
  * serialisation failure or deadlock; DEADLINE_EXCEEDED when the server
- * cancelled the statement (statement_timeout). Undefined for anything else.
+ * cancelled the statement (statement_timeout) or gave up waiting for a
+ * lock (lock_timeout). Undefined for anything else.
  * The messages are fixed: no SQL, host or driver text reaches the client.
  */
 export function databaseFailureOf(err: unknown): DomainError | undefined {
   for (const e of chain(err)) {
+    // Ours, thrown inside a driver call and wrapped by Drizzle (DrizzleQueryError): as it was.
+    if (e instanceof DomainError) return e;
     const code = typeof e.code === "string" ? e.code : undefined;
     if (!code) continue;
     if (UNREACHABLE.has(code) || code.startsWith("08") || code.startsWith("53") || /^57P0[123]$/.test(code)) {
@@ -53,6 +56,8 @@ export function databaseFailureOf(err: unknown): DomainError | undefined {
       return aborted("DATABASE_CONFLICT", "the change conflicted with a concurrent one; retry it");
     }
     if (code === "57014") return deadlineExceeded("DATABASE_TIMEOUT", "the database did not answer in time");
+    // lock_timeout (boundedTransaction sets it from the call's deadline): a row stayed locked too long.
+    if (code === "55P03") return deadlineExceeded("LOCK_TIMEOUT", "a row the change needs stayed locked past the call's deadline");
   }
   return undefined;
 }

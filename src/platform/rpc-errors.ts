@@ -12,8 +12,9 @@ import {
   BadRequestSchema,
   ErrorInfoSchema,
   PreconditionFailureSchema,
+  RetryInfoSchema,
 } from "../../gen/google/rpc/error_details_pb.js";
-import { DomainError, type ErrorKind } from "../kernel/errors.js";
+import { DomainError, untraced, type ErrorKind } from "../kernel/errors.js";
 import { databaseFailureOf } from "./pg-errors.js";
 
 /** ErrorInfo.domain of every error this service raises. */
@@ -29,6 +30,8 @@ const CODE_OF: Record<ErrorKind, Code> = {
   DEADLINE_EXCEEDED: Code.DeadlineExceeded,
   RESOURCE_EXHAUSTED: Code.ResourceExhausted,
   CANCELLED: Code.Canceled,
+  UNAUTHENTICATED: Code.Unauthenticated,
+  PERMISSION_DENIED: Code.PermissionDenied,
 };
 
 export function domainToConnectError(e: DomainError): ConnectError {
@@ -46,7 +49,24 @@ export function domainToConnectError(e: DomainError): ConnectError {
   if (pv.length > 0) {
     details.push({ desc: PreconditionFailureSchema, value: { violations: pv.map((v) => ({ ...v })) } });
   }
-  return new ConnectError(e.message, CODE_OF[e.kind], undefined, details);
+  const retryAfterMs = e.options.retryAfterMs;
+  // An answer, not a failure of ours: its ConnectError needs no stack trace (it never leaves the process).
+  if (retryAfterMs === undefined) return untraced(() => new ConnectError(e.message, CODE_OF[e.kind], undefined, details));
+  const ms = Math.max(0, Math.ceil(retryAfterMs));
+  details.push({
+    desc: RetryInfoSchema,
+    value: { retryDelay: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 } },
+  });
+  return untraced(() => new ConnectError(e.message, CODE_OF[e.kind], retryHeaders(ms), details));
+}
+
+/**
+ * The retry hint as headers: `retry-after` (RFC 9110, whole seconds) for HTTP
+ * clients of the Connect port, `grpc-retry-pushback-ms` for gRPC clients (the
+ * gRPC retry design's pushback; grpc-server.ts sends it as a trailer).
+ */
+export function retryHeaders(ms: number): Headers {
+  return new Headers({ "retry-after": String(Math.ceil(ms / 1000)), "grpc-retry-pushback-ms": String(ms) });
 }
 
 /**
