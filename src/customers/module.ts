@@ -3,29 +3,29 @@
  * The composition root wraps `impl` (validation, error mapping) and serves it.
  */
 import { randomUUID } from "node:crypto";
-import type { ServiceImpl } from "@connectrpc/connect";
 import type { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import type { Db } from "../platform/db.js";
+import type { RpcImpl } from "../platform/handlers.js";
 import type { Logger } from "../platform/logger.js";
-import { createCreateCustomer } from "./app/create-customer.js";
-import { createGetCustomer } from "./app/get-customer.js";
-import { createListCustomers } from "./app/list-customers.js";
 import type { CustomerAppPorts } from "./app/ports.js";
-import { createUpdateCustomer } from "./app/update-customer.js";
-import { newCustomer, type NewCustomerInput } from "./domain/customer.js";
+import { createCustomerUseCases, type CustomerUseCases } from "./app/use-cases.js";
+import { newCustomer, type Customer, type NewCustomerInput } from "./domain/customer.js";
 import { createCustomerRepository } from "./infra/customer-repository.js";
 import { createCustomerServiceImpl } from "./rpc/customer-service.js";
 
 export interface CustomersModuleDeps {
   db: Db;
   logger: Logger;
-  defaultDeadlineMs: number;
+  /** Told of every customer a call read or wrote (admission's tier cache keeps tiers from it). */
+  onCustomerSeen?: (customer: Customer) => void;
 }
 
 export interface CustomersModule {
-  impl: ServiceImpl<typeof CustomerService>;
+  impl: RpcImpl<typeof CustomerService>;
   /** Idempotently inserts the README's demo customers (fixed ids). */
   seedDemo(): Promise<void>;
+  /** Every VIP customer's id and row version, at most `limit` (admission's tier roster). */
+  vipRoster(limit: number): Promise<{ id: string; version: number }[]>;
 }
 
 export const DEMO_CUSTOMERS: readonly (NewCustomerInput & { id: string })[] = [
@@ -40,19 +40,30 @@ export function createCustomersModule(deps: CustomersModuleDeps): CustomersModul
     now: () => new Date(),
     newId: randomUUID,
   };
-  const useCases = {
-    createCustomer: createCreateCustomer(ports),
-    getCustomer: createGetCustomer(ports),
-    listCustomers: createListCustomers(ports),
-    updateCustomer: createUpdateCustomer(ports),
-  };
+  const useCases = observed(createCustomerUseCases(ports), deps.onCustomerSeen);
   return {
-    impl: createCustomerServiceImpl(useCases, deps.defaultDeadlineMs),
+    impl: createCustomerServiceImpl(useCases),
+    vipRoster: (limit) => ports.repo.listVips(limit),
     async seedDemo() {
       for (const { id, ...input } of DEMO_CUSTOMERS) {
         const inserted = await ports.repo.insertIfAbsent(newCustomer(id, input, ports.now()));
         if (inserted) logger.info({ customerId: id }, "demo customer created");
       }
     },
+  };
+}
+
+/** The use cases, telling `seen` of each customer that Create/Get/UpdateCustomer returns. */
+function observed(u: CustomerUseCases, seen: ((c: Customer) => void) | undefined): CustomerUseCases {
+  if (!seen) return u;
+  const tell = (c: Customer) => {
+    seen(c);
+    return c;
+  };
+  return {
+    ...u,
+    createCustomer: (cx, input) => u.createCustomer(cx, input).then(tell),
+    getCustomer: (cx, id) => u.getCustomer(cx, id).then(tell),
+    updateCustomer: (cx, input) => u.updateCustomer(cx, input).then(tell),
   };
 }

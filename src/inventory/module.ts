@@ -4,9 +4,9 @@
  * `impl` (validation, error mapping) and serves it.
  */
 import { randomUUID } from "node:crypto";
-import type { ServiceImpl } from "@connectrpc/connect";
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import type { Db } from "../platform/db.js";
+import type { RpcImpl } from "../platform/handlers.js";
 import type { Logger } from "../platform/logger.js";
 import type { InventoryAppPorts } from "./app/ports.js";
 import { createInventoryUseCases } from "./app/use-cases.js";
@@ -22,11 +22,10 @@ export interface InventoryModuleDeps {
   logger: Logger;
   reservationTtlSeconds: number;
   sweepIntervalMs: number;
-  defaultDeadlineMs: number;
 }
 
 export interface InventoryModule {
-  impl: ServiceImpl<typeof InventoryService>;
+  impl: RpcImpl<typeof InventoryService>;
   /** Starts the expiry sweeper. */
   start(): void;
   /** Stops the sweeper, waiting for a sweep in flight. */
@@ -57,9 +56,9 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     defaultTtlMs: deps.reservationTtlSeconds * 1000,
   };
   const useCases = createInventoryUseCases(ports);
-  const sweeper = createExpirySweeper(() => useCases.expireReservations(), deps.sweepIntervalMs, logger);
+  const sweeper = createExpirySweeper((stop) => useCases.expireReservations(undefined, stop), deps.sweepIntervalMs, logger);
   return {
-    impl: createInventoryServiceImpl(useCases, deps.defaultDeadlineMs),
+    impl: createInventoryServiceImpl(useCases),
     start: () => sweeper.start(),
     stop: () => sweeper.stop(),
     sweepExpired: (now) => useCases.expireReservations(now),

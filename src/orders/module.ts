@@ -4,18 +4,21 @@
  * by crashes and failed calls, and the listener for other processes' order
  * changes that keeps GetOrder's read cache honest and wakes watchers.
  */
-import type { ServiceImpl, Client } from "@connectrpc/connect";
+import type { Client } from "@connectrpc/connect";
 import type { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import type { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import type { Database, Db, Listener } from "../platform/db.js";
+import type { RpcImpl } from "../platform/handlers.js";
+import type { OrderRepository } from "./domain/ports.js";
 import type { Logger } from "../platform/logger.js";
 import { createOrderUseCases } from "./app/use-cases.js";
 import { createCustomerAdapter } from "./infra/customer-adapter.js";
 import { createInventoryAdapter } from "./infra/inventory-adapter.js";
 import { cachedFindById, createOrderCache, type OrderCache } from "./infra/order-cache.js";
-import { createOrderChanges, listenToOrderChanges } from "./infra/order-changes.js";
+import { listenToOrderChanges } from "./infra/order-changes.js";
 import { createOrderRepository } from "./infra/order-repository.js";
+import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
 import { createOrderServiceImpl } from "./rpc/order-service.js";
 
 export interface OrdersModuleDeps {
@@ -26,69 +29,97 @@ export interface OrdersModuleDeps {
   defaultDeadlineMs: number;
   deadlineMarginMs: number;
   reconcileIntervalMs: number;
-  /** How often WatchOrder re-reads without a change signal (default 1000). */
-  watchPollMs?: number;
+  /** WatchOrder limits and fallback poll (WATCH_* settings); defaults as in config.ts. */
+  watch?: Partial<WatchSettings>;
+  /** Test hook: wrap the repository (count its reads, slow it down). */
+  wrapRepository?: (repo: OrderRepository) => OrderRepository;
   /** The database's LISTEN (started by start()); without it, no read cache and no cross-process wake-ups. */
   listen?: Database["listen"];
   /** Orders GetOrder keeps in memory (ORDER_CACHE_SIZE); 0 (default) disables the cache. */
   orderCacheSize?: number;
 }
 
+export interface WatchSettings {
+  /** Interval of the fallback poll while the change listener is down (WATCH_POLL_INTERVAL_MS). */
+  readonly pollMs: number;
+  readonly maxPerPrincipal: number;
+  readonly maxTotal: number;
+  readonly maxLifetimeMs: number;
+}
+
+const WATCH_DEFAULTS: WatchSettings = { pollMs: 5000, maxPerPrincipal: 16, maxTotal: 10_000, maxLifetimeMs: 30 * 60_000 };
+
 export interface OrdersModule {
-  impl: ServiceImpl<typeof OrderService>;
+  impl: RpcImpl<typeof OrderService>;
   start(): void;
   stop(): Promise<void>;
-  /** One reconciler pass now; resolves to the number of orders settled. */
-  reconcile(): Promise<number>;
+  /** One reconciler pass now; resolves to the number of orders settled. `stop` ends it early. */
+  reconcile(stop?: AbortSignal): Promise<number>;
   /** GetOrder's read cache, for a look: on once the change listener is up. */
   readonly orderCache: Pick<OrderCache, "size" | "enabled">;
+  /** The WatchOrder hub: its counts, and close() to end every watch at shutdown (before the servers stop). */
+  readonly watches: Pick<WatchHub, "stats" | "close">;
 }
 
 export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   const logger = deps.logger.child({ module: "orders" });
-  const changes = createOrderChanges();
   const cache = createOrderCache(deps.listen ? (deps.orderCacheSize ?? 0) : 0);
   const policy = { marginMs: deps.deadlineMarginMs };
-  const repo = createOrderRepository(deps.db, (orderId) => {
+  const watch = { ...WATCH_DEFAULTS, ...deps.watch };
+  const stored = createOrderRepository(deps.db, (orderId) => {
     cache.invalidate(orderId); // before the writer's RPC answers: read-your-writes on this instance
-    changes.notify(orderId);
+    watches.committed(orderId);
+  });
+  const repo = deps.wrapRepository?.(stored) ?? stored;
+  const watches = createWatchHub({
+    read: (orderId) => repo.findById(orderId),
+    maxPerOwner: watch.maxPerPrincipal,
+    maxTotal: watch.maxTotal,
+    pollMs: watch.pollMs,
+    logger,
   });
   const useCases = createOrderUseCases({
     repo,
     getOrderReads: cachedFindById(repo, cache),
     inventory: createInventoryAdapter(deps.inventory, policy),
     customers: createCustomerAdapter(deps.customers, policy),
-    changes,
+    watches,
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
-    watchPollMs: deps.watchPollMs ?? 1000,
+    watchMaxLifetimeMs: watch.maxLifetimeMs,
   });
-  const reconciler = createPeriodic(() => useCases.reconcile(), deps.reconcileIntervalMs, logger);
+  const reconciler = createPeriodic((stop) => useCases.reconcile(stop), deps.reconcileIntervalMs, logger);
   let listener: Listener | undefined;
   return {
-    impl: createOrderServiceImpl(useCases, deps.defaultDeadlineMs),
+    impl: createOrderServiceImpl(useCases),
     start() {
       reconciler.start();
-      if (deps.listen && !listener) listener = listenToOrderChanges(deps.listen, { cache, changes, logger });
+      if (deps.listen && !listener) listener = listenToOrderChanges(deps.listen, { cache, watches, logger });
     },
     async stop() {
       const l = listener;
       listener = undefined;
       cache.reset(false);
-      await Promise.all([reconciler.stop(), l?.close()]);
+      await Promise.all([reconciler.stop(), l?.close(), watches.close()]);
     },
-    reconcile: () => useCases.reconcile(),
+    reconcile: (stop) => useCases.reconcile(stop),
     orderCache: cache,
+    watches,
   };
 }
 
-/** Runs `task` every `intervalMs`, never two at once; stop() waits for a running one. */
-function createPeriodic(task: () => Promise<unknown>, intervalMs: number, logger: Logger) {
+/**
+ * Runs `task` every `intervalMs`, never two at once. stop() signals a running
+ * one to end (the task checks it between items and passes it to its calls)
+ * and waits for it, so shutdown is not held by a long pass.
+ */
+function createPeriodic(task: (stop: AbortSignal) => Promise<unknown>, intervalMs: number, logger: Logger) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let stopping = new AbortController();
   const tick = () => {
     if (running) return;
-    running = task()
+    running = task(stopping.signal)
       .then(() => undefined)
       .catch((err) => logger.error({ err }, "reconciler pass failed"))
       .finally(() => (running = undefined));
@@ -96,12 +127,14 @@ function createPeriodic(task: () => Promise<unknown>, intervalMs: number, logger
   return {
     start() {
       if (timer) return;
+      if (stopping.signal.aborted) stopping = new AbortController();
       timer = setInterval(tick, intervalMs);
       timer.unref();
     },
     async stop() {
       clearInterval(timer);
       timer = undefined;
+      stopping.abort();
       await running;
     },
   };

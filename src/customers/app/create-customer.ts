@@ -2,10 +2,10 @@ import type { CallContext } from "../../kernel/call-context.js";
 import { newCustomer, type Customer, type NewCustomerInput } from "../domain/customer.js";
 import type { CustomerAppPorts } from "./ports.js";
 
-export type CreateCustomer = (input: NewCustomerInput, cx: CallContext) => Promise<Customer>;
+export type CreateCustomer = (cx: CallContext, input: NewCustomerInput) => Promise<Customer>;
 
 export function createCreateCustomer({ repo, now, newId }: CustomerAppPorts): CreateCustomer {
-  return async (input, cx) => {
+  return async (cx, input) => {
     cx.signal.throwIfAborted();
     return repo.insert(newCustomer(newId(), input, now()));
   };

@@ -3,8 +3,7 @@
  * and is bound to the filter; the page size may change between pages.
  */
 import type { CallContext } from "../../kernel/call-context.js";
-import { invalidArgument } from "../../kernel/errors.js";
-import { decodePageToken, encodePageToken } from "../../kernel/page-token.js";
+import { decodePageToken, encodePageToken, isEpochMs, isUuid } from "../../kernel/page-token.js";
 import { effectivePageSize } from "../../kernel/paging.js";
 import type { Customer } from "../domain/customer.js";
 import type { CustomerFilter, ListCursor } from "../domain/ports.js";
@@ -21,13 +20,13 @@ export interface CustomerPage {
   readonly nextPageToken: string;
 }
 
-export type ListCustomers = (input: ListCustomersInput, cx: CallContext) => Promise<CustomerPage>;
+export type ListCustomers = (cx: CallContext, input: ListCustomersInput) => Promise<CustomerPage>;
 
 export function createListCustomers({ repo }: Pick<CustomerAppPorts, "repo">): ListCustomers {
-  return async (input, cx) => {
+  return async (cx, input) => {
     cx.signal.throwIfAborted();
     const query = tokenQuery(input);
-    const after = cursorOf(decodePageToken(input.pageToken, query));
+    const after = decodePageToken(input.pageToken, query, cursorOf);
     const limit = effectivePageSize(input.pageSize);
     const rows = await repo.list({ tier: input.tier, status: input.status, after, limit: limit + 1 });
     const customers = rows.slice(0, limit);
@@ -40,19 +39,12 @@ export function createListCustomers({ repo }: Pick<CustomerAppPorts, "repo">): L
 
 /** What a token is bound to: the filter and the order, not the page size. */
 function tokenQuery(input: CustomerFilter) {
-  return { tier: input.tier ?? null, status: input.status ?? null, order: "create_time desc, id desc" };
+  return { list: "customers", tier: input.tier ?? null, status: input.status ?? null, order: "create_time desc, id desc" };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function cursorOf(key: (string | number)[] | undefined): ListCursor | undefined {
-  if (key === undefined) return undefined;
+/** A page token's key: (create time as an ISO string, customer id). */
+function cursorOf(key: readonly unknown[]): ListCursor | undefined {
   const [time, id] = key;
-  const createTime = typeof time === "string" ? new Date(time) : new Date(NaN);
-  if (key.length !== 2 || Number.isNaN(createTime.getTime()) || typeof id !== "string" || !UUID.test(id)) {
-    throw invalidArgument("PAGE_TOKEN_INVALID", "page_token is not a token this service issued", [
-      { field: "page_token", description: "not a token this service issued" },
-    ]);
-  }
-  return { createTime, id };
+  const ms = typeof time === "string" && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(time) ? Date.parse(time) : NaN;
+  return key.length === 2 && isEpochMs(ms) && isUuid(id) ? { createTime: new Date(ms), id } : undefined;
 }

@@ -1,12 +1,20 @@
 import type { CallContext } from "../../kernel/call-context.js";
+import { customerScope } from "../../kernel/principal.js";
+import { customerNotFound } from "../domain/errors.js";
 import { applyUpdate, type Customer, type CustomerUpdate } from "../domain/customer.js";
 import type { CustomerAppPorts } from "./ports.js";
 
-export type UpdateCustomer = (id: string, update: CustomerUpdate, cx: CallContext) => Promise<Customer>;
+export interface UpdateCustomerInput extends CustomerUpdate {
+  readonly customerId: string;
+}
+
+export type UpdateCustomer = (cx: CallContext, input: UpdateCustomerInput) => Promise<Customer>;
 
 export function createUpdateCustomer({ repo, now }: Pick<CustomerAppPorts, "repo" | "now">): UpdateCustomer {
-  return async (id, update, cx) => {
+  return async (cx, { customerId: id, ...update }) => {
     cx.signal.throwIfAborted();
-    return repo.update(id, (current) => applyUpdate(current, update, now()));
+    const own = customerScope(cx.principal);
+    if (own !== undefined && id.toLowerCase() !== own) throw customerNotFound(id); // never someone else's
+    return repo.update(id, (current) => applyUpdate(current, update, now()), cx);
   };
 }

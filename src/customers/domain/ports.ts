@@ -1,3 +1,4 @@
+import type { CallContext } from "../../kernel/call-context.js";
 import type { Customer, CustomerStatus, CustomerTier } from "./customer.js";
 
 /** Position after which a page starts (the last row of the previous page). */
@@ -23,6 +24,8 @@ export interface CustomerRepository {
   /** Inserts unless the id or email exists; returns whether it inserted. */
   insertIfAbsent(customer: Customer): Promise<boolean>;
   findById(id: string): Promise<Customer | undefined>;
+  /** The VIP customers' ids and row versions, at most `limit` of them (admission's roster). */
+  listVips(limit: number): Promise<{ id: string; version: number }[]>;
   /** Newest first: create_time desc, id desc. */
   list(query: ListPageQuery): Promise<Customer[]>;
   /**
@@ -30,5 +33,5 @@ export interface CustomerRepository {
    * writes it when it differs. NOT_FOUND CUSTOMER_NOT_FOUND when absent,
    * ALREADY_EXISTS EMAIL_TAKEN when the new email is used.
    */
-  update(id: string, fn: (current: Customer) => Customer): Promise<Customer>;
+  update(id: string, fn: (current: Customer) => Customer, cx?: CallContext): Promise<Customer>;
 }

@@ -4,6 +4,7 @@
  * updates serialise and none is lost.
  */
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import type { Customer, CustomerStatus, CustomerTier } from "../domain/customer.js";
 import { customerNotFound, emailTaken } from "../domain/errors.js";
@@ -45,9 +46,11 @@ export function createCustomerRepository(db: Db): CustomerRepository {
       return rows.map(toDomain);
     },
 
-    update: (id, fn) =>
+    listVips: (limit) => db.select({ id: customers.id, version: customers.version }).from(customers).where(eq(customers.tier, "VIP")).limit(limit),
+
+    update: (id, fn, cx) =>
       translate(() =>
-        db.transaction(async (tx) => {
+        boundedTransaction(db, cx, async (tx) => {
           const rows = await tx.select().from(customers).where(eq(customers.id, id)).for("update");
           if (!rows[0]) throw customerNotFound(id);
           const current = toDomain(rows[0]);

@@ -3,7 +3,6 @@
  * validated (wrapService), so nothing here re-checks their shape.
  */
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
 import {
   CreateCustomerResponseSchema,
   CustomerService,
@@ -11,59 +10,45 @@ import {
   ListCustomersResponseSchema,
   UpdateCustomerResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
-import { callContextOf } from "../../platform/call-context.js";
-import type { CreateCustomer } from "../app/create-customer.js";
-import type { GetCustomer } from "../app/get-customer.js";
-import type { ListCustomers } from "../app/list-customers.js";
-import type { UpdateCustomer } from "../app/update-customer.js";
+import type { RpcImpl } from "../../platform/handlers.js";
+import type { CustomerUseCases } from "../app/use-cases.js";
 import { customerToPb, statusFromPb, tierFromPb } from "./customer-mapping.js";
 
-export interface CustomerUseCases {
-  readonly createCustomer: CreateCustomer;
-  readonly getCustomer: GetCustomer;
-  readonly listCustomers: ListCustomers;
-  readonly updateCustomer: UpdateCustomer;
-}
-
-export function createCustomerServiceImpl(
-  useCases: CustomerUseCases,
-  defaultDeadlineMs: number,
-): ServiceImpl<typeof CustomerService> {
+export function createCustomerServiceImpl(useCases: CustomerUseCases): RpcImpl<typeof CustomerService> {
   return {
-    async createCustomer(req, ctx) {
+    async createCustomer(req, cx) {
       const input = { email: req.email, displayName: req.displayName, tier: tierFromPb(req.tier) };
-      const customer = await useCases.createCustomer(input, callContextOf(ctx, defaultDeadlineMs));
+      const customer = await useCases.createCustomer(cx, input);
       return create(CreateCustomerResponseSchema, { customer: customerToPb(customer) });
     },
 
-    async getCustomer(req, ctx) {
-      const customer = await useCases.getCustomer(req.customerId, callContextOf(ctx, defaultDeadlineMs));
+    async getCustomer(req, cx) {
+      const customer = await useCases.getCustomer(cx, req.customerId);
       return create(GetCustomerResponseSchema, { customer: customerToPb(customer) });
     },
 
-    async listCustomers(req, ctx) {
+    async listCustomers(req, cx) {
       const input = {
         pageSize: req.pageSize,
         pageToken: req.pageToken,
         tier: tierFromPb(req.tier),
         status: statusFromPb(req.status),
       };
-      const page = await useCases.listCustomers(input, callContextOf(ctx, defaultDeadlineMs));
+      const page = await useCases.listCustomers(cx, input);
       return create(ListCustomersResponseSchema, {
         customers: page.customers.map(customerToPb),
         nextPageToken: page.nextPageToken,
       });
     },
 
-    async updateCustomer(req, ctx) {
+    async updateCustomer(req, cx) {
       const patch = {
         email: req.email,
         displayName: req.displayName,
         tier: tierFromPb(req.tier),
         status: statusFromPb(req.status),
       };
-      const cx = callContextOf(ctx, defaultDeadlineMs);
-      const customer = await useCases.updateCustomer(req.customerId, { patch, etag: req.etag }, cx);
+      const customer = await useCases.updateCustomer(cx, { customerId: req.customerId, patch, etag: req.etag });
       return create(UpdateCustomerResponseSchema, { customer: customerToPb(customer) });
     },
   };

@@ -3,12 +3,18 @@ import type { Product } from "../domain/product.js";
 import type { InventoryAppPorts } from "./ports.js";
 
 /** A delivery (positive delta) or breakage (negative). */
-export type AdjustStock = (id: string, delta: bigint, reason: string, cx: CallContext) => Promise<Product>;
+export interface AdjustStockInput {
+  readonly productId: string;
+  readonly delta: bigint;
+  readonly reason: string;
+}
+
+export type AdjustStock = (cx: CallContext, input: AdjustStockInput) => Promise<Product>;
 
 export function createAdjustStock({ products, now, log }: Pick<InventoryAppPorts, "products" | "now" | "log">): AdjustStock {
-  return async (id, delta, reason, cx) => {
+  return async (cx, { productId: id, delta, reason }) => {
     cx.signal.throwIfAborted();
-    const product = await products.changeStock(id, { add: delta }, now());
+    const product = await products.changeStock(id, { add: delta }, now(), cx);
     log.info({ productId: id, delta: String(delta), reason, actor: cx.actor }, "stock adjusted");
     return product;
   };

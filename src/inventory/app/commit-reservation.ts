@@ -1,4 +1,5 @@
 import type { CallContext } from "../../kernel/call-context.js";
+import { principalLabel } from "../../kernel/principal.js";
 import { ensureCommitted, planCommit } from "../domain/lifecycle.js";
 import type { Reservation } from "../domain/reservation.js";
 import type { InventoryAppPorts } from "./ports.js";
@@ -9,14 +10,15 @@ import type { InventoryAppPorts } from "./ports.js";
  * pending one found past its TTL is expired in that transaction (its stock
  * returns) and the call fails RESERVATION_EXPIRED.
  */
-export type CommitReservation = (id: string, cx: CallContext) => Promise<Reservation>;
+export type CommitReservation = (cx: CallContext, reservationId: string) => Promise<Reservation>;
 
 export function createCommitReservation({ reservations, now, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">): CommitReservation {
-  return async (id, cx) => {
+  return async (cx, id) => {
     cx.signal.throwIfAborted();
     const at = now();
+    const owner = principalLabel(cx.principal);
     const reservation =
-      (await reservations.commitPending(id, at)) ?? (await reservations.transition(id, planCommit(at), at));
+      (await reservations.commitPending(owner, id, at)) ?? (await reservations.transition(owner, id, planCommit(at), at, cx));
     if (reservation.status === "EXPIRED") log.info({ reservationId: id }, "reservation expired at commit");
     return ensureCommitted(reservation);
   };

@@ -2,10 +2,10 @@ import type { CallContext } from "../../kernel/call-context.js";
 import { newProduct, type NewProductInput, type Product } from "../domain/product.js";
 import type { InventoryAppPorts } from "./ports.js";
 
-export type CreateProduct = (input: NewProductInput, cx: CallContext) => Promise<Product>;
+export type CreateProduct = (cx: CallContext, input: NewProductInput) => Promise<Product>;
 
 export function createCreateProduct({ products, now, newId }: InventoryAppPorts): CreateProduct {
-  return async (input, cx) => {
+  return async (cx, input) => {
     cx.signal.throwIfAborted();
     return products.insert(newProduct(newId(), input, now()));
   };

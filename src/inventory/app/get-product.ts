@@ -3,10 +3,10 @@ import { productNotFound } from "../domain/errors.js";
 import type { Product } from "../domain/product.js";
 import type { InventoryAppPorts } from "./ports.js";
 
-export type GetProduct = (id: string, cx: CallContext) => Promise<Product>;
+export type GetProduct = (cx: CallContext, productId: string) => Promise<Product>;
 
 export function createGetProduct({ products }: Pick<InventoryAppPorts, "products">): GetProduct {
-  return async (id, cx) => {
+  return async (cx, id) => {
     cx.signal.throwIfAborted();
     const product = await products.findById(id);
     if (!product) throw productNotFound(id);

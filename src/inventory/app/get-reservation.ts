@@ -1,14 +1,15 @@
 import type { CallContext } from "../../kernel/call-context.js";
+import { principalLabel } from "../../kernel/principal.js";
 import { reservationNotFound } from "../domain/errors.js";
 import { asSeenAt, type Reservation } from "../domain/reservation.js";
 import type { InventoryAppPorts } from "./ports.js";
 
-export type GetReservation = (id: string, cx: CallContext) => Promise<Reservation>;
+export type GetReservation = (cx: CallContext, reservationId: string) => Promise<Reservation>;
 
 export function createGetReservation({ reservations, now }: Pick<InventoryAppPorts, "reservations" | "now">): GetReservation {
-  return async (id, cx) => {
+  return async (cx, id) => {
     cx.signal.throwIfAborted();
-    const reservation = await reservations.findById(id);
+    const reservation = await reservations.findById(principalLabel(cx.principal), id);
     if (!reservation) throw reservationNotFound(id);
     return asSeenAt(reservation, now());
   };

@@ -3,7 +3,6 @@
  * page. The page size may change between pages.
  */
 import type { CallContext } from "../../kernel/call-context.js";
-import { invalidArgument } from "../../kernel/errors.js";
 import { decodePageToken, encodePageToken } from "../../kernel/page-token.js";
 import { effectivePageSize } from "../../kernel/paging.js";
 import type { Product } from "../domain/product.js";
@@ -20,15 +19,17 @@ export interface ProductPage {
   readonly nextPageToken: string;
 }
 
-export type ListProducts = (input: ListProductsInput, cx: CallContext) => Promise<ProductPage>;
+export type ListProducts = (cx: CallContext, input: ListProductsInput) => Promise<ProductPage>;
 
 /** What a token is bound to: the order (there is no filter). */
-const TOKEN_QUERY = { order: "sku asc" };
+const TOKEN_QUERY = { list: "products", order: "sku asc" };
+/** SKUs as CreateProduct accepts them. */
+const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function createListProducts({ products }: Pick<InventoryAppPorts, "products">): ListProducts {
-  return async (input, cx) => {
+  return async (cx, input) => {
     cx.signal.throwIfAborted();
-    const afterSku = skuOf(decodePageToken(input.pageToken, TOKEN_QUERY));
+    const afterSku = decodePageToken(input.pageToken, TOKEN_QUERY, skuOf);
     const limit = effectivePageSize(input.pageSize);
     const rows = await products.list({ afterSku, limit: limit + 1 });
     const page = rows.slice(0, limit);
@@ -38,12 +39,8 @@ export function createListProducts({ products }: Pick<InventoryAppPorts, "produc
   };
 }
 
-function skuOf(key: (string | number)[] | undefined): string | undefined {
-  if (key === undefined) return undefined;
-  if (key.length !== 1 || typeof key[0] !== "string") {
-    throw invalidArgument("PAGE_TOKEN_INVALID", "page_token is not a token this service issued", [
-      { field: "page_token", description: "not a token this service issued" },
-    ]);
-  }
-  return key[0];
+/** A page token's key: the last SKU of the page. */
+function skuOf(key: readonly unknown[]): string | undefined {
+  const [sku] = key;
+  return key.length === 1 && typeof sku === "string" && SKU.test(sku) ? sku : undefined;
 }

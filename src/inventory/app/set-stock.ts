@@ -3,12 +3,17 @@ import type { Product } from "../domain/product.js";
 import type { InventoryAppPorts } from "./ports.js";
 
 /** A stock take: stock on hand becomes an absolute count. */
-export type SetStock = (id: string, stockOnHand: bigint, cx: CallContext) => Promise<Product>;
+export interface SetStockInput {
+  readonly productId: string;
+  readonly stockOnHand: bigint;
+}
+
+export type SetStock = (cx: CallContext, input: SetStockInput) => Promise<Product>;
 
 export function createSetStock({ products, now, log }: Pick<InventoryAppPorts, "products" | "now" | "log">): SetStock {
-  return async (id, stockOnHand, cx) => {
+  return async (cx, { productId: id, stockOnHand }) => {
     cx.signal.throwIfAborted();
-    const product = await products.changeStock(id, { set: stockOnHand }, now());
+    const product = await products.changeStock(id, { set: stockOnHand }, now(), cx);
     log.info({ productId: id, stockOnHand: String(stockOnHand), actor: cx.actor }, "stock set");
     return product;
   };

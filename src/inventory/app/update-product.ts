@@ -2,11 +2,16 @@ import type { CallContext } from "../../kernel/call-context.js";
 import { applyProductPatch, type Product, type ProductPatch } from "../domain/product.js";
 import type { InventoryAppPorts } from "./ports.js";
 
-export type UpdateProduct = (id: string, patch: ProductPatch, cx: CallContext) => Promise<Product>;
+export interface UpdateProductInput {
+  readonly productId: string;
+  readonly patch: ProductPatch;
+}
+
+export type UpdateProduct = (cx: CallContext, input: UpdateProductInput) => Promise<Product>;
 
 export function createUpdateProduct({ products, now }: Pick<InventoryAppPorts, "products" | "now">): UpdateProduct {
-  return async (id, patch, cx) => {
+  return async (cx, { productId: id, patch }) => {
     cx.signal.throwIfAborted();
-    return products.update(id, (current) => applyProductPatch(current, patch, now()));
+    return products.update(id, (current) => applyProductPatch(current, patch, now()), cx);
   };
 }

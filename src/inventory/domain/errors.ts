@@ -10,6 +10,15 @@ import {
 export const productNotFound = (id: string) =>
   notFound("PRODUCT_NOT_FOUND", `product ${id} not found`, { productId: id });
 
+/** Stock on hand is an int64: a change past its largest value is refused. */
+export const stockOutOfRange = (productId: string) =>
+  failedPrecondition(
+    "STOCK_OUT_OF_RANGE",
+    "stock on hand would exceed the largest count that can be stored (2^63 - 1)",
+    [{ type: "STOCK_OUT_OF_RANGE", subject: `products/${productId}`, description: "stock on hand would exceed 2^63 - 1" }],
+    { productId },
+  );
+
 export const productsNotFound = (ids: readonly string[]) =>
   notFound("PRODUCT_NOT_FOUND", `product${ids.length > 1 ? "s" : ""} ${ids.join(", ")} not found`, {
     productId: ids[0],

@@ -1,4 +1,5 @@
 /** Persistence of the inventory. Implementations translate their own errors. */
+import type { CallContext } from "../../kernel/call-context.js";
 import type { TransitionPlan } from "./lifecycle.js";
 import type { Product } from "./product.js";
 import type { Reservation, ReservationRequest } from "./reservation.js";
@@ -25,13 +26,13 @@ export interface ProductRepository {
    * throw) and writes them; stock is never touched. NOT_FOUND
    * PRODUCT_NOT_FOUND, ALREADY_EXISTS SKU_TAKEN.
    */
-  update(id: string, fn: (current: Product) => Product): Promise<Product>;
+  update(id: string, fn: (current: Product) => Product, cx?: CallContext): Promise<Product>;
   /**
    * Changes stock on hand with a guarded statement. NOT_FOUND
    * PRODUCT_NOT_FOUND; FAILED_PRECONDITION STOCK_BELOW_RESERVED when the
    * result would be below what is reserved.
    */
-  changeStock(id: string, change: StockChange, now: Date): Promise<Product>;
+  changeStock(id: string, change: StockChange, now: Date, cx?: CallContext): Promise<Product>;
 }
 
 export interface ReservationRepository {
@@ -42,20 +43,21 @@ export interface ReservationRepository {
    * (IDEMPOTENCY_KEY_REUSED). NOT_FOUND PRODUCT_NOT_FOUND; FAILED_PRECONDITION
    * INSUFFICIENT_STOCK.
    */
-  reserve(request: ReservationRequest): Promise<{ reservation: Reservation; created: boolean }>;
-  findById(id: string): Promise<Reservation | undefined>;
+  reserve(request: ReservationRequest, cx?: CallContext): Promise<{ reservation: Reservation; created: boolean }>;
+  /** Reservations are per owner (the principal that made them): another owner's is not found. */
+  findById(owner: string, id: string): Promise<Reservation | undefined>;
   /**
    * The common commit as one guarded change: a PENDING reservation not yet
    * due at `now` becomes COMMITTED and its stock is sold. Undefined (nothing
    * changed) for a reservation in any other state; `transition` decides those.
    */
-  commitPending(id: string, now: Date): Promise<Reservation | undefined>;
+  commitPending(owner: string, id: string, now: Date): Promise<Reservation | undefined>;
   /**
    * Locks the reservation, asks `plan` for its next status and, when there is
    * one, changes the status with a guarded statement and then moves the
    * stock, in one transaction. NOT_FOUND RESERVATION_NOT_FOUND.
    */
-  transition(id: string, plan: TransitionPlan, now: Date): Promise<Reservation>;
+  transition(owner: string, id: string, plan: TransitionPlan, now: Date, cx?: CallContext): Promise<Reservation>;
   /**
    * Expires up to `limit` pending reservations due at `now` (skipping those
    * locked by a concurrent commit or release) and returns their stock.

@@ -2,7 +2,7 @@
  * A catalog product with its stock. Stock counts are bigint (int64 on the
  * wire); `available` is derived, never stored.
  */
-import { stockBelowReserved } from "./errors.js";
+import { stockBelowReserved, stockOutOfRange } from "./errors.js";
 import type { Money } from "./money.js";
 
 export interface Product {
@@ -77,7 +77,11 @@ function catalogChanged(a: Product, b: Product): boolean {
 }
 
 /** Throws FAILED_PRECONDITION STOCK_BELOW_RESERVED when `stockOnHand` cannot hold what is reserved. */
+/** The largest stock on hand (an int64 column). */
+export const MAX_STOCK = 2n ** 63n - 1n;
+
 export function checkStockOnHand(p: Pick<Product, "id" | "reserved">, stockOnHand: bigint): void {
+  if (stockOnHand > MAX_STOCK) throw stockOutOfRange(p.id);
   if (stockOnHand < p.reserved) throw stockBelowReserved(p.id, stockOnHand, p.reserved);
 }
 

@@ -31,6 +31,8 @@ export interface Reservation {
 
 /** A ReserveStock call, normalised: lines merged per product and ordered by id. */
 export interface ReservationRequest {
+  /** Who makes it (a principal label): ids are per owner. */
+  readonly owner: string;
   readonly id: string;
   readonly lines: readonly LineRequest[];
   readonly expireTime: Date;
@@ -44,9 +46,10 @@ export interface ReserveInput {
   readonly ttlMs?: number;
 }
 
-export function newReservationRequest(input: ReserveInput, now: Date, defaultTtlMs: number): ReservationRequest {
+export function newReservationRequest(owner: string, input: ReserveInput, now: Date, defaultTtlMs: number): ReservationRequest {
   const ttlMs = input.ttlMs ?? defaultTtlMs;
   return {
+    owner,
     id: input.reservationId,
     lines: mergeLines(input.lines),
     expireTime: new Date(now.getTime() + ttlMs),

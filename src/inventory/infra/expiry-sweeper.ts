@@ -1,7 +1,8 @@
 /**
  * Runs the expiry sweep every `intervalMs` (and once at start), never two
- * at once. A failed run is logged and retried at the next tick. stop() waits
- * for a run in flight, so the database can be closed right after.
+ * at once. A failed run is logged and retried at the next tick. stop() tells
+ * a run in flight to stop after its batch and waits for it, so the database
+ * can be closed right after.
  */
 import type { Logger } from "../../platform/logger.js";
 
@@ -10,12 +11,13 @@ export interface ExpirySweeper {
   stop(): Promise<void>;
 }
 
-export function createExpirySweeper(sweep: () => Promise<number>, intervalMs: number, logger: Logger): ExpirySweeper {
+export function createExpirySweeper(sweep: (stop: AbortSignal) => Promise<number>, intervalMs: number, logger: Logger): ExpirySweeper {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let stopping = new AbortController();
   const tick = () => {
     if (running) return;
-    running = sweep()
+    running = sweep(stopping.signal)
       .then(
         () => undefined,
         (err: unknown) => logger.error({ err }, "reservation expiry sweep failed"),
@@ -27,6 +29,7 @@ export function createExpirySweeper(sweep: () => Promise<number>, intervalMs: nu
   return {
     start() {
       if (timer) return;
+      if (stopping.signal.aborted) stopping = new AbortController();
       timer = setInterval(tick, intervalMs);
       timer.unref();
       tick();
@@ -34,6 +37,7 @@ export function createExpirySweeper(sweep: () => Promise<number>, intervalMs: nu
     async stop() {
       clearInterval(timer);
       timer = undefined;
+      stopping.abort();
       await running;
     },
   };

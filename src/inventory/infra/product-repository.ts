@@ -4,6 +4,7 @@
  * explain a refusal, then write with a guarded relative statement.
  */
 import { and, eq, sql } from "drizzle-orm";
+import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import { productNotFound, skuTaken } from "../domain/errors.js";
 import type { ProductRepository, StockChange } from "../domain/ports.js";
@@ -43,9 +44,9 @@ export function createProductRepository(db: Db): ProductRepository {
       return rows.map(productFromRow);
     },
 
-    update: (id, fn) => db.transaction((tx) => updateCatalog(tx, id, fn)),
+    update: (id, fn, cx) => boundedTransaction(db, cx, (tx) => updateCatalog(tx, id, fn)),
 
-    changeStock: (id, change, now) => db.transaction((tx) => changeStockIn(tx, id, change, now)),
+    changeStock: (id, change, now, cx) => boundedTransaction(db, cx, (tx) => changeStockIn(tx, id, change, now)),
   };
 }
 

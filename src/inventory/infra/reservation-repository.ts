@@ -1,5 +1,6 @@
 /**
- * Reservations in Postgres through Drizzle. Locks are always taken in the
+ * Reservations in Postgres through Drizzle, keyed by (owner, id): an owner
+ * (the principal that made them) sees only its own. Locks are always taken in the
  * same order: the reservation row first, then product rows by id. A
  * transaction that waits for a reservation row holds no product lock yet,
  * so the waits cannot form a cycle.
@@ -9,7 +10,8 @@
  * transactions below decide everything else: repeats, a hold that fails
  * (they explain why under lock), commits of reservations in other states.
  */
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, lte, sql } from "drizzle-orm";
+import { boundedTransaction, type DbBound } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import { reservationNotFound } from "../domain/errors.js";
 import { quantitiesByProduct, stockMoveOf, type TransitionPlan } from "../domain/lifecycle.js";
@@ -24,69 +26,72 @@ import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 
 export function createReservationRepository(db: Db): ReservationRepository {
   const statements = createReservationStatements(db);
-  const reserveSlowly = (request: ReservationRequest) => db.transaction((tx) => reserveIn(tx, request));
+  const reserveSlowly = (request: ReservationRequest, cx: DbBound | undefined) =>
+    boundedTransaction(db, cx, (tx) => reserveIn(tx, request));
   return {
-    async reserve(request) {
+    async reserve(request, cx) {
       let reservation;
       try {
         reservation = await statements.hold(request);
       } catch (err) {
         // A line could not be held; nothing stayed. The transaction says why (or holds it now).
-        if (sqlStateOf(err) === NOT_NULL_VIOLATION) return reserveSlowly(request);
+        if (sqlStateOf(err) === NOT_NULL_VIOLATION) return reserveSlowly(request, cx);
         throw err;
       }
       if (reservation) return { reservation, created: true };
-      return reserveSlowly(request); // the id exists: a repeat
+      return reserveSlowly(request, cx); // the id exists: a repeat
     },
-    findById: (id) => load(db, id),
-    commitPending: (id, now) => statements.sell(id, now),
-    transition: (id, plan, now) => db.transaction((tx) => transitionIn(tx, id, plan, now)),
-    expireDue: (now, limit) => db.transaction((tx) => expireDueIn(tx, now, limit)),
+    findById: (owner, id) => load(db, owner, id),
+    commitPending: (owner, id, now) => statements.sell(owner, id, now),
+    transition: (owner, id, plan, now, cx) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now)),
+    expireDue: (now, limit) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit)),
   };
 }
 
 async function reserveIn(tx: Tx, request: ReservationRequest) {
-  const { id, now, expireTime } = request;
+  const { owner, id, now, expireTime } = request;
   // The primary key makes concurrent duplicates wait here for the first one's outcome.
   const inserted = await tx
     .insert(reservations)
-    .values({ id, status: "PENDING", expiresAt: expireTime, createTime: now, updateTime: now })
-    .onConflictDoNothing({ target: reservations.id })
+    .values({ owner, id, status: "PENDING", expiresAt: expireTime, createTime: now, updateTime: now })
+    .onConflictDoNothing({ target: [reservations.owner, reservations.id] })
     .returning({ id: reservations.id });
   if (inserted.length === 0) {
-    const existing = await load(tx, id);
+    const existing = await load(tx, owner, id);
     if (!existing) throw new Error(`reservation ${id} conflicted but cannot be read`);
     return { reservation: repeatOf(existing, request), created: false };
   }
   const levels = await lockStockLevels(tx, request.lines.map((l) => l.productId));
   const lines = planHold(id, request.lines, levels);
   await holdStock(tx, lines, now);
-  await tx.insert(reservationLines).values(lines.map((l) => lineToRow(id, l)));
+  await tx.insert(reservationLines).values(lines.map((l) => lineToRow(owner, id, l)));
   const reservation: Reservation = { id, status: "PENDING", lines, expireTime, createTime: now, updateTime: now };
   return { reservation, created: true };
 }
 
-async function load(tx: Tx | Db, id: string, lock = false): Promise<Reservation | undefined> {
-  const query = tx.select().from(reservations).where(eq(reservations.id, id));
+const byKey = (owner: string, id: string) => and(eq(reservations.owner, owner), eq(reservations.id, id));
+
+async function load(tx: Tx | Db, owner: string, id: string, lock = false): Promise<Reservation | undefined> {
+  const query = tx.select().from(reservations).where(byKey(owner, id));
   const rows = lock ? await query.for("update") : await query;
   if (!rows[0]) return undefined;
   const lines = await tx
     .select()
     .from(reservationLines)
-    .where(eq(reservationLines.reservationId, id))
+    .where(and(eq(reservationLines.owner, owner), eq(reservationLines.reservationId, id)))
     .orderBy(asc(reservationLines.productId));
   return reservationFromRow(rows[0], lines.map(lineFromRow));
 }
 
-async function transitionIn(tx: Tx, id: string, plan: TransitionPlan, now: Date): Promise<Reservation> {
-  const current = await load(tx, id, true);
+async function transitionIn(tx: Tx, owner: string, id: string, plan: TransitionPlan, now: Date): Promise<Reservation> {
+  const current = await load(tx, owner, id, true);
   if (!current) throw reservationNotFound(id);
   const to = plan(current);
   if (to === undefined) return current;
   const updated = await tx
     .update(reservations)
     .set({ status: to, updateTime: now })
-    .where(and(eq(reservations.id, id), eq(reservations.status, current.status)))
+    .where(and(byKey(owner, id), eq(reservations.status, current.status)))
     .returning();
   if (!updated[0]) throw new Error(`reservation ${id} changed under its lock`);
   await moveStock(tx, stockMoveOf(current.status, to), quantitiesByProduct(current.lines), now);
@@ -95,7 +100,7 @@ async function transitionIn(tx: Tx, id: string, plan: TransitionPlan, now: Date)
 
 async function expireDueIn(tx: Tx, now: Date, limit: number): Promise<string[]> {
   const due = await tx
-    .select({ id: reservations.id })
+    .select({ owner: reservations.owner, id: reservations.id })
     .from(reservations)
     // A literal status so the planner can use the partial index.
     .where(and(sql`${reservations.status} = 'PENDING'`, lte(reservations.expiresAt, now)))
@@ -103,17 +108,18 @@ async function expireDueIn(tx: Tx, now: Date, limit: number): Promise<string[]> 
     .limit(limit)
     .for("update", { skipLocked: true });
   if (due.length === 0) return [];
+  const keys = sql.join(due.map((d) => sql`(${d.owner}, ${d.id})`), sql`, `);
   const expired = await tx
     .update(reservations)
     .set({ status: "EXPIRED", updateTime: now })
-    .where(and(inArray(reservations.id, due.map((d) => d.id)), eq(reservations.status, "PENDING")))
-    .returning({ id: reservations.id });
-  const ids = expired.map((e) => e.id);
-  if (ids.length === 0) return [];
+    .where(and(sql`(${reservations.owner}, ${reservations.id}) in (${keys})`, eq(reservations.status, "PENDING")))
+    .returning({ owner: reservations.owner, id: reservations.id });
+  if (expired.length === 0) return [];
+  const expiredKeys = sql.join(expired.map((d) => sql`(${d.owner}, ${d.id})`), sql`, `);
   const lines = await tx
     .select({ productId: reservationLines.productId, quantity: reservationLines.quantity })
     .from(reservationLines)
-    .where(inArray(reservationLines.reservationId, ids));
+    .where(sql`(${reservationLines.owner}, ${reservationLines.reservationId}) in (${expiredKeys})`);
   await moveStock(tx, stockMoveOf("PENDING", "EXPIRED"), quantitiesByProduct(lines), now);
-  return ids;
+  return expired.map((e) => e.id);
 }

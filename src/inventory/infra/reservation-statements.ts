@@ -27,10 +27,10 @@ const HOLD = sql`
 with req as (
   select * from unnest(${p("productIds")}::uuid[], ${p("quantities")}::int[]) as r(product_id, quantity)
 ), created as (
-  insert into inventory.reservations (id, status, expires_at, create_time, update_time)
-  values (${p("id")}, 'PENDING', ${p("expiresAt")}::timestamptz, ${p("now")}::timestamptz, ${p("now")}::timestamptz)
-  on conflict (id) do nothing
-  returning id
+  insert into inventory.reservations (owner, id, status, expires_at, create_time, update_time)
+  values (${p("owner")}, ${p("id")}, 'PENDING', ${p("expiresAt")}::timestamptz, ${p("now")}::timestamptz, ${p("now")}::timestamptz)
+  on conflict (owner, id) do nothing
+  returning owner, id
 ), locked as materialized (
   select pr.id from inventory.products pr
   where pr.id = any(${p("productIds")}::uuid[]) and exists (select from created)
@@ -43,8 +43,8 @@ with req as (
   where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
   returning pr.id, pr.unit_price_minor, pr.currency
 ), lines as (
-  insert into inventory.reservation_lines (reservation_id, product_id, quantity, unit_price_minor, currency)
-  select c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
+  insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
+  select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
   returning product_id, quantity, unit_price_minor, currency
 )
@@ -55,11 +55,11 @@ from lines order by product_id`;
 const SELL = sql`
 with moved as (
   update inventory.reservations set status = 'COMMITTED', update_time = ${p("now")}::timestamptz
-  where id = ${p("id")} and status = 'PENDING' and expires_at > ${p("now")}::timestamptz
+  where owner = ${p("owner")} and id = ${p("id")} and status = 'PENDING' and expires_at > ${p("now")}::timestamptz
   returning id, expires_at, create_time
 ), lines as (
   select l.product_id, l.quantity, l.unit_price_minor, l.currency from inventory.reservation_lines l
-  where l.reservation_id = ${p("id")} and exists (select from moved)
+  where l.owner = ${p("owner")} and l.reservation_id = ${p("id")} and exists (select from moved)
 ), locked as materialized (
   select pr.id from inventory.products pr
   where pr.id in (select product_id from lines)
@@ -98,7 +98,7 @@ export interface ReservationStatements {
    */
   hold(request: ReservationRequest): Promise<Reservation | undefined>;
   /** The committed reservation with its stock sold, or undefined when it was not PENDING and live. */
-  sell(id: string, now: Date): Promise<Reservation | undefined>;
+  sell(owner: string, id: string, now: Date): Promise<Reservation | undefined>;
 }
 
 export function createReservationStatements(db: Db): ReservationStatements {
@@ -106,8 +106,9 @@ export function createReservationStatements(db: Db): ReservationStatements {
   const sell = prepareStatement<LineRow & { expireMs: number; createMs: number }>(db, "inventory_reserve_sell", SELL);
   return {
     async hold(request) {
-      const { id, now, expireTime } = request;
+      const { owner, id, now, expireTime } = request;
       const rows = await hold({
+        owner,
         id,
         productIds: request.lines.map((l) => l.productId),
         quantities: request.lines.map((l) => l.quantity),
@@ -117,8 +118,8 @@ export function createReservationStatements(db: Db): ReservationStatements {
       if (rows.length === 0) return undefined;
       return { id, status: "PENDING", lines: rows.map(toLine), expireTime, createTime: now, updateTime: now };
     },
-    async sell(id, now) {
-      const rows = await sell({ id, now: now.toISOString() });
+    async sell(owner, id, now) {
+      const rows = await sell({ owner, id, now: now.toISOString() });
       const first = rows[0];
       if (!first) return undefined;
       return {

@@ -41,8 +41,9 @@ export function lineFromRow(r: ReservationLineRow): ReservationLine {
   return { productId: r.productId, quantity: r.quantity, unitPrice: money(r.currency, r.unitPriceMinor) };
 }
 
-export function lineToRow(reservationId: string, l: ReservationLine): ReservationLineRow {
+export function lineToRow(owner: string, reservationId: string, l: ReservationLine): ReservationLineRow {
   return {
+    owner,
     reservationId,
     productId: l.productId,
     quantity: l.quantity,

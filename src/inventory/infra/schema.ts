@@ -9,6 +9,7 @@ import {
   bigint,
   char,
   check,
+  foreignKey,
   index,
   integer,
   pgSchema,
@@ -56,14 +57,20 @@ export const products = inventorySchema.table(
 export const reservations = inventorySchema.table(
   "reservations",
   {
-    /** Caller-given; the idempotency key of ReserveStock. */
-    id: text("id").primaryKey(),
+    /**
+     * The principal that made it (`service:orders`): reservation ids are
+     * per owner, so no caller can occupy or touch another's.
+     */
+    owner: text("owner").notNull(),
+    /** Caller-given; with the owner, the idempotency key of ReserveStock. */
+    id: text("id").notNull(),
     status: text("status").notNull(),
     expiresAt: time("expires_at"),
     createTime: time("create_time"),
     updateTime: time("update_time"),
   },
   (t) => [
+    primaryKey({ name: "reservations_pkey", columns: [t.owner, t.id] }),
     // What the expiry sweep scans: pending reservations by due time.
     index("reservations_pending_expires_at_idx").on(t.expiresAt).where(sql`status = 'PENDING'`),
     check("reservations_status_check", sql`${t.status} in ('PENDING', 'COMMITTED', 'RELEASED', 'EXPIRED')`),
@@ -73,9 +80,8 @@ export const reservations = inventorySchema.table(
 export const reservationLines = inventorySchema.table(
   "reservation_lines",
   {
-    reservationId: text("reservation_id")
-      .notNull()
-      .references(() => reservations.id, { onDelete: "cascade" }),
+    owner: text("owner").notNull(),
+    reservationId: text("reservation_id").notNull(),
     productId: uuid("product_id")
       .notNull()
       .references(() => products.id),
@@ -86,7 +92,12 @@ export const reservationLines = inventorySchema.table(
   },
   (t) => [
     // One line per product; also the lookup of a reservation's lines.
-    primaryKey({ name: "reservation_lines_pkey", columns: [t.reservationId, t.productId] }),
+    primaryKey({ name: "reservation_lines_pkey", columns: [t.owner, t.reservationId, t.productId] }),
+    foreignKey({
+      name: "reservation_lines_reservation_fkey",
+      columns: [t.owner, t.reservationId],
+      foreignColumns: [reservations.owner, reservations.id],
+    }).onDelete("cascade"),
     index("reservation_lines_product_id_idx").on(t.productId),
     check("reservation_lines_quantity_check", sql`${t.quantity} > 0`),
     check("reservation_lines_unit_price_check", sql`${t.unitPriceMinor} >= 0`),

@@ -6,7 +6,9 @@
  */
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { StockMove } from "../domain/lifecycle.js";
+import { stockOutOfRange } from "../domain/errors.js";
 import { money } from "../domain/money.js";
+import { MAX_STOCK } from "../domain/product.js";
 import type { ReservationLine } from "../domain/reservation.js";
 import type { StockLevel } from "../domain/stock-hold.js";
 import type { Tx } from "./rows.js";
@@ -58,22 +60,26 @@ export async function moveStock(
       const set = { stockOnHand: sql`${products.stockOnHand} - ${q}`, reserved: sql`${products.reserved} - ${q}` };
       await guarded(tx, productId, set, now, sql`${products.reserved} >= ${q}`);
     } else {
-      await guarded(tx, productId, { stockOnHand: sql`${products.stockOnHand} + ${q}` }, now, sql`true`);
+      // Stock returned after a sale (a release of a committed reservation) must still fit an int64.
+      const fits = sql`${products.stockOnHand} <= ${big(MAX_STOCK - quantity)}`;
+      await guarded(tx, productId, { stockOnHand: sql`${products.stockOnHand} + ${q}` }, now, fits, () => stockOutOfRange(productId));
     }
   }
 }
 
+/** An update that must match; otherwise `refused()` (by default: a bug, the caller's locked read disagrees). */
 async function guarded(
   tx: Tx,
   productId: string,
   set: { stockOnHand?: SQL; reserved?: SQL },
   now: Date,
   guard: SQL,
+  refused: () => Error = () => new Error(`stock guard failed for product ${productId}`),
 ): Promise<void> {
   const rows = await tx
     .update(products)
     .set({ ...set, updateTime: notBefore(now) })
     .where(and(eq(products.id, productId), guard))
     .returning({ id: products.id });
-  if (rows.length === 0) throw new Error(`stock guard failed for product ${productId}`);
+  if (rows.length === 0) throw refused();
 }

@@ -3,7 +3,6 @@
  * validated (wrapService), so nothing here re-checks their shape.
  */
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   AdjustStockResponseSchema,
   CommitReservationResponseSchema,
@@ -17,8 +16,7 @@ import {
   SetStockResponseSchema,
   UpdateProductResponseSchema,
 } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import type { CallContext } from "../../kernel/call-context.js";
-import { callContextOf } from "../../platform/call-context.js";
+import type { RpcImpl } from "../../platform/handlers.js";
 import type { InventoryUseCases } from "../app/use-cases.js";
 import {
   linesFromPb,
@@ -29,13 +27,9 @@ import {
   ttlMsFromPb,
 } from "./inventory-mapping.js";
 
-export function createInventoryServiceImpl(
-  uc: InventoryUseCases,
-  defaultDeadlineMs: number,
-): ServiceImpl<typeof InventoryService> {
-  const cxOf = (ctx: HandlerContext): CallContext => callContextOf(ctx, defaultDeadlineMs);
+export function createInventoryServiceImpl(uc: InventoryUseCases): RpcImpl<typeof InventoryService> {
   return {
-    async createProduct(req, ctx) {
+    async createProduct(req, cx) {
       const input = {
         sku: req.sku,
         name: req.name,
@@ -43,62 +37,62 @@ export function createInventoryServiceImpl(
         unitPrice: requiredMoneyFromPb(req.unitPrice),
         initialStock: req.initialStock,
       };
-      const product = await uc.createProduct(input, cxOf(ctx));
+      const product = await uc.createProduct(cx, input);
       return create(CreateProductResponseSchema, { product: productToPb(product) });
     },
 
-    async getProduct(req, ctx) {
-      const product = await uc.getProduct(req.productId, cxOf(ctx));
+    async getProduct(req, cx) {
+      const product = await uc.getProduct(cx, req.productId);
       return create(GetProductResponseSchema, { product: productToPb(product) });
     },
 
-    async listProducts(req, ctx) {
-      const page = await uc.listProducts({ pageSize: req.pageSize, pageToken: req.pageToken }, cxOf(ctx));
+    async listProducts(req, cx) {
+      const page = await uc.listProducts(cx, { pageSize: req.pageSize, pageToken: req.pageToken });
       return create(ListProductsResponseSchema, {
         products: page.products.map(productToPb),
         nextPageToken: page.nextPageToken,
       });
     },
 
-    async updateProduct(req, ctx) {
+    async updateProduct(req, cx) {
       const patch = {
         sku: req.sku,
         name: req.name,
         description: req.description,
         unitPrice: optionalMoneyFromPb(req.unitPrice),
       };
-      const product = await uc.updateProduct(req.productId, patch, cxOf(ctx));
+      const product = await uc.updateProduct(cx, { productId: req.productId, patch });
       return create(UpdateProductResponseSchema, { product: productToPb(product) });
     },
 
-    async setStock(req, ctx) {
-      const product = await uc.setStock(req.productId, req.stockOnHand, cxOf(ctx));
+    async setStock(req, cx) {
+      const product = await uc.setStock(cx, { productId: req.productId, stockOnHand: req.stockOnHand });
       return create(SetStockResponseSchema, { product: productToPb(product) });
     },
 
-    async adjustStock(req, ctx) {
-      const product = await uc.adjustStock(req.productId, req.delta, req.reason, cxOf(ctx));
+    async adjustStock(req, cx) {
+      const product = await uc.adjustStock(cx, { productId: req.productId, delta: req.delta, reason: req.reason });
       return create(AdjustStockResponseSchema, { product: productToPb(product) });
     },
 
-    async reserveStock(req, ctx) {
+    async reserveStock(req, cx) {
       const input = { reservationId: req.reservationId, lines: linesFromPb(req.lines), ttlMs: ttlMsFromPb(req.ttl) };
-      const reservation = await uc.reserveStock(input, cxOf(ctx));
+      const reservation = await uc.reserveStock(cx, input);
       return create(ReserveStockResponseSchema, { reservation: reservationToPb(reservation) });
     },
 
-    async commitReservation(req, ctx) {
-      const reservation = await uc.commitReservation(req.reservationId, cxOf(ctx));
+    async commitReservation(req, cx) {
+      const reservation = await uc.commitReservation(cx, req.reservationId);
       return create(CommitReservationResponseSchema, { reservation: reservationToPb(reservation) });
     },
 
-    async releaseReservation(req, ctx) {
-      const reservation = await uc.releaseReservation(req.reservationId, req.reason, cxOf(ctx));
+    async releaseReservation(req, cx) {
+      const reservation = await uc.releaseReservation(cx, { reservationId: req.reservationId, reason: req.reason });
       return create(ReleaseReservationResponseSchema, { reservation: reservationToPb(reservation) });
     },
 
-    async getReservation(req, ctx) {
-      const reservation = await uc.getReservation(req.reservationId, cxOf(ctx));
+    async getReservation(req, cx) {
+      const reservation = await uc.getReservation(cx, req.reservationId);
       return create(GetReservationResponseSchema, { reservation: reservationToPb(reservation) });
     },
   };

@@ -8,9 +8,10 @@ import type { ReservationSettler } from "./reservation-settler.js";
 export function createDeleteOrder(deps: { repo: OrderRepository; settler: ReservationSettler }) {
   return async function deleteOrder(cx: CallContext, input: { orderId: string; etag: string | undefined }) {
     const meta = changeMeta(cx);
-    const { order } = await deps.repo.update(input.orderId, input.etag, (o) =>
+    const { order } = await deps.repo.update(input.orderId, { etag: input.etag }, (o) =>
       decide(o, { kind: "DELETE", reason: "order deleted" }, meta),
+      cx,
     );
-    if (order.reservationState === "RELEASE_PENDING") await deps.settler.releaseSoon(order, "order deleted");
+    if (order.reservationState === "RELEASE_PENDING") await deps.settler.releaseSoon(order, "order deleted", cx.actor);
   };
 }

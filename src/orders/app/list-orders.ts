@@ -1,10 +1,12 @@
 /**
  * ListOrders: keyset pages over (create_time, id). The token carries the
- * last row's key and is bound to the filter and order (PAGE_TOKEN_MISMATCH
- * when they change between pages).
+ * last row's key and is bound to the filter and order. A customer's list is
+ * limited to their own orders whatever they filter by: a filter naming
+ * another customer matches nothing.
  */
-import { invalidArgument } from "../../kernel/errors.js";
-import { decodePageToken, encodePageToken } from "../../kernel/page-token.js";
+import type { CallContext } from "../../kernel/call-context.js";
+import { customerScope } from "../../kernel/principal.js";
+import { decodePageToken, encodePageToken, isEpochMs, isUuid } from "../../kernel/page-token.js";
 import { effectivePageSize } from "../../kernel/paging.js";
 import type { Order } from "../domain/order.js";
 import type { ListCursor, ListQuery, OrderRepository } from "../domain/ports.js";
@@ -23,6 +25,7 @@ export interface OrdersPage {
 /** The query as the token binds it: normalised so equal filters give equal fingerprints. */
 function tokenScope(q: ListQuery) {
   return {
+    list: "orders",
     c: q.customerId?.toLowerCase() ?? null,
     s: [...new Set(q.statuses)].sort(),
     a: q.createTimeStart?.getTime() ?? null,
@@ -31,22 +34,23 @@ function tokenScope(q: ListQuery) {
   };
 }
 
-function cursorOf(key: (string | number)[]): ListCursor {
+/** A page token's key: (create time in epoch ms, order id). */
+function cursorOf(key: readonly unknown[]): ListCursor | undefined {
   const [createTimeMs, id] = key;
-  if (key.length !== 2 || typeof createTimeMs !== "number" || typeof id !== "string") {
-    throw invalidArgument("PAGE_TOKEN_INVALID", "page_token is not a token this service issued", [
-      { field: "page_token", description: "not a token this service issued" },
-    ]);
-  }
-  return { createTimeMs, id };
+  return key.length === 2 && isEpochMs(createTimeMs) && isUuid(id) ? { createTimeMs, id } : undefined;
 }
 
 export function createListOrders(deps: { repo: OrderRepository }) {
-  return async function listOrders(input: ListOrdersInput): Promise<OrdersPage> {
+  return async function listOrders(cx: CallContext, input: ListOrdersInput): Promise<OrdersPage> {
+    const own = customerScope(cx.principal);
+    if (own !== undefined && input.query.customerId !== undefined && input.query.customerId.toLowerCase() !== own) {
+      return { orders: [], nextPageToken: "" };
+    }
+    const query = own === undefined ? input.query : { ...input.query, customerId: own };
     const size = effectivePageSize(input.pageSize);
-    const scope = tokenScope(input.query);
-    const key = decodePageToken(input.pageToken, scope);
-    const rows = await deps.repo.list(input.query, key ? cursorOf(key) : undefined, size + 1);
+    const scope = tokenScope(query);
+    const after = decodePageToken(input.pageToken, scope, cursorOf);
+    const rows = await deps.repo.list(query, after, size + 1);
     const orders = rows.slice(0, size);
     const last = orders[orders.length - 1];
     const nextPageToken =

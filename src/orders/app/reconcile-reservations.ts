@@ -1,20 +1,20 @@
 /**
  * The reconciler: drives every order's reservation to where the order says
- * it should be, after crashes or failed calls. PENDING → commit; a
- * reservation found expired or released meanwhile means the order lost its
- * stock, so the order is cancelled (no order exists without its stock).
- * RELEASE_PENDING → release.
+ * it should be, after crashes and failed calls. A PENDING order (stored, its
+ * sale not confirmed) is confirmed as soon as inventory answers, its stock
+ * held again if the hold expired meanwhile; only if the stock is gone is it
+ * cancelled (LOST_HOLD: it was never acknowledged). RELEASE_PENDING →
+ * release. An acknowledged order is never cancelled here: a CONFIRMED row
+ * still waiting for its commit (stored before acknowledge-once-sold) is
+ * committed, and if its hold is lost it is kept and reported.
  */
 import type { Logger } from "pino";
-import { backgroundContext } from "../../kernel/call-context.js";
-import { isDomainError } from "../../kernel/errors.js";
+import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Order } from "../domain/order.js";
 import type { OrderRepository } from "../domain/ports.js";
-import { decide } from "../domain/transition.js";
-import type { ReservationSettler } from "./reservation-settler.js";
+import { isHoldLost, type ReservationSettler } from "./reservation-settler.js";
 
 export const RECONCILER_ACTOR = "system:reconciler";
-const LOST = new Set(["RESERVATION_EXPIRED", "RESERVATION_RELEASED", "RESERVATION_NOT_FOUND"]);
 /** Orders settled per pass at most; the periodic runs take the rest. */
 const BATCH = 500;
 
@@ -28,39 +28,37 @@ export interface ReconcileDeps {
 export function createReconcileReservations(deps: ReconcileDeps) {
   const { repo, settler, logger } = deps;
 
-  const cancelLost = async (order: Order) => {
-    const reason = "stock reservation expired before the order was confirmed";
-    const meta = { at: new Date(), actor: RECONCILER_ACTOR };
-    const { order: cancelled } = await repo.update(order.id, undefined, (o) =>
-      decide(o, { kind: "SET_STATUS", to: "CANCELLED", reason }, meta),
-    );
-    if (cancelled.reservationState === "RELEASE_PENDING") {
-      await settler.release(backgroundContext(deps.budgetMs, RECONCILER_ACTOR), cancelled, reason);
-    }
+  /** A call context of `budgetMs` that also ends when the pass is stopped. */
+  const contextFor = (stop: AbortSignal | undefined): CallContext => {
+    const cx = backgroundContext(deps.budgetMs, RECONCILER_ACTOR);
+    return stop ? { ...cx, signal: AbortSignal.any([stop, cx.signal]) } : cx;
   };
 
-  const settle = async (order: Order): Promise<boolean> => {
-    const cx = backgroundContext(deps.budgetMs, RECONCILER_ACTOR);
+  const settle = async (order: Order, stop: AbortSignal | undefined): Promise<boolean> => {
+    const cx = contextFor(stop);
     try {
       if (order.reservationState === "RELEASE_PENDING") await settler.release(cx, order, "order cancelled");
+      else if (order.status === "PENDING") return (await settler.settlePending(cx, order)).status !== "PENDING";
       else await settler.commit(cx, order);
       return true;
     } catch (err) {
-      if (order.reservationState === "PENDING" && isDomainError(err) && LOST.has(err.reason)) {
-        logger.warn({ orderId: order.id, reason: err.reason }, "order lost its reservation; cancelling it");
-        await cancelLost(order);
-        return true;
+      if (stop?.aborted) return false;
+      if (order.reservationState === "PENDING" && order.status !== "PENDING" && isHoldLost(err)) {
+        // Acknowledged before its sale was recorded, and the hold is gone: never taken back; a person must look.
+        logger.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
+        return false;
       }
       logger.warn({ err, orderId: order.id }, "reservation not settled; will retry");
       return false;
     }
   };
 
-  /** One pass; resolves to the number of orders settled. */
-  return async function reconcile(): Promise<number> {
+  /** One pass; resolves to the number of orders settled. `stop` ends it between orders and aborts the calls. */
+  return async function reconcile(stop?: AbortSignal): Promise<number> {
     let settled = 0;
     for (const order of await repo.unsettled(BATCH)) {
-      if (await settle(order)) settled++;
+      if (stop?.aborted) break;
+      if (await settle(order, stop)) settled++;
     }
     return settled;
   };

@@ -14,8 +14,9 @@ export interface UpdateShippingInfoInput {
 export function createUpdateShippingInfo(deps: { repo: OrderRepository }) {
   return async function updateShippingInfo(cx: CallContext, input: UpdateShippingInfoInput): Promise<Order> {
     const meta = changeMeta(cx);
-    const { order } = await deps.repo.update(input.orderId, input.etag, (o) =>
+    const { order } = await deps.repo.update(input.orderId, { etag: input.etag }, (o) =>
       decide(o, { kind: "SET_SHIPPING_INFO", info: input.shippingInfo }, meta),
+      cx,
     );
     return order;
   };

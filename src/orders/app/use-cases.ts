@@ -1,6 +1,6 @@
 /** All order use cases, built from their ports: what rpc/ calls. */
 import type { Logger } from "pino";
-import type { CustomerPort, InventoryPort, OrderChanges, OrderRepository } from "../domain/ports.js";
+import type { CustomerPort, InventoryPort, OrderRepository, OrderWatches } from "../domain/ports.js";
 import { createCancelOrder } from "./cancel-order.js";
 import { createCreateOrder } from "./create-order.js";
 import { createDeleteOrder } from "./delete-order.js";
@@ -18,12 +18,13 @@ export interface UseCaseDeps {
   readonly getOrderReads?: Pick<OrderRepository, "findById">;
   readonly inventory: InventoryPort;
   readonly customers: CustomerPort;
-  readonly changes: OrderChanges;
+  /** The watch hub WatchOrder streams hang off. */
+  readonly watches: OrderWatches;
   readonly logger: Logger;
   /** Budget of settlement calls made outside a caller's deadline. */
   readonly settleBudgetMs: number;
-  /** How often a watcher re-reads the order without a signal. */
-  readonly watchPollMs: number;
+  /** The longest a WatchOrder stream lives before the client must watch again. */
+  readonly watchMaxLifetimeMs: number;
 }
 
 export function createOrderUseCases(deps: UseCaseDeps) {
@@ -31,14 +32,14 @@ export function createOrderUseCases(deps: UseCaseDeps) {
   const settler = createReservationSettler({ repo, inventory: deps.inventory, logger, settleBudgetMs: deps.settleBudgetMs });
   const cancelOrder = createCancelOrder({ repo, settler });
   return {
-    createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler }),
+    createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler, logger }),
     getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
     listOrders: createListOrders({ repo }),
     updateShippingInfo: createUpdateShippingInfo({ repo }),
     updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder }),
     cancelOrder,
     deleteOrder: createDeleteOrder({ repo, settler }),
-    watchOrder: createWatchOrder({ repo, changes: deps.changes, pollMs: deps.watchPollMs }),
+    watchOrder: createWatchOrder({ watches: deps.watches, maxLifetimeMs: deps.watchMaxLifetimeMs }),
     reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs }),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Money in integer minor units (bigint) of one ISO-4217 currency. Never a
- * float: totals are exact sums.
+ * float: totals are exact sums. Amounts are stored as int64, so arithmetic is
+ * checked: a line total or order total past the int64 range is
+ * FAILED_PRECONDITION AMOUNT_OUT_OF_RANGE, not a database error.
  */
 import { failedPrecondition } from "../../kernel/errors.js";
 
@@ -13,9 +15,23 @@ export function money(currency: string, amountMinor: bigint): Money {
   return { currency, amountMinor };
 }
 
-export function times(price: Money, quantity: number): Money {
+export const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+
+/** `amount`, or AMOUNT_OUT_OF_RANGE about `subject` when it does not fit an int64. */
+function checked(amount: bigint, subject: string): bigint {
+  if (amount > INT64_MAX || amount < INT64_MIN) {
+    throw failedPrecondition("AMOUNT_OUT_OF_RANGE", `the amount of ${subject} is too large to be stored`, [
+      { type: "AMOUNT_OUT_OF_RANGE", subject, description: "exceeds the largest amount (2^63 - 1 minor units)" },
+    ]);
+  }
+  return amount;
+}
+
+/** price × quantity; `subject` names the line in an AMOUNT_OUT_OF_RANGE. */
+export function times(price: Money, quantity: number, subject = "line"): Money {
   if (!Number.isSafeInteger(quantity)) throw new RangeError(`quantity ${quantity} is not an integer`);
-  return { currency: price.currency, amountMinor: price.amountMinor * BigInt(quantity) };
+  return { currency: price.currency, amountMinor: checked(price.amountMinor * BigInt(quantity), subject) };
 }
 
 /** Sum of amounts that must all be in `currency`. */
@@ -25,7 +41,7 @@ export function sum(currency: string, amounts: readonly Money[]): Money {
     if (m.currency !== currency) throw mixedCurrencies([{ subject: "total", currency: m.currency }], currency);
     total += m.amountMinor;
   }
-  return { currency, amountMinor: total };
+  return { currency, amountMinor: checked(total, "total") };
 }
 
 export interface Priced {

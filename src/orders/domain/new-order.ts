@@ -43,6 +43,12 @@ export function reservationIdFor(orderId: string, attempt: number): string {
   return attempt === 0 ? `order-${orderId}` : `order-${orderId}.${attempt}`;
 }
 
+/** The attempt number of a reservation id made by reservationIdFor. */
+export function attemptOf(reservationId: string): number {
+  const m = /\.(\d+)$/.exec(reservationId);
+  return m ? Number(m[1]) : 0;
+}
+
 /** Fingerprint of everything the client chose; a reused request_id must match it. */
 export function requestFingerprint(req: NewOrderRequest): string {
   const canonical = {
@@ -74,7 +80,10 @@ export interface BuildContext {
   readonly actor: string;
 }
 
-/** The CONFIRMED order, priced from `prices` (product id → unit price). */
+/**
+ * The PENDING order, priced from `prices` (product id → unit price): stored
+ * before its stock is sold, confirmed once it is (transition.ts).
+ */
 export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Money>, cx: BuildContext): Order {
   const priced = req.items.map((item) => {
     const price = prices.get(item.productId.toLowerCase());
@@ -82,23 +91,23 @@ export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Mon
     return { item, price, subject: `products/${item.productId}` };
   });
   const currency = singleCurrency(priced);
-  const lines: OrderLine[] = priced.map(({ item, price }) => ({
+  const lines: OrderLine[] = priced.map(({ item, price, subject }) => ({
     productId: item.productId.toLowerCase(),
     variantId: item.variantId,
     quantity: item.quantity,
     unitPrice: price,
-    lineTotal: times(price, item.quantity),
+    lineTotal: times(price, item.quantity, subject),
   }));
   return {
     id: cx.id,
     customerId: req.customerId.toLowerCase(),
     requestId: req.requestId,
-    status: "CONFIRMED",
+    status: "PENDING",
     lines,
     total: sum(currency, lines.map((l) => l.lineTotal)),
     shippingAddress: req.shippingAddress,
     shippingInfo: undefined,
-    history: [{ from: undefined, to: "CONFIRMED", reason: "", actor: cx.actor, at: cx.at }],
+    history: [{ from: undefined, to: "PENDING", reason: "", actor: cx.actor, at: cx.at }],
     version: 1,
     createTime: cx.at,
     updateTime: cx.at,

@@ -1,5 +1,13 @@
 /** The reasons this service raises about orders (part of the API). */
-import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from "../../kernel/errors.js";
+import {
+  aborted,
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  unavailable,
+} from "../../kernel/errors.js";
 import type { OrderStatus } from "./order-status.js";
 
 export const orderNotFound = (id: string) =>
@@ -40,7 +48,43 @@ export const idempotencyKeyReused = () =>
 export const orderDeleted = (id: string) =>
   alreadyExists("ORDER_DELETED", `request_id already created order ${id}, since deleted`, { orderId: id });
 
+export const notOwnCustomer = () =>
+  permissionDenied("NOT_OWN_CUSTOMER", "a customer places orders for themselves only: customer_id must be yours");
+
 export const customerInactive = (customerId: string) =>
   failedPrecondition("CUSTOMER_INACTIVE", `customer ${customerId} may not place orders`, [
     { type: "CUSTOMER_INACTIVE", subject: `customers/${customerId}`, description: "customer is not ACTIVE" },
   ]);
+
+export const stockNotSold = (id: string) =>
+  failedPrecondition(
+    "STOCK_NOT_SOLD",
+    `order ${id} cannot be CONFIRMED before its stock is sold`,
+    [{ type: "STOCK_NOT_SOLD", subject: `orders/${id}`, description: "the reservation is not committed" }],
+    { orderId: id },
+  );
+
+/** When a client may retry a CreateOrder whose sale inventory did not confirm. */
+export const ORDER_NOT_CONFIRMED_RETRY_MS = 1000;
+
+/**
+ * CreateOrder stored the order but inventory did not confirm the sale in
+ * time: nothing is acknowledged. Retrying with the same request_id answers
+ * the same order once it is confirmed (by the retry or the reconciler).
+ */
+export const orderNotConfirmed = (id: string) =>
+  unavailable(
+    "ORDER_NOT_CONFIRMED",
+    `order ${id} is stored but its stock is not yet sold; retry with the same request_id`,
+    { orderId: id },
+    ORDER_NOT_CONFIRMED_RETRY_MS,
+  );
+
+/** A repeat of a request whose order was cancelled before it was ever confirmed. */
+export const orderCancelled = (id: string) =>
+  failedPrecondition(
+    "ORDER_CANCELLED",
+    `order ${id} was cancelled before its stock was sold`,
+    [{ type: "ORDER_CANCELLED", subject: `orders/${id}`, description: "cancelled while PENDING" }],
+    { orderId: id },
+  );

@@ -3,10 +3,12 @@
  * decides with it, the tests enumerate it and the README table is printed
  * from it (`transitionTableMarkdown`).
  */
-export const ORDER_STATUSES = ["CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED", "CANCELLED"] as const;
+export const ORDER_STATUSES = ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED", "CANCELLED"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = Object.freeze({
+  // Stored, stock not yet sold: only the sale confirms it (see transition.ts).
+  PENDING: Object.freeze(["CONFIRMED", "CANCELLED"] as const),
   CONFIRMED: Object.freeze(["PROCESSING", "CANCELLED"] as const),
   PROCESSING: Object.freeze(["SHIPPED", "CANCELLED"] as const),
   SHIPPED: Object.freeze(["DELIVERED"] as const),
@@ -16,6 +18,11 @@ export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> 
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/** Acknowledged: CreateOrder answered OK for it, so the system never takes it back. */
+export function isAcknowledged(status: OrderStatus): boolean {
+  return status !== "PENDING";
 }
 
 /** DELIVERED and CANCELLED: nothing can follow. */

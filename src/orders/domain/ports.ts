@@ -50,6 +50,14 @@ export interface ListQuery {
   readonly descending: boolean;
 }
 
+/** What an update must find true of the order before it may change it. */
+export interface UpdateGuard {
+  /** When set, the order must still have this etag. */
+  readonly etag?: string;
+  /** When set, the order must be this customer's (the caller is that customer). */
+  readonly customerScope?: string;
+}
+
 /** Keyset position: the last row's create time (epoch ms) and id. */
 export interface ListCursor {
   readonly createTimeMs: number;
@@ -62,21 +70,45 @@ export interface OrderRepository {
   /** Writes order, lines, history, idempotency record and outbox in one transaction. */
   create(order: Order, payloadHash: string): Promise<CreateResult>;
   /**
-   * Locks the (not deleted) order, checks the etag, runs `fn`, and writes the
-   * result with its history and outbox rows in one transaction. NOT_FOUND
+   * Locks the (not deleted) order, checks it is visible to the caller (an
+   * order of another customer than `guard.customerScope` is NOT_FOUND, before
+   * anything else is looked at) and the etag, runs `fn`, and writes the result
+   * with its history and outbox rows in one transaction. NOT_FOUND
    * ORDER_NOT_FOUND, ABORTED ETAG_MISMATCH, or whatever `fn` returns as error.
+   * With `cx` (the call's context), bounded by its deadline: DEADLINE_EXCEEDED
+   * and nothing written when it passes (src/platform/bounded.ts).
    */
-  update(id: string, etag: string | undefined, fn: (order: Order) => Decision | DomainError): Promise<Decision>;
+  update(id: string, guard: UpdateGuard, fn: (order: Order) => Decision | DomainError, cx?: CallContext): Promise<Decision>;
   /** Guarded: moves the reservation state only from one of `from`. True when it moved. */
   setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
+  /**
+   * Writes `decision` (status, reservation state, history, outbox; one
+   * statement) only if the order is still at `expectedVersion` and not
+   * deleted. True when written; false when the order changed meanwhile.
+   */
+  applyIfUnchanged(decision: Decision, expectedVersion: number): Promise<boolean>;
+  /** A PENDING order's stock is now held under `to` instead of `from`. True when it moved. */
+  moveReservation(id: string, from: string, to: string): Promise<boolean>;
   /** Orders (deleted ones included) whose reservation needs a commit or a release. */
   unsettled(limit: number): Promise<Order[]>;
   list(query: ListQuery, after: ListCursor | undefined, limit: number): Promise<Order[]>;
 }
 
-/** In-process change signal, fired after a commit; watchers also poll. */
-export interface OrderChanges {
-  notify(orderId: string): void;
-  /** Resolves on the next change of the order, after `timeoutMs`, or when `signal` aborts. */
-  next(orderId: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+/** The watches of orders (infra/watch-hub.ts): one shared change feed, fanned out to every watcher. */
+export interface OrderWatches {
+  /**
+   * Opens a watch of `orderId` for `owner` (a principal's label), whose first
+   * `next()` is the order now. RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED beyond
+   * the caps; UNAVAILABLE SHUTTING_DOWN once the service is shutting down.
+   */
+  open(owner: string, orderId: string): OrderWatch;
+}
+
+export interface OrderWatch {
+  /** The next version not yet handed out (the latest one, if several came); undefined: the order is gone. */
+  next(): Promise<Order | undefined>;
+  /** Ends the watch: the waiting and every later `next()` reject with `err`. */
+  end(err: unknown): void;
+  /** Frees the watch's slot; call once the watch is over, however it ended. */
+  close(): void;
 }

@@ -4,7 +4,7 @@
  * existing order goes through `decide`; repositories only persist the result.
  */
 import type { DomainError } from "../../kernel/errors.js";
-import { illegalTransition, orderFinalized, shippingInfoRequired } from "./order-errors.js";
+import { illegalTransition, orderFinalized, shippingInfoRequired, stockNotSold } from "./order-errors.js";
 import { canTransition, holdsStock, isFinal, type OrderStatus } from "./order-status.js";
 import type { Order, ReservationState, ShippingInfo, StatusChange } from "./order.js";
 
@@ -52,6 +52,8 @@ function setStatus(order: Order, to: OrderStatus, reason: string, meta: ChangeMe
   if (order.status === to) return unchanged(order);
   if (!canTransition(order.status, to)) return illegalTransition(order.id, order.status, to);
   if (to === "SHIPPED" && !order.shippingInfo) return shippingInfoRequired(order.id);
+  // An order is acknowledged only once sold: the sale comes first (ReservationSettler.confirm).
+  if (to === "CONFIRMED" && order.reservationState !== "COMMITTED") return stockNotSold(order.id);
   const change: StatusChange = { from: order.status, to, reason, actor: meta.actor, at: meta.at };
   const reservationState = to === "CANCELLED" ? releaseOf(order.reservationState) : order.reservationState;
   return {

@@ -17,7 +17,10 @@
  *
  * Only live orders are cached (no negative entries): a deleted order is
  * evicted by its delete and then misses, so GetOrder keeps answering
- * NOT_FOUND. Cached orders are shared between callers and never mutated.
+ * NOT_FOUND. A PENDING order is never cached: its confirm does not notify
+ * other processes (migrations/0003_pending_confirm_quiet.sql), so a cached
+ * PENDING could outlive the sale there. Cached orders are shared between
+ * callers and never mutated.
  */
 import type { Order } from "../domain/order.js";
 import type { OrderRepository } from "../domain/ports.js";
@@ -90,7 +93,7 @@ export function createOrderCache(maxEntries: number): OrderCache {
       f.count++;
       try {
         const order = await load();
-        if (order && !order.deleted && enabled && resetAt <= startedAt && f.invalidatedAt <= startedAt) store(id, order);
+        if (order && !order.deleted && order.status !== "PENDING" && enabled && resetAt <= startedAt && f.invalidatedAt <= startedAt) store(id, order);
         return order;
       } finally {
         if (--f.count === 0) inFlight.delete(id);

@@ -1,63 +1,44 @@
 /**
- * Order change signals. In process: the repository fires `notify` after a
- * commit; a watcher waits for the next one or a poll interval, whichever
- * comes first. Across processes: `listenToOrderChanges` turns the database's
+ * Other processes' order changes: `listenToOrderChanges` turns the database's
  * `orders_changed` notifications (migrations/0001_order_change_notify.sql)
- * into cache evictions and watcher wake-ups; the poll stays as the fallback
- * for notifications missed while the listener reconnects.
+ * into cache evictions and watch-hub reads. The notification also arrives for
+ * this process's own commits, on Postgres and PGlite alike. While the
+ * listener is down the cache is off and the hub polls (watch-hub.ts).
  */
-import { EventEmitter } from "node:events";
 import type { Database, Listener } from "../../platform/db.js";
 import type { Logger } from "../../platform/logger.js";
-import type { OrderChanges } from "../domain/ports.js";
 import type { OrderCache } from "./order-cache.js";
+import type { WatchHub } from "./watch-hub.js";
 
 export const ORDER_CHANGES_CHANNEL = "orders_changed";
 
-export function createOrderChanges(): OrderChanges {
-  const emitter = new EventEmitter();
-  emitter.setMaxListeners(0);
-  return {
-    notify: (orderId) => void emitter.emit(orderId),
-    next(orderId, timeoutMs, signal) {
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          emitter.off(orderId, done);
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        emitter.once(orderId, done);
-        signal.addEventListener("abort", done, { once: true });
-        if (signal.aborted) done();
-      });
-    },
-  };
-}
-
 export interface OrderChangeTargets {
   readonly cache: OrderCache;
-  readonly changes: OrderChanges;
+  readonly watches: Pick<WatchHub, "changed" | "listening" | "lost">;
   readonly logger: Logger;
 }
 
 /**
- * Listens for other processes' order changes. The cache caches only while
- * the listener is up, and starts empty each time it (re)connects.
+ * Listens for order changes. The cache caches only while the listener is
+ * up, and starts empty each time it (re)connects; the hub re-reads every
+ * watched order then.
  */
 export function listenToOrderChanges(listen: NonNullable<Database["listen"]>, t: OrderChangeTargets): Listener {
   return listen(
     ORDER_CHANGES_CHANNEL,
     (orderId) => {
       t.cache.invalidate(orderId);
-      t.changes.notify(orderId);
+      t.watches.changed(orderId);
     },
     {
-      onListen: () => t.cache.reset(true),
+      onListen: () => {
+        t.cache.reset(true);
+        t.watches.listening();
+      },
       onLost: (err) => {
         t.cache.reset(false);
-        t.logger.warn({ err }, "order change listener lost; order cache off until it reconnects");
+        t.watches.lost();
+        t.logger.warn({ err }, "order change listener lost; order cache off and watches polling until it reconnects");
       },
     },
   );

@@ -6,11 +6,12 @@
  * state move.
  */
 import { and, eq, inArray, isNull } from "drizzle-orm";
+import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import type { DomainError } from "../../kernel/errors.js";
 import { etagMismatch, orderNotFound } from "../domain/order-errors.js";
 import { etagOf, type Order, type ReservationState } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
+import type { OrderRepository, UpdateGuard } from "../domain/ports.js";
 import { isDecision, type Decision } from "../domain/transition.js";
 import { findOrder, hydrate, listOrders } from "./order-queries.js";
 import { decisionEvent, historyValues, mutableValues } from "./order-rows.js";
@@ -32,12 +33,19 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
       if (!record) throw new Error(`idempotency record of order ${order.id} vanished`);
       return { kind: "duplicate", record };
     },
-    async update(id, etag, fn) {
-      const decision = await db.transaction((tx) => updateOrder(tx as unknown as Db, id, etag, fn));
+    async update(id, guard, fn, cx) {
+      const decision = await boundedTransaction(db, cx, (tx) => updateOrder(tx as unknown as Db, id, guard, fn));
       if (decision.changed) onCommit(id);
       return decision;
     },
     setReservationState: (id, from, to) => statements.setReservationState(id, from, to),
+    async applyIfUnchanged(decision, expectedVersion) {
+      if (!decision.changed) return false;
+      const applied = await statements.applyIfUnchanged(decision, expectedVersion);
+      if (applied) onCommit(decision.order.id);
+      return applied;
+    },
+    moveReservation: (id, from, to) => statements.moveReservation(id, from, to),
     async unsettled(limit) {
       const states: ReservationState[] = ["PENDING", "RELEASE_PENDING"];
       const rows = await db
@@ -55,7 +63,7 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
 async function updateOrder(
   tx: Db,
   id: string,
-  etag: string | undefined,
+  { etag, customerScope }: UpdateGuard,
   fn: (order: Order) => Decision | DomainError,
 ): Promise<Decision> {
   const rows = await tx
@@ -64,7 +72,7 @@ async function updateOrder(
     .where(and(eq(orders.id, id), isNull(orders.deleteTime)))
     .for("update");
   const [order] = await hydrate(tx, rows);
-  if (!order) throw orderNotFound(id);
+  if (!order || (customerScope !== undefined && order.customerId !== customerScope)) throw orderNotFound(id);
   if (etag && etag !== etagOf(order)) throw etagMismatch(id);
   const decision = fn(order);
   if (!isDecision(decision)) throw decision;

@@ -1,14 +1,16 @@
 /**
  * The orders statements CreateOrder runs, each built once (see
  * src/platform/statements.ts): the idempotency lookup, the whole insert of a
- * new order as ONE statement, and the guarded reservation-state move.
+ * new order as ONE statement, the version-guarded confirm (APPLY_IF_UNCHANGED)
+ * and the guarded reservation moves.
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import { prepareStatement } from "../../platform/statements.js";
 import type { Order, ReservationState } from "../domain/order.js";
 import type { IdempotencyRecord } from "../domain/ports.js";
-import { eventValues } from "./order-rows.js";
+import type { Decision } from "../domain/transition.js";
+import { decisionEvent, eventValues } from "./order-rows.js";
 
 const p = sql.placeholder;
 
@@ -59,7 +61,61 @@ update orders.orders set reservation_state = ${p("to")}
 where id = ${p("id")}::uuid and reservation_state = any(${p("from")}::text[])
 returning id`;
 
+/*
+ * A decided change of an order written in ONE statement, only if the order
+ * is still the version it was decided on (and not deleted): its status,
+ * reservation state and version, its history entries and its outbox event,
+ * all or nothing. CreateOrder's confirm runs it right after the sale, with no
+ * lock held across the inventory call; a concurrent change (a cancel, a
+ * racing duplicate's confirm) makes it write nothing and the caller re-reads.
+ */
+const APPLY_IF_UNCHANGED = sql`
+with applied as (
+  update orders.orders set status = ${p("status")}, reservation_state = ${p("reservationState")},
+    version = ${p("version")}::int, update_time = ${p("updateTime")}::timestamptz
+  where id = ${p("id")}::uuid and version = ${p("expectedVersion")}::int and delete_time is null
+  returning id
+), history as (
+  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  select a.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
+  from applied a cross join rows from (jsonb_to_recordset(${p("history")}::jsonb) as (from_status text, to_status text,
+    reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
+  order by h.n
+), event as (
+  insert into orders.outbox (aggregate_id, event_type, payload, create_time)
+  select a.id, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("eventTime")}::timestamptz from applied a
+)
+select id from applied`;
+
+/* A PENDING order's stock held again under its next reservation id (the previous hold was lost). */
+const MOVE_RESERVATION = sql`
+update orders.orders set reservation_id = ${p("to")}
+where id = ${p("id")}::uuid and reservation_id = ${p("from")} and status = 'PENDING' and reservation_state = 'PENDING'
+returning id`;
+
 const iso = (d: Date) => d.toISOString();
+
+const historyJson = (changes: Order["history"]) =>
+  JSON.stringify(
+    changes.map((c) => ({ from_status: c.from ?? null, to_status: c.to, reason: c.reason, actor: c.actor, change_time: iso(c.at) })),
+  );
+
+function applyValues(d: Decision, expectedVersion: number): Record<string, unknown> {
+  const o = d.order;
+  const event = decisionEvent(d);
+  return {
+    id: o.id,
+    expectedVersion,
+    status: o.status,
+    reservationState: o.reservationState,
+    version: o.version,
+    updateTime: iso(o.updateTime),
+    history: historyJson(d.changes),
+    eventType: event.eventType,
+    eventPayload: JSON.stringify(event.payload),
+    eventTime: iso(event.createTime),
+  };
+}
 
 function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
   const event = eventValues(o, o.history, true);
@@ -92,15 +148,7 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
         line_total_minor: l.lineTotal.amountMinor.toString(),
       })),
     ),
-    history: JSON.stringify(
-      o.history.map((c) => ({
-        from_status: c.from ?? null,
-        to_status: c.to,
-        reason: c.reason,
-        actor: c.actor,
-        change_time: iso(c.at),
-      })),
-    ),
+    history: historyJson(o.history),
     eventType: event.eventType,
     eventPayload: JSON.stringify(event.payload),
     eventTime: iso(event.createTime),
@@ -112,12 +160,17 @@ export interface OrderStatements {
   /** True when this call stored the order; false when the idempotency record already existed (nothing stored). */
   insert(order: Order, payloadHash: string): Promise<boolean>;
   setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
+  /** Writes a status decision (status, reservation state, history, event) if the order is still `expectedVersion`. */
+  applyIfUnchanged(decision: Decision, expectedVersion: number): Promise<boolean>;
+  moveReservation(id: string, from: string, to: string): Promise<boolean>;
 }
 
 export function createOrderStatements(db: Db): OrderStatements {
   const findRecord = prepareStatement<IdempotencyRecord>(db, "orders_find_idempotency_record", FIND_RECORD);
   const insert = prepareStatement<{ orderId: string }>(db, "orders_insert_order", INSERT_ORDER);
   const setState = prepareStatement<{ id: string }>(db, "orders_set_reservation_state", SET_RESERVATION_STATE);
+  const apply = prepareStatement<{ id: string }>(db, "orders_apply_if_unchanged", APPLY_IF_UNCHANGED);
+  const move = prepareStatement<{ id: string }>(db, "orders_move_reservation", MOVE_RESERVATION);
   return {
     async findRecord(customerId, requestId) {
       const [record] = await findRecord({ customerId: customerId.toLowerCase(), requestId });
@@ -125,5 +178,7 @@ export function createOrderStatements(db: Db): OrderStatements {
     },
     insert: async (order, payloadHash) => (await insert(insertValues(order, payloadHash))).length > 0,
     setReservationState: async (id, from, to) => (await setState({ id, from: [...from], to })).length > 0,
+    applyIfUnchanged: async (decision, expectedVersion) => (await apply(applyValues(decision, expectedVersion))).length > 0,
+    moveReservation: async (id, from, to) => (await move({ id, from, to })).length > 0,
   };
 }

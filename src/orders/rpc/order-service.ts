@@ -1,36 +1,34 @@
 /** OrderService: decode → use case → encode. No business rule lives here. */
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
-import { callContextOf } from "../../platform/call-context.js";
+import type { RpcImpl } from "../../platform/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
 import { fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
 
 const etagOf = (etag: string) => etag || undefined;
 
-export function createOrderServiceImpl(uc: OrderUseCases, defaultDeadlineMs: number): ServiceImpl<typeof OrderService> {
-  const cxOf = (ctx: HandlerContext) => callContextOf(ctx, defaultDeadlineMs);
+export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderService> {
   return {
-    async createOrder(req, ctx) {
-      return { order: toProtoOrder(await uc.createOrder(cxOf(ctx), toNewOrderRequest(req))) };
+    async createOrder(req, cx) {
+      return { order: toProtoOrder(await uc.createOrder(cx, toNewOrderRequest(req))) };
     },
-    async getOrder(req) {
-      return toGetOrderResponse(await uc.getOrder(req.orderId));
+    async getOrder(req, cx) {
+      return toGetOrderResponse(await uc.getOrder(cx, req.orderId));
     },
-    async listOrders(req) {
-      const page = await uc.listOrders({ query: toListQuery(req), pageSize: req.pageSize, pageToken: req.pageToken });
+    async listOrders(req, cx) {
+      const page = await uc.listOrders(cx, { query: toListQuery(req), pageSize: req.pageSize, pageToken: req.pageToken });
       return { orders: page.orders.map(toProtoOrder), nextPageToken: page.nextPageToken };
     },
-    async updateShippingInfo(req, ctx) {
+    async updateShippingInfo(req, cx) {
       const info = { carrier: req.shippingInfo?.carrier ?? "", trackingNumber: req.shippingInfo?.trackingNumber ?? "" };
-      const order = await uc.updateShippingInfo(cxOf(ctx), {
+      const order = await uc.updateShippingInfo(cx, {
         orderId: req.orderId,
         shippingInfo: info,
         etag: etagOf(req.etag),
       });
       return { order: toProtoOrder(order) };
     },
-    async updateOrderStatus(req, ctx) {
-      const order = await uc.updateOrderStatus(cxOf(ctx), {
+    async updateOrderStatus(req, cx) {
+      const order = await uc.updateOrderStatus(cx, {
         orderId: req.orderId,
         status: fromProtoStatus(req.status),
         reason: req.reason,
@@ -38,16 +36,16 @@ export function createOrderServiceImpl(uc: OrderUseCases, defaultDeadlineMs: num
       });
       return { order: toProtoOrder(order) };
     },
-    async cancelOrder(req, ctx) {
-      const order = await uc.cancelOrder(cxOf(ctx), { orderId: req.orderId, reason: req.reason, etag: etagOf(req.etag) });
+    async cancelOrder(req, cx) {
+      const order = await uc.cancelOrder(cx, { orderId: req.orderId, reason: req.reason, etag: etagOf(req.etag) });
       return { order: toProtoOrder(order) };
     },
-    async deleteOrder(req, ctx) {
-      await uc.deleteOrder(cxOf(ctx), { orderId: req.orderId, etag: etagOf(req.etag) });
+    async deleteOrder(req, cx) {
+      await uc.deleteOrder(cx, { orderId: req.orderId, etag: etagOf(req.etag) });
       return {};
     },
-    async *watchOrder(req, ctx) {
-      for await (const order of uc.watchOrder(cxOf(ctx), req.orderId)) yield { order: toProtoOrder(order) };
+    async *watchOrder(req, cx) {
+      for await (const order of uc.watchOrder(cx, req.orderId)) yield { order: toProtoOrder(order) };
     },
   };
 }
