@@ -5,6 +5,7 @@
  * INTERNAL, and with nothing of the driver's error in the message — while
  * health reports NOT_SERVING. Needs no Postgres: nothing listens on the port.
  */
+import { bearer, permittedPrincipal } from "../support/auth.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
@@ -38,8 +39,8 @@ afterAll(async () => {
 });
 
 const transports: Record<string, () => Transport> = {
-  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl }),
-  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1" }),
+  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl, interceptors: [bearer(permittedPrincipal)] }),
+  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(permittedPrincipal)] }),
 };
 
 describe.each(Object.keys(transports))("over %s, with the database down", (name) => {

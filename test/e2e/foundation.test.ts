@@ -3,6 +3,7 @@
  * gRPC (grpc-js server) and Connect JSON, reflection, health, and the
  * services deployed apart (orders talking to inventory over the network).
  */
+import { bearer, permittedPrincipal } from "../support/auth.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
@@ -24,8 +25,8 @@ afterAll(async () => {
 });
 
 const transports: Record<string, () => Transport> = {
-  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl }),
-  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1" }),
+  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl, interceptors: [bearer(permittedPrincipal)] }),
+  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(permittedPrincipal)] }),
 };
 
 describe.each(Object.keys(transports))("over %s", (name) => {
@@ -127,7 +128,7 @@ describe("deployed apart", () => {
 
   it("hosts only the configured services", async () => {
     const err = await rpcFailure(
-      createClient(InventoryService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl })).getProduct({
+      createClient(InventoryService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl, interceptors: [bearer(permittedPrincipal)] })).getProduct({
         productId: "0b7e7f6e-1c1d-4c61-9d1e-5a8a5b9f0000",
       }),
     );
@@ -135,9 +136,9 @@ describe("deployed apart", () => {
   });
 
   it("takes an order with inventory reached over the network", async () => {
-    const inv = createClient(InventoryService, createGrpcTransport({ baseUrl: inventoryOnly.grpcUrl }));
-    const cust = createClient(CustomerService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl }));
-    const orders = createClient(OrderService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl }));
+    const inv = createClient(InventoryService, createGrpcTransport({ baseUrl: inventoryOnly.grpcUrl, interceptors: [bearer(permittedPrincipal)] }));
+    const cust = createClient(CustomerService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl, interceptors: [bearer(permittedPrincipal)] }));
+    const orders = createClient(OrderService, createGrpcTransport({ baseUrl: ordersOnly.grpcUrl, interceptors: [bearer(permittedPrincipal)] }));
     const { product } = await inv.createProduct({ sku: "APART-1", name: "x", unitPrice: { currencyCode: "USD", amountMinor: 100n }, initialStock: 3n });
     const { customer } = await cust.createCustomer({ email: "apart@example.com", displayName: "Apart" });
     const { order } = await orders.createOrder({

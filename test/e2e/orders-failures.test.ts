@@ -2,6 +2,7 @@
  * Failure injection on the real servers (startTestStack's transformImpl):
  * an unreachable inventory and a customer service slower than the deadline.
  */
+import { bearer, permittedPrincipal } from "../support/auth.js";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +26,7 @@ beforeAll(async () => {
     config: { deadlineMarginMs: 200 },
     transformImpl: (service, impl) => (service.typeName === OrderService.typeName ? impl : faults.transformImpl(service, impl)),
   });
-  const t = createGrpcTransport({ baseUrl: stack.grpcUrl });
+  const t = createGrpcTransport({ baseUrl: stack.grpcUrl, interceptors: [bearer(permittedPrincipal)] });
   c = {
     orders: createClient(OrderService, t),
     inventory: createClient(InventoryService, t),

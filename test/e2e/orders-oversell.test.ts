@@ -3,6 +3,7 @@
  * 100, through the gRPC server, on real Postgres. Exactly 100 orders, stock
  * 0 on hand, 900 INSUFFICIENT_STOCK, nothing else.
  */
+import { bearer, permittedPrincipal } from "../support/auth.js";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +23,7 @@ describe.skipIf(!onRealPostgres)("oversell through the gRPC server", () => {
   afterAll(() => stack?.close());
 
   it("sells exactly the stock to 1,000 concurrent orders", async () => {
-    const t = createGrpcTransport({ baseUrl: stack.grpcUrl });
+    const t = createGrpcTransport({ baseUrl: stack.grpcUrl, interceptors: [bearer(permittedPrincipal)] });
     const c = {
       orders: createClient(OrderService, t),
       inventory: createClient(InventoryService, t),

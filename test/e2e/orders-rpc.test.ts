@@ -2,6 +2,7 @@
  * Every OrderService RPC on the real servers, over gRPC (grpc-js port) and
  * Connect JSON (HTTP/1.1), with error details surviving both.
  */
+import { authHeaders, bearer, permittedPrincipal, WAREHOUSE } from "../support/auth.js";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +21,8 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 const transports: Record<string, () => Transport> = {
-  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl }),
-  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1" }),
+  grpc: () => createGrpcTransport({ baseUrl: stack.grpcUrl, interceptors: [bearer(permittedPrincipal)] }),
+  "connect json": () => createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(permittedPrincipal)] }),
 };
 
 describe.each(Object.keys(transports))("OrderService over %s", (name) => {
@@ -37,7 +38,8 @@ describe.each(Object.keys(transports))("OrderService over %s", (name) => {
   it("creates, reads, lists, ships, watches and delivers an order", async () => {
     const c = clients();
     const [productId, customerId] = [await newProduct(c, 5, 4999n), await newCustomer(c)];
-    const actor = { headers: { "x-actor": `tester-${name}` } };
+    // A warehouse system acting for a person: history names both; everyone else is the admin.
+    const actor = { headers: { ...(await authHeaders(WAREHOUSE)), "x-actor": `tester-${name}` } };
     const { order } = await c.orders.createOrder({ customerId, requestId: requestId(), items: [{ productId, quantity: 2 }] }, actor);
     const id = order!.id;
     expect(order!.total?.amountMinor).toBe(9998n);
@@ -56,7 +58,9 @@ describe.each(Object.keys(transports))("OrderService over %s", (name) => {
     await watching;
     expect(statuses[0]).toBe(OrderStatus.CONFIRMED);
     expect(statuses.at(-1)).toBe(OrderStatus.DELIVERED);
-    expect(done.history.map((h) => h.actor)).toEqual([`tester-${name}`, `tester-${name}`, "", ""]);
+    const warehouse = `service:warehouse for tester-${name}`;
+    // Created PENDING and CONFIRMED once sold, in the same call: both entries name its caller.
+    expect(done.history.map((h) => h.actor)).toEqual([warehouse, warehouse, warehouse, "admin:test-admin", "admin:test-admin"]);
     expect(await stockOf(c, productId)).toEqual({ onHand: 3, reserved: 0, available: 3 });
   });
 
@@ -80,7 +84,7 @@ describe.each(Object.keys(transports))("OrderService over %s", (name) => {
       "INSUFFICIENT_STOCK",
     );
     expect(preconditionViolationsOf(err).map((v) => v.subject)).toEqual([`products/${productId}`]);
-    await expectFailure(c.orders.listOrders({ pageToken: "x" }), Code.InvalidArgument, "PAGE_TOKEN_INVALID");
+    await expectFailure(c.orders.listOrders({ pageToken: "x" }), Code.InvalidArgument, "INVALID_PAGE_TOKEN");
   });
 });
 

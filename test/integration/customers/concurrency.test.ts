@@ -15,7 +15,7 @@ describe.skipIf(!onRealPostgres)("CustomerService under concurrency (real Postgr
   beforeAll(async () => {
     h = await createCustomersHarness();
   });
-  afterAll(() => h?.database.dispose());
+  afterAll(() => h?.close());
 
   it(`${N} concurrent unconditional updates all apply, one after another`, async () => {
     const { customer: c } = await h.client.createCustomer({ email: "race-update@conc.test", displayName: "Start" });

@@ -10,7 +10,7 @@ let h: CustomersHarness;
 beforeAll(async () => {
   h = await createCustomersHarness();
 });
-afterAll(() => h?.database.dispose());
+afterAll(() => h?.close());
 
 const UNKNOWN = "99999999-9999-4999-8999-999999999999";
 const create = (email: string, tier = CustomerTier.UNSPECIFIED) =>

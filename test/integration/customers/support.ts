@@ -1,27 +1,30 @@
-/** A CustomersModule on a fresh database, served by the in-memory Connect router. */
-import { createValidator } from "@bufbuild/protovalidate";
-import { Code, createClient, createRouterTransport, type Client, type ConnectError } from "@connectrpc/connect";
-import pino from "pino";
+/** The app hosting only CustomerService on a fresh database (createApp, as in production), called in process. */
+import { asPermitted } from "../../support/auth.js";
+import { Code, createClient, type Client, type ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
 import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
-import { createCustomersModule, type CustomersModule } from "../../../src/customers/module.js";
-import { wrapService } from "../../../src/platform/handlers.js";
-import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import type { CustomersModule } from "../../../src/customers/module.js";
+import type { TestDatabase } from "../../support/db.js";
 import { fieldViolationsOf, reasonsOf } from "../../support/rpc-errors.js";
+import { startTestStack, type TestStack } from "../../support/servers.js";
 
 export interface CustomersHarness {
+  readonly stack: TestStack;
   readonly database: TestDatabase;
   readonly module: CustomersModule;
   readonly client: Client<typeof CustomerService>;
+  close(): Promise<void>;
 }
 
 export async function createCustomersHarness(): Promise<CustomersHarness> {
-  const database = await createTestDatabase();
-  const logger = pino({ level: "silent" });
-  const module = createCustomersModule({ db: database.db, logger, defaultDeadlineMs: 5_000 });
-  const wrapped = wrapService(CustomerService, module.impl, { validator: createValidator(), logger }).impl;
-  const transport = createRouterTransport(({ service }) => service(CustomerService, wrapped));
-  return { database, module, client: createClient(CustomerService, transport) };
+  const stack = await startTestStack({ config: { services: ["customers"] } });
+  return {
+    stack,
+    database: stack.database,
+    module: stack.app.modules.customers!,
+    client: createClient(CustomerService, asPermitted(stack.transport)),
+    close: () => stack.close(),
+  };
 }
 
 /** Asserts code and ErrorInfo.reason; returns the BadRequest field names (sorted). */

@@ -50,10 +50,7 @@ export async function createInventoryFixture(): Promise<InventoryFixture> {
     clock,
     cx,
     product: (stock, priceMinor = 1000n) =>
-      uc.createProduct(
-        { sku: `SKU-${randomUUID()}`, name: "Thing", description: "", unitPrice: money("USD", priceMinor), initialStock: stock },
-        cx(),
-      ),
+      uc.createProduct(cx(), { sku: `SKU-${randomUUID()}`, name: "Thing", description: "", unitPrice: money("USD", priceMinor), initialStock: stock }),
     async stockOf(id) {
       const [row] = await database.db
         .select({ stockOnHand: products.stockOnHand, reserved: products.reserved })

@@ -13,13 +13,17 @@ import { createInventoryRpc, type InventoryClient } from "./rpc-client.js";
 
 describe.skipIf(!onRealPostgres)("overlapping multi-product reservations on real Postgres", () => {
   let database: TestDatabase;
+  let closeRpc: (() => Promise<void>) | undefined;
   let client: InventoryClient;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    ({ client } = createInventoryRpc(database.db));
+    ({ client, close: closeRpc } = await createInventoryRpc(database));
   });
-  afterAll(() => database?.dispose());
+  afterAll(async () => {
+    await closeRpc?.();
+    await database?.dispose();
+  });
 
   const product = async (stock: bigint) =>
     (await client.createProduct({ sku: `OVL-${randomUUID()}`, name: "x", unitPrice: { currencyCode: "USD", amountMinor: 1n }, initialStock: stock })).product!.id;

@@ -37,13 +37,13 @@ describe("product repository", () => {
   });
 
   it("a taken SKU fails ALREADY_EXISTS SKU_TAKEN, on create and on update", async () => {
-    await f.uc.createProduct(input("DUP-1"), f.cx());
-    const created = await domainFailure(f.uc.createProduct(input("DUP-1"), f.cx()));
+    await f.uc.createProduct(f.cx(), input("DUP-1"));
+    const created = await domainFailure(f.uc.createProduct(f.cx(), input("DUP-1")));
     expect([created.kind, created.reason]).toEqual(["ALREADY_EXISTS", "SKU_TAKEN"]);
-    const other = await f.uc.createProduct(input("DUP-2"), f.cx());
-    const updated = await domainFailure(f.uc.updateProduct(other.id, { sku: "DUP-1" }, f.cx()));
+    const other = await f.uc.createProduct(f.cx(), input("DUP-2"));
+    const updated = await domainFailure(f.uc.updateProduct(f.cx(), { productId: other.id, patch: { sku: "DUP-1" } }));
     expect(updated.reason).toBe("SKU_TAKEN");
-    expect((await f.uc.getProduct(other.id, f.cx())).sku).toBe("DUP-2");
+    expect((await f.uc.getProduct(f.cx(), other.id)).sku).toBe("DUP-2");
   });
 
   it("other unique violations (same id) are not disguised as SKU_TAKEN", async () => {
@@ -63,12 +63,12 @@ describe("product repository", () => {
   });
 
   it("update changes only the set fields and never touches stock", async () => {
-    const p = await f.uc.createProduct(input("UPD-1", 9n), f.cx());
-    await f.uc.reserveStock({ reservationId: `upd-${p.id}`, lines: [{ productId: p.id, quantity: 4 }] }, f.cx());
+    const p = await f.uc.createProduct(f.cx(), input("UPD-1", 9n));
+    await f.uc.reserveStock(f.cx(), { reservationId: `upd-${p.id}`, lines: [{ productId: p.id, quantity: 4 }] });
     f.clock.advance(1000);
-    const next = await f.uc.updateProduct(p.id, { description: "red" }, f.cx());
+    const next = await f.uc.updateProduct(f.cx(), { productId: p.id, patch: { description: "red" } });
     expect(next).toEqual({ ...p, description: "red", reserved: 4n, updateTime: f.clock.now });
-    const missing = await domainFailure(f.uc.updateProduct(randomUUID(), { name: "x" }, f.cx()));
+    const missing = await domainFailure(f.uc.updateProduct(f.cx(), { productId: randomUUID(), patch: { name: "x" } }));
     expect(missing.reason).toBe("PRODUCT_NOT_FOUND");
   });
 
@@ -90,17 +90,17 @@ describe("product repository", () => {
 
   it("SetStock and AdjustStock refuse to go below reserved, with the numbers, and change nothing", async () => {
     const p = await f.product(10n);
-    await f.uc.reserveStock({ reservationId: `stk-${p.id}`, lines: [{ productId: p.id, quantity: 6 }] }, f.cx());
-    const set = await domainFailure(f.uc.setStock(p.id, 5n, f.cx()));
+    await f.uc.reserveStock(f.cx(), { reservationId: `stk-${p.id}`, lines: [{ productId: p.id, quantity: 6 }] });
+    const set = await domainFailure(f.uc.setStock(f.cx(), { productId: p.id, stockOnHand: 5n }));
     expect([set.kind, set.reason]).toEqual(["FAILED_PRECONDITION", "STOCK_BELOW_RESERVED"]);
     expect(set.options.metadata).toMatchObject({ productId: p.id, stockOnHand: "5", reserved: "6" });
-    const adj = await domainFailure(f.uc.adjustStock(p.id, -5n, "breakage", f.cx()));
+    const adj = await domainFailure(f.uc.adjustStock(f.cx(), { productId: p.id, delta: -5n, reason: "breakage" }));
     expect(adj.options.metadata).toMatchObject({ stockOnHand: "5", reserved: "6" });
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 6n });
-    expect((await f.uc.setStock(p.id, 6n, f.cx())).stockOnHand).toBe(6n);
-    expect((await f.uc.adjustStock(p.id, 14n, "delivery", f.cx())).stockOnHand).toBe(20n);
-    expect((await f.uc.adjustStock(p.id, -14n, "breakage", f.cx())).stockOnHand).toBe(6n);
-    expect((await domainFailure(f.uc.setStock(randomUUID(), 1n, f.cx()))).reason).toBe("PRODUCT_NOT_FOUND");
+    expect((await f.uc.setStock(f.cx(), { productId: p.id, stockOnHand: 6n })).stockOnHand).toBe(6n);
+    expect((await f.uc.adjustStock(f.cx(), { productId: p.id, delta: 14n, reason: "delivery" })).stockOnHand).toBe(20n);
+    expect((await f.uc.adjustStock(f.cx(), { productId: p.id, delta: -14n, reason: "breakage" })).stockOnHand).toBe(6n);
+    expect((await domainFailure(f.uc.setStock(f.cx(), { productId: randomUUID(), stockOnHand: 1n }))).reason).toBe("PRODUCT_NOT_FOUND");
   });
 
   it("the CHECK constraints refuse reserved above stock on hand or below zero", async () => {

@@ -24,14 +24,18 @@ const count = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ({ .
 
 describe.skipIf(!onRealPostgres)("races on real Postgres", () => {
   let database: TestDatabase;
+  let closeRpc: (() => Promise<void>) | undefined;
   let client: InventoryClient;
   let module: InventoryModule;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    ({ client, module } = createInventoryRpc(database.db));
+    ({ client, module, close: closeRpc } = await createInventoryRpc(database));
   });
-  afterAll(() => database?.dispose());
+  afterAll(async () => {
+    await closeRpc?.();
+    await database?.dispose();
+  });
 
   const product = async (stock: bigint) =>
     (await client.createProduct({ sku: `RACE-${randomUUID()}`, name: "x", unitPrice: { currencyCode: "USD", amountMinor: 1n }, initialStock: stock })).product!.id;

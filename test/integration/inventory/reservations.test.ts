@@ -16,7 +16,7 @@ afterAll(() => f?.database.dispose());
 
 const rid = () => `res-${randomUUID()}`;
 const reserve = (reservationId: string, lines: { productId: string; quantity: number }[], ttlMs?: number) =>
-  f.uc.reserveStock({ reservationId, lines, ttlMs }, f.cx());
+  f.uc.reserveStock(f.cx(), { reservationId, lines, ttlMs });
 
 describe("ReserveStock", () => {
   it("holds every line, summing repeated products, and returns each line's captured price", async () => {
@@ -31,7 +31,7 @@ describe("ReserveStock", () => {
     ]));
     expect(await f.stockOf(a.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
     expect(await f.stockOf(b.id)).toEqual({ stockOnHand: 5n, reserved: 5n });
-    expect(await f.uc.getReservation(r.id, f.cx())).toEqual(r);
+    expect(await f.uc.getReservation(f.cx(), r.id)).toEqual(r);
   });
 
   it("holds nothing when any product is short, and names each short product", async () => {
@@ -75,8 +75,8 @@ describe("ReserveStock", () => {
   it("keeps the captured price when the catalog price changes later", async () => {
     const p = await f.product(5n, 100n);
     const r = await reserve(rid(), [{ productId: p.id, quantity: 1 }]);
-    await f.uc.updateProduct(p.id, { unitPrice: money("USD", 999n) }, f.cx());
-    expect((await f.uc.getReservation(r.id, f.cx())).lines[0].unitPrice).toEqual(money("USD", 100n));
+    await f.uc.updateProduct(f.cx(), { productId: p.id, patch: { unitPrice: money("USD", 999n) } });
+    expect((await f.uc.getReservation(f.cx(), r.id)).lines[0].unitPrice).toEqual(money("USD", 100n));
   });
 });
 
@@ -85,10 +85,10 @@ describe("CommitReservation and ReleaseReservation", () => {
     const p = await f.product(10n);
     const r = await reserve(rid(), [{ productId: p.id, quantity: 3 }]);
     f.clock.advance(10);
-    const c = await f.uc.commitReservation(r.id, f.cx());
+    const c = await f.uc.commitReservation(f.cx(), r.id);
     expect([c.status, c.updateTime]).toEqual(["COMMITTED", f.clock.now]);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 7n, reserved: 0n });
-    expect((await f.uc.commitReservation(r.id, f.cx())).status).toBe("COMMITTED");
+    expect((await f.uc.commitReservation(f.cx(), r.id)).status).toBe("COMMITTED");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 7n, reserved: 0n });
   });
 
@@ -96,27 +96,27 @@ describe("CommitReservation and ReleaseReservation", () => {
     const p = await f.product(10n);
     const pending = await reserve(rid(), [{ productId: p.id, quantity: 2 }]);
     const sold = await reserve(rid(), [{ productId: p.id, quantity: 3 }]);
-    await f.uc.commitReservation(sold.id, f.cx());
+    await f.uc.commitReservation(f.cx(), sold.id);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 7n, reserved: 2n });
-    expect((await f.uc.releaseReservation(pending.id, "changed mind", f.cx())).status).toBe("RELEASED");
+    expect((await f.uc.releaseReservation(f.cx(), { reservationId: pending.id, reason: "changed mind" })).status).toBe("RELEASED");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 7n, reserved: 0n });
-    expect((await f.uc.releaseReservation(sold.id, "order cancelled", f.cx())).status).toBe("RELEASED");
+    expect((await f.uc.releaseReservation(f.cx(), { reservationId: sold.id, reason: "order cancelled" })).status).toBe("RELEASED");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 0n });
-    await f.uc.releaseReservation(sold.id, "again", f.cx());
-    await f.uc.releaseReservation(pending.id, "again", f.cx());
+    await f.uc.releaseReservation(f.cx(), { reservationId: sold.id, reason: "again" });
+    await f.uc.releaseReservation(f.cx(), { reservationId: pending.id, reason: "again" });
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 0n });
   });
 
   it("a released reservation cannot be committed; unknown ids are NOT_FOUND", async () => {
     const p = await f.product(1n);
     const r = await reserve(rid(), [{ productId: p.id, quantity: 1 }]);
-    await f.uc.releaseReservation(r.id, "", f.cx());
-    const e = await domainFailure(f.uc.commitReservation(r.id, f.cx()));
+    await f.uc.releaseReservation(f.cx(), { reservationId: r.id, reason: "" });
+    const e = await domainFailure(f.uc.commitReservation(f.cx(), r.id));
     expect([e.kind, e.reason]).toEqual(["FAILED_PRECONDITION", "RESERVATION_RELEASED"]);
     const calls = [
-      () => f.uc.commitReservation("nope", f.cx()),
-      () => f.uc.releaseReservation("nope", "", f.cx()),
-      () => f.uc.getReservation("nope", f.cx()),
+      () => f.uc.commitReservation(f.cx(), "nope"),
+      () => f.uc.releaseReservation(f.cx(), { reservationId: "nope", reason: "" }),
+      () => f.uc.getReservation(f.cx(), "nope"),
     ];
     for (const call of calls) expect((await domainFailure(call())).reason).toBe("RESERVATION_NOT_FOUND");
   });
@@ -129,13 +129,13 @@ describe("expiry", () => {
     const long = await reserve(rid(), [{ productId: p.id, quantity: 3 }], 3_600_000);
     f.clock.advance(1000);
     expect(await f.uc.expireReservations()).toBeGreaterThanOrEqual(1);
-    expect((await f.uc.getReservation(short.id, f.cx())).status).toBe("EXPIRED");
-    expect((await f.uc.getReservation(long.id, f.cx())).status).toBe("PENDING");
+    expect((await f.uc.getReservation(f.cx(), short.id)).status).toBe("EXPIRED");
+    expect((await f.uc.getReservation(f.cx(), long.id)).status).toBe("PENDING");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
     expect(await f.uc.expireReservations()).toBe(0);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
-    expect((await domainFailure(f.uc.commitReservation(short.id, f.cx()))).reason).toBe("RESERVATION_EXPIRED");
-    expect((await f.uc.releaseReservation(short.id, "", f.cx())).status).toBe("EXPIRED");
+    expect((await domainFailure(f.uc.commitReservation(f.cx(), short.id))).reason).toBe("RESERVATION_EXPIRED");
+    expect((await f.uc.releaseReservation(f.cx(), { reservationId: short.id, reason: "" })).status).toBe("EXPIRED");
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 10n, reserved: 3n });
   });
 
@@ -143,12 +143,12 @@ describe("expiry", () => {
     const p = await f.product(5n);
     const r = await reserve(rid(), [{ productId: p.id, quantity: 4 }], 2000);
     f.clock.advance(2000);
-    expect((await f.uc.getReservation(r.id, f.cx())).status).toBe("EXPIRED");
-    const e = await domainFailure(f.uc.commitReservation(r.id, f.cx()));
+    expect((await f.uc.getReservation(f.cx(), r.id)).status).toBe("EXPIRED");
+    const e = await domainFailure(f.uc.commitReservation(f.cx(), r.id));
     expect([e.kind, e.reason]).toEqual(["FAILED_PRECONDITION", "RESERVATION_EXPIRED"]);
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 5n, reserved: 0n });
     await f.uc.expireReservations();
-    await domainFailure(f.uc.commitReservation(r.id, f.cx()));
+    await domainFailure(f.uc.commitReservation(f.cx(), r.id));
     expect(await f.stockOf(p.id)).toEqual({ stockOnHand: 5n, reserved: 0n });
   });
 

@@ -1,21 +1,28 @@
-/** An InventoryService client over the real Connect router, in memory, with the platform's wrapping. */
-import { createValidator } from "@bufbuild/protovalidate";
-import { createClient, createRouterTransport, type Client, type Code } from "@connectrpc/connect";
-import pino from "pino";
+/** The app hosting only InventoryService (createApp, as in production) on a given database, called in process. */
+import { asPermitted } from "../../support/auth.js";
+import { createClient, type Client, type Code } from "@connectrpc/connect";
 import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import { createInventoryModule, type InventoryModule } from "../../../src/inventory/module.js";
-import { wrapService } from "../../../src/platform/handlers.js";
-import type { Db } from "../../../src/platform/db.js";
+import type { InventoryModule } from "../../../src/inventory/module.js";
+import type { TestDatabase } from "../../support/db.js";
 import { errorInfoOf, fieldViolationsOf, preconditionViolationsOf, rpcFailure } from "../../support/rpc-errors.js";
+import { startTestStack } from "../../support/servers.js";
 
 export type InventoryClient = Client<typeof InventoryService>;
 
-export function createInventoryRpc(db: Db, reservationTtlSeconds = 900): { module: InventoryModule; client: InventoryClient } {
-  const logger = pino({ level: "silent" });
-  const module = createInventoryModule({ db, logger, reservationTtlSeconds, sweepIntervalMs: 60_000, defaultDeadlineMs: 10_000 });
-  const wrapped = wrapService(InventoryService, module.impl, { validator: createValidator(), logger }).impl;
-  const transport = createRouterTransport(({ service }) => service(InventoryService, wrapped));
-  return { module, client: createClient(InventoryService, transport) };
+export interface InventoryRpc {
+  readonly module: InventoryModule;
+  readonly client: InventoryClient;
+  /** Stops the app; the database stays (its owner disposes it). */
+  close(): Promise<void>;
+}
+
+export async function createInventoryRpc(database: TestDatabase, reservationTtlSeconds = 900): Promise<InventoryRpc> {
+  const stack = await startTestStack({
+    database,
+    config: { services: ["inventory"], reservationTtlSeconds, reservationSweepMs: 60_000 },
+  });
+  const client = createClient(InventoryService, asPermitted(stack.transport));
+  return { module: stack.app.modules.inventory!, client, close: () => stack.close() };
 }
 
 export interface WireError {

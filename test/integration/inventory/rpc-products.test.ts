@@ -7,16 +7,21 @@ import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 import { createInventoryRpc, wireError, type InventoryClient } from "./rpc-client.js";
 
 let database: TestDatabase;
+let closeRpc: (() => Promise<void>) | undefined;
 let client: InventoryClient;
 let seedDemo: () => Promise<void>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const rpc = createInventoryRpc(database.db);
+  const rpc = await createInventoryRpc(database);
+  closeRpc = rpc.close;
   client = rpc.client;
   seedDemo = rpc.module.seedDemo;
 });
-afterAll(() => database?.dispose());
+afterAll(async () => {
+  await closeRpc?.();
+  await database?.dispose();
+});
 
 const usd = (amountMinor: bigint) => ({ currencyCode: "USD", amountMinor });
 const createReq = (sku: string, initialStock = 10n) => ({ sku, name: "Mug", description: "blue", unitPrice: usd(1200n), initialStock });
@@ -94,7 +99,7 @@ describe("catalog RPCs", () => {
     expect(skus.filter((s) => s.startsWith("PG-"))).toEqual(["PG-A", "PG-B", "PG-C", "PG-D", "PG-E"]);
     expect(pages).toBe(Math.ceil(skus.length / 2));
     const bad = await wireError(client.listProducts({ pageToken: "garbage" }));
-    expect([bad.code, bad.reason, bad.fields]).toEqual([Code.InvalidArgument, "PAGE_TOKEN_INVALID", ["page_token"]]);
+    expect([bad.code, bad.reason, bad.fields]).toEqual([Code.InvalidArgument, "INVALID_PAGE_TOKEN", ["page_token"]]);
   });
 
   it("seedDemo inserts the fixed demo products once", async () => {

@@ -9,14 +9,18 @@ import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 import { createInventoryRpc, wireError, type InventoryClient } from "./rpc-client.js";
 
 let database: TestDatabase;
+let closeRpc: (() => Promise<void>) | undefined;
 let client: InventoryClient;
 let module: InventoryModule;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  ({ client, module } = createInventoryRpc(database.db, 900));
+  ({ client, module, close: closeRpc } = await createInventoryRpc(database, 900));
 });
-afterAll(() => database?.dispose());
+afterAll(async () => {
+  await closeRpc?.();
+  await database?.dispose();
+});
 
 async function product(stock: bigint, priceMinor = 500n): Promise<string> {
   const sku = `R-${randomUUID()}`;
@@ -117,6 +121,7 @@ describe("the reservation lifecycle over the wire", () => {
     const id = rid();
     await client.reserveStock({ reservationId: id, lines: [{ productId: p, quantity: 2 }], ttl: durationFromMs(1000) });
     await new Promise((r) => setTimeout(r, 1100));
+    await module.stop(); // the app started it; start it again, now with a reservation due
     module.start();
     await module.stop(); // waits for the sweep started by start()
     expect((await client.getReservation({ reservationId: id })).reservation?.status).toBe(ReservationStatus.EXPIRED);

@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import { customer } from "../../support/auth.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "../../../gen/orders/v1/order_service_pb.js";
 import { createOrdersHarness, newCustomer, newProduct, requestId, stockOf, type OrdersHarness } from "./harness.js";
@@ -21,7 +22,8 @@ const address = {
 describe("CreateOrder", () => {
   it("prices lines from inventory, totals in minor units, sells the stock and records who did it", async () => {
     const [p1, p2, customerId] = [await newProduct(h, 10, 1999n), await newProduct(h, 5, 250n), await newCustomer(h)];
-    const { order } = await h.orders.createOrder(
+    // The customer places it themself; their x-actor is ignored: history names the verified principal.
+    const { order } = await h.as(customer(customerId)).orders.createOrder(
       {
         customerId,
         requestId: requestId(),
@@ -43,8 +45,10 @@ describe("CreateOrder", () => {
     expect(order!.total).toMatchObject({ currencyCode: "EUR", amountMinor: 10245n });
     expect(order!.shippingAddress).toMatchObject(address);
     expect(order!.history.map((c) => [c.fromStatus, c.toStatus, c.actor])).toEqual([
-      [OrderStatus.UNSPECIFIED, OrderStatus.CONFIRMED, "alice"],
+      [OrderStatus.UNSPECIFIED, OrderStatus.PENDING, `customer:${customerId}`],
+      [OrderStatus.PENDING, OrderStatus.CONFIRMED, `customer:${customerId}`],
     ]);
+    expect(order!.history[1]?.reason).toBe("stock sold");
     expect(await stockOf(h, p1)).toEqual({ onHand: 5, reserved: 0, available: 5 });
     expect(await stockOf(h, p2)).toEqual({ onHand: 4, reserved: 0, available: 4 });
     const again = await h.orders.getOrder({ orderId: order!.id });

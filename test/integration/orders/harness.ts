@@ -1,38 +1,47 @@
 /**
- * The orders module wired to the REAL inventory and customers modules
- * through in-memory router transports, on one test database. Every service
- * is wrapped with `wrapService`, as in production. Hooks let a test swap a
- * dependency's implementation or transport (failure injection).
+ * The orders module with the REAL inventory and customers modules, built by
+ * createApp as in production (one process, the in-process transport between
+ * them) on one test database. Clients call through the app's in-process
+ * transport, so every call passes the same wrapping as over the network.
+ * Hooks let a test swap a dependency's implementation or transport (failure
+ * injection).
  */
+import type { Principal } from "../../../src/kernel/principal.js";
+import { asPermitted, withPrincipal } from "../../support/auth.js";
 import type { DescService } from "@bufbuild/protobuf";
-import { createValidator } from "@bufbuild/protovalidate";
-import { createClient, createRouterTransport, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import pino from "pino";
 import { CustomerService, CustomerStatus } from "../../../gen/customers/v1/customer_service_pb.js";
 import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
-import { createCustomersModule } from "../../../src/customers/module.js";
-import { createInventoryModule } from "../../../src/inventory/module.js";
-import { createOrdersModule, type OrdersModule } from "../../../src/orders/module.js";
-import { wrapService } from "../../../src/platform/handlers.js";
-import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import type { OrdersModule } from "../../../src/orders/module.js";
+import type { TestDatabase } from "../../support/db.js";
+import type { Config } from "../../../src/config.js";
+import { startTestStack, type TestStack, type TestStackOptions } from "../../support/servers.js";
 
 export interface HarnessOptions {
   database?: TestDatabase;
   reservationTtlSeconds?: number;
   defaultDeadlineMs?: number;
-  /** Replace a dependency's raw implementation (slow it down, break it). */
+  /** Replace a dependency's raw implementation (slow it down, break it). Orders' own is left alone. */
   transformImpl?: (service: DescService, impl: object) => object;
   /** Replace the transport the orders module uses to reach inventory. */
   inventoryTransport?: Transport;
+  /** Settings over the harness's own. */
+  config?: Partial<Config>;
+  /** Wrap the orders repository (count its reads). */
+  wrapOrderRepository?: TestStackOptions["wrapOrderRepository"];
 }
 
 export interface OrdersHarness {
+  readonly stack: TestStack;
   readonly database: TestDatabase;
   readonly orders: Client<typeof OrderService>;
   readonly inventory: Client<typeof InventoryService>;
   readonly customers: Client<typeof CustomerService>;
   readonly module: OrdersModule;
+  /** Clients whose every call is made by `principal`. */
+  as(principal: Principal): { orders: Client<typeof OrderService>; inventory: Client<typeof InventoryService>; customers: Client<typeof CustomerService> };
   /** Expires pending reservations past their TTL now. */
   sweepExpired(now?: Date): Promise<unknown>;
   close(): Promise<void>;
@@ -41,47 +50,37 @@ export interface OrdersHarness {
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
 export async function createOrdersHarness(opts: HarnessOptions = {}): Promise<OrdersHarness> {
-  const database = opts.database ?? (await createTestDatabase());
-  const deps = { validator: createValidator(), logger };
-  const transform = opts.transformImpl ?? ((_s: DescService, impl: object) => impl);
-  const defaultDeadlineMs = opts.defaultDeadlineMs ?? 10_000;
-  const inv = createInventoryModule({
-    db: database.db,
-    logger,
-    reservationTtlSeconds: opts.reservationTtlSeconds ?? 900,
-    sweepIntervalMs: 3_600_000,
-    defaultDeadlineMs,
-  });
-  const cus = createCustomersModule({ db: database.db, logger, defaultDeadlineMs });
-  const deps$ = createRouterTransport(({ service }) => {
-    service(InventoryService, wrapService(InventoryService, transform(InventoryService, inv.impl) as never, deps).impl);
-    service(CustomerService, wrapService(CustomerService, transform(CustomerService, cus.impl) as never, deps).impl);
-  });
-  const module = createOrdersModule({
-    db: database.db,
-    logger,
-    inventory: createClient(InventoryService, opts.inventoryTransport ?? deps$),
-    customers: createClient(CustomerService, deps$),
-    defaultDeadlineMs,
-    // Room for our own answer after a dependency call times out, even on a loaded CI box.
-    deadlineMarginMs: 150,
-    reconcileIntervalMs: 3_600_000,
-    watchPollMs: 200,
-  });
-  const front = createRouterTransport(({ service }) => {
-    service(OrderService, wrapService(OrderService, module.impl, deps).impl);
-  });
-  return {
-    database,
-    orders: createClient(OrderService, front),
-    inventory: createClient(InventoryService, deps$),
-    customers: createClient(CustomerService, deps$),
-    module,
-    sweepExpired: (now) => inv.sweepExpired(now),
-    async close() {
-      await module.stop();
-      if (!opts.database) await database.dispose();
+  const transform = opts.transformImpl;
+  const stack = await startTestStack({
+    database: opts.database,
+    config: {
+      reservationTtlSeconds: opts.reservationTtlSeconds ?? 900,
+      defaultDeadlineMs: opts.defaultDeadlineMs ?? 10_000,
+      // Room for our own answer after a dependency call times out, even on a loaded CI box.
+      deadlineMarginMs: 150,
+      reconcileIntervalMs: 3_600_000,
+      reservationSweepMs: 3_600_000,
+      watchPollMs: 200,
+      ...opts.config,
     },
+    wrapOrderRepository: opts.wrapOrderRepository,
+    transformImpl: transform && ((service, impl) => (service === OrderService ? impl : transform(service, impl))),
+    dependencyTransport: opts.inventoryTransport && ((s) => (s === InventoryService ? opts.inventoryTransport : undefined)),
+  });
+  const { app } = stack;
+  return {
+    stack,
+    database: stack.database,
+    orders: createClient(OrderService, asPermitted(stack.transport)),
+    inventory: createClient(InventoryService, asPermitted(stack.transport)),
+    customers: createClient(CustomerService, asPermitted(stack.transport)),
+    module: app.modules.orders!,
+    as(principal) {
+      const t = withPrincipal(stack.transport, principal);
+      return { orders: createClient(OrderService, t), inventory: createClient(InventoryService, t), customers: createClient(CustomerService, t) };
+    },
+    sweepExpired: (now) => app.modules.inventory!.sweepExpired(now),
+    close: () => stack.close(),
   };
 }
 

@@ -71,14 +71,14 @@ describe("ListOrders", () => {
     await expectFailure(
       h.orders.listOrders({ customerId, pageSize: 2, pageToken: page.nextPageToken, orderBy: "create_time asc" }),
       Code.InvalidArgument,
-      "PAGE_TOKEN_MISMATCH",
+      "INVALID_PAGE_TOKEN",
     );
     await expectFailure(
       h.orders.listOrders({ pageSize: 2, pageToken: page.nextPageToken }),
       Code.InvalidArgument,
-      "PAGE_TOKEN_MISMATCH",
+      "INVALID_PAGE_TOKEN",
     );
-    await expectFailure(h.orders.listOrders({ pageToken: "not-a-token" }), Code.InvalidArgument, "PAGE_TOKEN_INVALID");
+    await expectFailure(h.orders.listOrders({ pageToken: "not-a-token" }), Code.InvalidArgument, "INVALID_PAGE_TOKEN");
     const samePage = await h.orders.listOrders({ customerId, pageSize: 7, pageToken: page.nextPageToken });
     expect(samePage.orders.map((o) => o.id)).toEqual(sortedIds(placed, true).slice(2, 9));
   });

@@ -6,18 +6,18 @@
  * A change made behind every cache's back (SQL without a version bump, so
  * no notification) shows whether a read came from memory.
  */
+import { asPermitted, ORDERS, withPrincipal } from "../../support/auth.js";
 import { randomBytes } from "node:crypto";
-import { createValidator } from "@bufbuild/protovalidate";
-import { Code, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, createClient, type Client } from "@connectrpc/connect";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { OrderService, OrderStatus } from "../../../gen/orders/v1/order_service_pb.js";
-import { createOrdersModule, type OrdersModule } from "../../../src/orders/module.js";
+import type { OrdersModule } from "../../../src/orders/module.js";
 import { createDatabase, rowsOf, type Database } from "../../../src/platform/db.js";
-import { wrapService } from "../../../src/platform/handlers.js";
 import { onRealPostgres, type TestDatabase } from "../../support/db.js";
-import { createOrdersHarness, logger, newCustomer, newProduct, requestId, type OrdersHarness } from "./harness.js";
+import { startTestStack, type TestStack } from "../../support/servers.js";
+import { createOrdersHarness, newCustomer, newProduct, requestId, type OrdersHarness } from "./harness.js";
 import { expectFailure } from "./rpc-assert.js";
 
 /** Two handles on one fresh database (Postgres), or one PGlite handle twice. */
@@ -49,32 +49,32 @@ async function createTwinDatabases(): Promise<{ a: TestDatabase; b: Database; di
 
 let twins: Awaited<ReturnType<typeof createTwinDatabases>>;
 let h: OrdersHarness;
+let readerStack: TestStack;
 let reader: OrdersModule;
 let r: Client<typeof OrderService>;
 
 beforeAll(async () => {
   twins = await createTwinDatabases();
   h = await createOrdersHarness({ database: twins.a });
-  reader = createOrdersModule({
-    db: twins.b.db,
-    listen: twins.b.listen,
-    orderCacheSize: 100,
-    logger,
-    inventory: h.inventory,
-    customers: h.customers,
-    defaultDeadlineMs: 10_000,
-    deadlineMarginMs: 150,
-    reconcileIntervalMs: 3_600_000,
-    watchPollMs: 3_600_000, // only a change notification can wake a watcher
+  // The reader: an app hosting only orders, on the other handle, reaching the writer's inventory and customers.
+  readerStack = await startTestStack({
+    database: { ...twins.b, dispose: async () => {} },
+    config: {
+      services: ["orders"],
+      orderCacheSize: 100,
+      deadlineMarginMs: 150,
+      reconcileIntervalMs: 3_600_000,
+      watchPollMs: 3_600_000, // only a change notification can wake a watcher
+    },
+    dependencyTransport: () => withPrincipal(h.stack.transport, ORDERS),
   });
-  reader.start();
-  const wrapped = wrapService(OrderService, reader.impl, { validator: createValidator(), logger }).impl;
-  r = createClient(OrderService, createRouterTransport(({ service }) => service(OrderService, wrapped)));
+  reader = readerStack.app.modules.orders!;
+  r = createClient(OrderService, asPermitted(readerStack.transport));
   await vi.waitFor(() => expect(reader.orderCache.enabled).toBe(true), { timeout: 10_000 });
 });
 
 afterAll(async () => {
-  await reader?.stop();
+  await readerStack?.close();
   await h?.close();
   await twins?.dispose();
 });
@@ -156,7 +156,8 @@ describe.skipIf(!onRealPostgres)("listener connection loss", () => {
       await twins.a.db.execute(sql`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
         where application_name = 'listen:orders_changed' and datname = current_database()`),
     );
-    expect(rows[0].n).toBe(1);
+    expect(rows[0].n).toBe(2); // the reader's and the writer's: both apps listen
+
   };
 
   it("clears the cache on reconnect, then caches again", async () => {

@@ -4,11 +4,12 @@
  * buf curl (reflection). The service here is a stand-in so the platform is
  * tested on its own; the real services have their own end-to-end tests.
  */
+import { createDisabledAuthenticator } from "../../../src/platform/auth/authenticator.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
-import { Code, createClient, type ServiceImpl } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
@@ -23,7 +24,7 @@ import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
 import { createGrpcServer, listenGrpc } from "../../../src/platform/grpc-server.js";
-import { wrapService, type ServiceRegistration } from "../../../src/platform/handlers.js";
+import { wrapService, type RpcImpl, type ServiceRegistration } from "../../../src/platform/handlers.js";
 import { createHealthRegistry, ServingStatus } from "../../../src/platform/health.js";
 import { createHttpHandler, createHttpServer } from "../../../src/platform/http-server.js";
 import { addReflection } from "../../../src/platform/reflection.js";
@@ -33,7 +34,7 @@ const MAX = 64 * 1024;
 const logged: unknown[] = [];
 const logger = pino({ level: "error" }, { write: (s: string) => void logged.push(JSON.parse(s)) });
 
-const impl: Partial<ServiceImpl<typeof CustomerService>> = {
+const impl: RpcImpl<typeof CustomerService> = {
   getCustomer(req) {
     if (req.customerId === "00000000-0000-4000-8000-000000000000") throw new Error("select * from secret_table");
     throw notFound("CUSTOMER_NOT_FOUND", `customer ${req.customerId} not found`, { customerId: req.customerId });
@@ -51,11 +52,11 @@ let grpcUrl: string;
 let httpUrl: string;
 
 beforeAll(async () => {
-  const deps = { validator: createValidator(), logger };
+  const deps = { validator: createValidator(), logger, defaultDeadlineMs: 5000, authenticator: createDisabledAuthenticator() };
   const health = createHealthRegistry([CustomerService.typeName]);
   health.setAll(ServingStatus.SERVING);
   const regs = [
-    wrapService(CustomerService, impl as ServiceImpl<typeof CustomerService>, deps),
+    wrapService(CustomerService, impl, deps),
     wrapService(Health, health.impl, deps),
   ] as unknown as ServiceRegistration[];
   grpcServer = createGrpcServer(regs, { maxReceiveMessageBytes: MAX });

@@ -17,6 +17,7 @@ function fakeRepo(rows: Customer[], seen: ListPageQuery[]): CustomerRepository {
     insert: unused,
     insertIfAbsent: unused,
     findById: unused,
+    listVips: unused,
     update: unused,
     list: async (q) => {
       seen.push(q);
@@ -29,11 +30,11 @@ describe("listCustomers use case", () => {
   it("asks for one row more than the page and issues a token only when there is more", async () => {
     const seen: ListPageQuery[] = [];
     const list = createListCustomers({ repo: fakeRepo([customer(1), customer(2), customer(3)], seen) });
-    const full = await list({ pageSize: 2, pageToken: "" }, cx);
+    const full = await list(cx, { pageSize: 2, pageToken: "" });
     expect(seen[0]).toMatchObject({ limit: 3, after: undefined });
     expect(full.customers).toHaveLength(2);
     expect(full.nextPageToken).not.toBe("");
-    const last = await list({ pageSize: 3, pageToken: full.nextPageToken }, cx);
+    const last = await list(cx, { pageSize: 3, pageToken: full.nextPageToken });
     expect(seen[1].after).toEqual({ createTime: at, id: customer(2).id });
     expect(last.nextPageToken).toBe("");
   });
@@ -41,22 +42,22 @@ describe("listCustomers use case", () => {
   it("applies the page-size rules (0 → 50, > 500 → 500)", async () => {
     const seen: ListPageQuery[] = [];
     const list = createListCustomers({ repo: fakeRepo([], seen) });
-    await list({ pageSize: 0, pageToken: "" }, cx);
-    await list({ pageSize: 10_000, pageToken: "" }, cx);
+    await list(cx, { pageSize: 0, pageToken: "" });
+    await list(cx, { pageSize: 10_000, pageToken: "" });
     expect(seen.map((q) => q.limit)).toEqual([51, 501]);
   });
 
   it("rejects a token minted for another filter, and garbage", async () => {
     const list = createListCustomers({ repo: fakeRepo([customer(1), customer(2)], []) });
-    const { nextPageToken } = await list({ pageSize: 1, pageToken: "", tier: "VIP" }, cx);
-    expect((await domainFailure(list({ pageSize: 1, pageToken: nextPageToken }, cx))).reason).toBe("PAGE_TOKEN_MISMATCH");
-    expect((await domainFailure(list({ pageSize: 1, pageToken: "%%%" }, cx))).reason).toBe("PAGE_TOKEN_INVALID");
+    const { nextPageToken } = await list(cx, { pageSize: 1, pageToken: "", tier: "VIP" });
+    expect((await domainFailure(list(cx, { pageSize: 1, pageToken: nextPageToken }))).reason).toBe("INVALID_PAGE_TOKEN");
+    expect((await domainFailure(list(cx, { pageSize: 1, pageToken: "%%%" }))).reason).toBe("INVALID_PAGE_TOKEN");
   });
 
   it("rejects a well-formed token whose key is not a (time, uuid) pair", async () => {
     const list = createListCustomers({ repo: fakeRepo([], []) });
-    const query = { tier: null, status: null, order: "create_time desc, id desc" };
+    const query = { list: "customers", tier: null, status: null, order: "create_time desc, id desc" };
     const bad = encodePageToken(["not a time", "x"], query);
-    expect((await domainFailure(list({ pageSize: 1, pageToken: bad }, cx))).reason).toBe("PAGE_TOKEN_INVALID");
+    expect((await domainFailure(list(cx, { pageSize: 1, pageToken: bad }))).reason).toBe("INVALID_PAGE_TOKEN");
   });
 });

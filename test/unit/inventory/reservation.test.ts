@@ -42,10 +42,10 @@ describe("mergeLines", () => {
 describe("newReservationRequest", () => {
   it("uses the request's TTL, or the default when it names none", () => {
     const lines = [{ productId: A, quantity: 1 }];
-    expect(newReservationRequest({ reservationId: "x", lines, ttlMs: 5000 }, at, 900_000).expireTime).toEqual(
+    expect(newReservationRequest("service:orders", { reservationId: "x", lines, ttlMs: 5000 }, at, 900_000).expireTime).toEqual(
       new Date(at.getTime() + 5000),
     );
-    expect(newReservationRequest({ reservationId: "x", lines }, at, 900_000).expireTime).toEqual(
+    expect(newReservationRequest("service:orders", { reservationId: "x", lines }, at, 900_000).expireTime).toEqual(
       new Date(at.getTime() + 900_000),
     );
   });
@@ -61,9 +61,9 @@ describe("idempotent repeats", () => {
 
   it("repeatOf returns the stored reservation, or fails IDEMPOTENCY_KEY_REUSED on other lines", () => {
     const r = reservation();
-    const same = newReservationRequest({ reservationId: "r1", lines: [{ productId: A, quantity: 3 }] }, at, 1000);
+    const same = newReservationRequest("service:orders", { reservationId: "r1", lines: [{ productId: A, quantity: 3 }] }, at, 1000);
     expect(repeatOf(r, same)).toBe(r);
-    const other = newReservationRequest({ reservationId: "r1", lines: [{ productId: B, quantity: 3 }] }, at, 1000);
+    const other = newReservationRequest("service:orders", { reservationId: "r1", lines: [{ productId: B, quantity: 3 }] }, at, 1000);
     const err = (() => {
       try {
         repeatOf(r, other);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { singleCurrency, sum, times } from "../../../src/orders/domain/money.js";
+import { INT64_MAX, singleCurrency, sum, times } from "../../../src/orders/domain/money.js";
 import { buildOrder } from "../../../src/orders/domain/new-order.js";
 import { domainThrown } from "../../support/rpc-errors.js";
 
@@ -44,23 +44,39 @@ describe("order totals", () => {
   );
   const prices = fc.array(fc.bigInt({ min: 0n, max: 10n ** 15n }), { minLength: 4, maxLength: 4 });
 
-  it("total = Σ unit price × quantity, every line in the order's currency", () => {
+  it("total = Σ unit price × quantity, every line in the order's currency; past int64, AMOUNT_OUT_OF_RANGE", () => {
     fc.assert(
       fc.property(items, prices, (its, ps) => {
         const priceOf = new Map(["a", "b", "c", "d"].map((c, i) => [`${c.repeat(8)}-0000-4000-8000-000000000000`, eur(ps[i])]));
-        const order = buildOrder(
-          { customerId: "c", requestId: "r", items: its, shippingAddress: undefined },
-          priceOf,
-          { id: "o", reservationId: "r", at: new Date(0), actor: "" },
-        );
-        let expected = 0n;
-        its.forEach((it, i) => {
-          const line = order.lines[i];
-          expect(line.lineTotal.amountMinor).toBe(priceOf.get(it.productId)!.amountMinor * BigInt(it.quantity));
-          expected += line.lineTotal.amountMinor;
-        });
+        const build = () =>
+          buildOrder({ customerId: "c", requestId: "r", items: its, shippingAddress: undefined }, priceOf, {
+            id: "o",
+            reservationId: "r",
+            at: new Date(0),
+            actor: "",
+          });
+        const lineTotals = its.map((it) => priceOf.get(it.productId)!.amountMinor * BigInt(it.quantity));
+        const expected = lineTotals.reduce((a, b) => a + b, 0n);
+        if (expected > INT64_MAX) {
+          expect(domainThrown(build).reason).toBe("AMOUNT_OUT_OF_RANGE");
+          return;
+        }
+        const order = build();
+        expect(order.lines.map((l) => l.lineTotal.amountMinor)).toEqual(lineTotals);
         expect(order.total).toEqual(eur(expected));
       }),
     );
+  });
+
+  it("refuses a line or a total past int64 with AMOUNT_OUT_OF_RANGE naming it", () => {
+    const line = domainThrown(() => times(eur(INT64_MAX), 2, "products/x"));
+    expect([line.kind, line.reason, line.options.preconditionViolations?.[0]?.subject]).toEqual([
+      "FAILED_PRECONDITION",
+      "AMOUNT_OUT_OF_RANGE",
+      "products/x",
+    ]);
+    expect(times(eur(INT64_MAX), 1).amountMinor).toBe(INT64_MAX);
+    const total = domainThrown(() => sum("EUR", [eur(INT64_MAX), eur(1n)]));
+    expect([total.reason, total.options.preconditionViolations?.[0]?.subject]).toEqual(["AMOUNT_OUT_OF_RANGE", "total"]);
   });
 });

@@ -59,7 +59,7 @@ describe("building an order", () => {
     ]);
   });
 
-  it("prices every line from the reservation and starts CONFIRMED with one history entry", () => {
+  it("prices every line from the reservation and starts PENDING (stock held, not yet sold) with one history entry", () => {
     const prices = new Map([
       [P1, { currency: "EUR", amountMinor: 199n }],
       [P2, { currency: "EUR", amountMinor: 1000n }],
@@ -68,8 +68,8 @@ describe("building an order", () => {
     const o = buildOrder(req, prices, { id: "o1", reservationId: "order-o1", at, actor: "bob" });
     expect(o.lines.map((l) => [l.variantId, l.lineTotal.amountMinor])).toEqual([["red", 398n], ["", 1000n], ["blue", 597n]]);
     expect(o.total).toEqual({ currency: "EUR", amountMinor: 1995n });
-    expect(o.status).toBe("CONFIRMED");
-    expect(o.history).toEqual([{ from: undefined, to: "CONFIRMED", reason: "", actor: "bob", at }]);
+    expect([o.status, o.reservationState]).toEqual(["PENDING", "PENDING"]);
+    expect(o.history).toEqual([{ from: undefined, to: "PENDING", reason: "", actor: "bob", at }]);
     expect(o.reservationState).toBe("PENDING");
   });
 
@@ -86,6 +86,7 @@ describe("building an order", () => {
 
 it("prints the README table from the transition table", () => {
   const md = transitionTableMarkdown();
+  expect(md).toContain("| PENDING | CONFIRMED, CANCELLED |");
   expect(md).toContain("| CONFIRMED | PROCESSING, CANCELLED |");
   expect(md).toContain("| SHIPPED | DELIVERED |");
   expect(md).toContain("| CANCELLED | — (final) |");

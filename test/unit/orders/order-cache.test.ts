@@ -78,6 +78,16 @@ describe("order read cache", () => {
     expect(cache.size).toBe(0);
   });
 
+  it("never caches a PENDING order: its confirm may come from a process that does not notify", async () => {
+    const { repo, reads, rows, cache } = setup();
+    rows.set(idOf(1), { ...order(1, 1), status: "PENDING", reservationState: "PENDING" });
+    await reads.findById(idOf(1));
+    rows.set(idOf(1), order(1, 2)); // confirmed elsewhere, no invalidation reaches this cache
+    expect((await reads.findById(idOf(1)))?.status).toBe("CONFIRMED");
+    expect(repo.reads).toBe(2);
+    expect(cache.size).toBe(1);
+  });
+
   it("reads of deleted orders (includeDeleted) bypass the cache", async () => {
     const { repo, reads } = setup();
     await reads.findById(idOf(1), { includeDeleted: true });

@@ -9,24 +9,29 @@ import { ORDER_STATUSES, TRANSITIONS, type OrderStatus } from "../../../src/orde
 import { decide, isDecision, type OrderCommand } from "../../../src/orders/domain/transition.js";
 import { orderFixture, T1 } from "./order-fixture.js";
 
-type Expect = "ok" | "noop" | "ILLEGAL_TRANSITION" | "SHIPPING_INFO_REQUIRED" | "ORDER_FINALIZED";
+type Expect = "ok" | "noop" | "ILLEGAL_TRANSITION" | "SHIPPING_INFO_REQUIRED" | "ORDER_FINALIZED" | "STOCK_NOT_SOLD";
 const X = "ILLEGAL_TRANSITION" as const;
 
 // prettier-ignore
-/** Rows: current status. Columns: requested status, in ORDER_STATUSES order. "ship" = ok only with shipping info. */
-const SET_STATUS: Record<OrderStatus, (Expect | "ship")[]> = {
-  //           CONFIRMED PROCESSING SHIPPED  DELIVERED CANCELLED
-  CONFIRMED:  ["noop",   "ok",      X,       X,        "ok"],
-  PROCESSING: [X,        "noop",    "ship",  X,        "ok"],
-  SHIPPED:    [X,        X,         "noop",  "ok",     X],
-  DELIVERED:  [X,        X,         X,       "noop",   X],
-  CANCELLED:  [X,        X,         X,       X,        "noop"],
+/**
+ * Rows: current status. Columns: requested status, in ORDER_STATUSES order. "ship" = ok only with
+ * shipping info; "sold" = allowed, but only once the reservation is committed (the fixture's
+ * PENDING order holds a PENDING reservation: STOCK_NOT_SOLD; see "confirming a PENDING order").
+ */
+const SET_STATUS: Record<OrderStatus, (Expect | "ship" | "sold")[]> = {
+  //           PENDING CONFIRMED PROCESSING SHIPPED  DELIVERED CANCELLED
+  PENDING:    ["noop", "sold",   X,         X,       X,        "ok"],
+  CONFIRMED:  [X,      "noop",   "ok",      X,       X,        "ok"],
+  PROCESSING: [X,      X,        "noop",    "ship",  X,        "ok"],
+  SHIPPED:    [X,      X,        X,         "noop",  "ok",     X],
+  DELIVERED:  [X,      X,        X,         X,       "noop",   X],
+  CANCELLED:  [X,      X,        X,         X,       X,        "noop"],
 };
 const SHIPPING_INFO: Record<OrderStatus, Expect> = {
-  CONFIRMED: "ok", PROCESSING: "ok", SHIPPED: "ok", DELIVERED: "ORDER_FINALIZED", CANCELLED: "ORDER_FINALIZED",
+  PENDING: "ok", CONFIRMED: "ok", PROCESSING: "ok", SHIPPED: "ok", DELIVERED: "ORDER_FINALIZED", CANCELLED: "ORDER_FINALIZED",
 };
 const DELETE_CANCELS: Record<OrderStatus, boolean> = {
-  CONFIRMED: true, PROCESSING: true, SHIPPED: false, DELIVERED: false, CANCELLED: false,
+  PENDING: true, CONFIRMED: true, PROCESSING: true, SHIPPED: false, DELIVERED: false, CANCELLED: false,
 };
 
 const info = { carrier: "DHL", trackingNumber: "JD0001" };
@@ -37,6 +42,7 @@ function expectedFor(cmd: OrderCommand, status: OrderStatus, hasInfo: boolean): 
   if (cmd.kind === "SET_SHIPPING_INFO") return SHIPPING_INFO[status];
   if (cmd.kind === "DELETE") return "ok";
   const e = SET_STATUS[status][ORDER_STATUSES.indexOf(cmd.to)];
+  if (e === "sold") return "STOCK_NOT_SOLD";
   return e === "ship" ? (hasInfo ? "ok" : "SHIPPING_INFO_REQUIRED") : e;
 }
 
@@ -49,7 +55,7 @@ const commands: OrderCommand[] = [
 describe("the transition table", () => {
   it("is the contract's table", () => {
     for (const from of ORDER_STATUSES) {
-      const allowed = ORDER_STATUSES.filter((to, i) => ["ok", "ship"].includes(SET_STATUS[from][i]));
+      const allowed = ORDER_STATUSES.filter((to, i) => ["ok", "ship", "sold"].includes(SET_STATUS[from][i]));
       expect([...TRANSITIONS[from]].sort(), from).toEqual(allowed.sort());
     }
   });
@@ -72,9 +78,19 @@ describe.each(cases)("an order $status (shipping info: $hasInfo)", ({ status, ha
     const err = out as DomainError;
     expect(err.reason).toBe(expected);
     expect(err.kind).toBe("FAILED_PRECONDITION");
-    expect(err.options.preconditionViolations?.[0]?.description ?? "").toContain(
-      expected === "SHIPPING_INFO_REQUIRED" ? "shipping info" : status,
-    );
+    const described = { SHIPPING_INFO_REQUIRED: "shipping info", STOCK_NOT_SOLD: "not committed" }[expected as string] ?? status;
+    expect(err.options.preconditionViolations?.[0]?.description ?? "").toContain(described);
+  });
+});
+
+describe("confirming a PENDING order", () => {
+  it("needs its stock sold first: STOCK_NOT_SOLD while the reservation is held, CONFIRMED once committed", () => {
+    const held = orderFixture("PENDING");
+    expect((decide(held, { kind: "SET_STATUS", to: "CONFIRMED", reason: "" }, meta) as DomainError).reason).toBe("STOCK_NOT_SOLD");
+    const sold = decide({ ...held, reservationState: "COMMITTED" }, { kind: "SET_STATUS", to: "CONFIRMED", reason: "stock sold" }, meta);
+    if (!isDecision(sold)) throw sold;
+    expect([sold.order.status, sold.order.reservationState, sold.order.version]).toEqual(["CONFIRMED", "COMMITTED", held.version + 1]);
+    expect(sold.changes).toEqual([{ from: "PENDING", to: "CONFIRMED", reason: "stock sold", actor: "alice", at: T1 }]);
   });
 });
 

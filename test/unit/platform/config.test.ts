@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../../src/config.js";
+import { ConfigError, loadConfig, redactUrl } from "../../../src/config.js";
 
 describe("loadConfig", () => {
   it("has documented defaults: all services, PGlite, demo data", () => {
@@ -14,9 +14,72 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("bounds the wait for a pooled connection: 1 s by default, a positive integer up to a minute", () => {
+    expect(loadConfig({}).dbPoolWaitMs).toBe(1000);
+    expect(loadConfig({ DB_POOL_WAIT_MS: "250" }).dbPoolWaitMs).toBe(250);
+    for (const bad of ["0", "-1", "1.5", "60001", "soon"]) {
+      expect(() => loadConfig({ DB_POOL_WAIT_MS: bad })).toThrow(/DB_POOL_WAIT_MS must be an integer from 1 to 60000/);
+    }
+  });
+
+  it("bounds WatchOrder by default and refuses a limit of 0 or a lifetime under a second", () => {
+    expect(loadConfig({})).toMatchObject({ watchMaxPerPrincipal: 16, watchMaxTotal: 10000, watchMaxLifetimeMs: 1_800_000, watchPollMs: 5000 });
+    expect(() => loadConfig({ WATCH_MAX_PER_PRINCIPAL: "0" })).toThrow(/WATCH_MAX_PER_PRINCIPAL/);
+    expect(() => loadConfig({ WATCH_MAX_TOTAL: "many" })).toThrow(/WATCH_MAX_TOTAL/);
+    expect(() => loadConfig({ WATCH_MAX_LIFETIME_MS: "999" })).toThrow(/WATCH_MAX_LIFETIME_MS/);
+    expect(loadConfig({ WATCH_MAX_LIFETIME_MS: "60000" }).watchMaxLifetimeMs).toBe(60000);
+  });
+
+  it("derives admission's defaults from the pool and validates its settings", () => {
+    expect(loadConfig({}).admission).toEqual({ maxConcurrent: 20, maxQueue: 200, tierCacheSize: 10000, tierCacheTtlMs: 60000, bulkPageSize: 100 });
+    expect(loadConfig({ DB_POOL_MAX: "4" }).admission).toMatchObject({ maxConcurrent: 8, maxQueue: 80 });
+    expect(loadConfig({ ADMISSION_MAX_CONCURRENT: "0" }).admission.maxConcurrent).toBe(0);
+    expect(() => loadConfig({ ADMISSION_MAX_CONCURRENT: "-1" })).toThrow(/ADMISSION_MAX_CONCURRENT/);
+    expect(() => loadConfig({ BULK_PAGE_SIZE: "0" })).toThrow(/BULK_PAGE_SIZE/);
+    expect(() => loadConfig({ TIER_CACHE_TTL_MS: "soon" })).toThrow(/TIER_CACHE_TTL_MS/);
+  });
+
   it("does not seed demo data into a real database unless asked", () => {
-    expect(loadConfig({ DATABASE_URL: "postgres://x@h/db" }).seedDemoData).toBe(false);
-    expect(loadConfig({ DATABASE_URL: "postgres://x@h/db", SEED_DEMO_DATA: "true" }).seedDemoData).toBe(true);
+    const pg = { DATABASE_URL: "postgres://x@h/db", AUTH_DEV_KEYS: "true" };
+    expect(loadConfig(pg).seedDemoData).toBe(false);
+    expect(loadConfig({ ...pg, SEED_DEMO_DATA: "true" }).seedDemoData).toBe(true);
+  });
+
+  it("trusts a development key on the embedded database, and on a real one only when told to", () => {
+    expect(loadConfig({}).auth).toMatchObject({ devKeys: true, issuer: "order-service", audience: "order-service", disabled: false });
+    const pg = { DATABASE_URL: "postgres://x@h/db" };
+    expect(() => loadConfig(pg)).toThrow(/AUTH_JWKS_URL.*AUTH_PUBLIC_KEYS.*AUTH_DEV_KEYS=true/);
+    expect(loadConfig({ ...pg, AUTH_DEV_KEYS: "true" }).auth.devKeys).toBe(true);
+    const withKeys = loadConfig({ ...pg, AUTH_PUBLIC_KEYS: "/keys/a.json, /keys/b.pem" }).auth;
+    expect(withKeys).toMatchObject({ devKeys: false, publicKeyFiles: ["/keys/a.json", "/keys/b.pem"] });
+    expect(loadConfig({ AUTH_JWKS_URL: "https://idp.example/jwks" }).auth.devKeys).toBe(false);
+  });
+
+  it("needs a service identity when orders calls the others over the network", () => {
+    const apart = {
+      SERVICES: "orders",
+      INVENTORY_ADDR: "http://inv:50051",
+      CUSTOMERS_ADDR: "http://cust:50051",
+      DATABASE_URL: "postgres://x@h/db",
+      AUTH_PUBLIC_KEYS: "/keys/a.json",
+    };
+    expect(() => loadConfig(apart)).toThrow(/AUTH_SERVICE_KEY.*AUTH_SERVICE_TOKEN/);
+    expect(loadConfig({ ...apart, AUTH_SERVICE_KEY: "/keys/orders.pem" }).auth.serviceKeyFile).toBe("/keys/orders.pem");
+  });
+
+  it("never prints a password or query of a URL it refuses", () => {
+    const secret = "postgres-secret-pw";
+    for (const env of [{ DATABASE_URL: `mysql://app:${secret}@db/x` }, { DATABASE_URL: `postgres://app:${secret}@db/x`, AUTH_DEV_KEYS: "maybe" }]) {
+      let message = "";
+      try {
+        loadConfig(env);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).not.toBe("");
+      expect(message).not.toContain(secret);
+    }
+    expect(redactUrl(`postgres://app:${secret}@db:5432/x?sslpassword=${secret}`)).toBe("postgres://app:***@db:5432/x?%E2%80%A6");
   });
 
   it.each([

@@ -20,8 +20,9 @@ import {
   ListCustomersResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
-import { ConnectUnaryContext } from "../../../src/platform/connect-context.js";
-import { wrapService, type ServiceRegistration } from "../../../src/platform/handlers.js";
+import { CallHandlerContext } from "../../../src/platform/call-handler-context.js";
+import { validateRequest, type ServiceRegistration } from "../../../src/platform/handlers.js";
+import { toConnectError } from "../../../src/platform/rpc-errors.js";
 import { createHttpHandler, createHttpServer, type HttpServer } from "../../../src/platform/http-server.js";
 import { freezeMessage } from "../../../src/platform/message-encoding.js";
 
@@ -42,7 +43,7 @@ const fastCalls: boolean[] = [];
 
 const impl: ServiceImpl<typeof CustomerService> = {
   async getCustomer(req, ctx: HandlerContext) {
-    fastCalls.push(ctx instanceof ConnectUnaryContext);
+    fastCalls.push(ctx instanceof CallHandlerContext);
     switch (req.customerId) {
       case ID.internal:
         throw new Error("select * from secret_table");
@@ -74,9 +75,31 @@ const servers: HttpServer[] = [];
 let fastUrl = "";
 let slowUrl = "";
 
+/**
+ * The stand-in runs on the raw HandlerContext (it sets response headers and
+ * reads the transport's signal, which RpcImpls never see), with wrapService's
+ * validation and error mapping.
+ */
+function mapErrors(raw: ServiceImpl<typeof CustomerService>): ServiceImpl<typeof CustomerService> {
+  const logger = pino({ level: "silent" });
+  const validator = createValidator();
+  const wrapped: Record<string, unknown> = {};
+  for (const method of CustomerService.methods) {
+    const fn = (raw as unknown as Record<string, (req: unknown, ctx: HandlerContext) => unknown>)[method.localName];
+    wrapped[method.localName] = async (req: never, ctx: HandlerContext) => {
+      try {
+        validateRequest(validator, method.input, req);
+        return await fn(req, ctx);
+      } catch (err) {
+        throw toConnectError(err, logger, method.name);
+      }
+    };
+  }
+  return wrapped as ServiceImpl<typeof CustomerService>;
+}
+
 beforeAll(async () => {
-  const deps = { validator: createValidator(), logger: pino({ level: "silent" }) };
-  const regs = [wrapService(CustomerService, impl, deps)] as unknown as ServiceRegistration[];
+  const regs = [{ service: CustomerService, impl: mapErrors(impl) }] as unknown as ServiceRegistration[];
   const start = async (connectFastPath: boolean) => {
     const s = createHttpServer(createHttpHandler(regs, { maxReceiveMessageBytes: MAX, ready: () => true, connectFastPath }));
     servers.push(s);
@@ -172,8 +195,13 @@ const CASES: Record<string, Call> = {
   "ok (empty proto body)": proto("ListCustomers", new Uint8Array()),
   "bad JSON → invalid_argument": json("GetCustomer", '{"customerId":'),
   "wrong JSON type → invalid_argument": json("GetCustomer", { customerId: 5 }),
-  "unknown JSON field is ignored": json("GetCustomer", { customerId: ID.other, bogus: 1 }),
-  "bad proto → internal (as connect-node)": proto("GetCustomer", Buffer.from([0x0a, 0xff])),
+  "unknown JSON field → invalid_argument naming it": json("GetCustomer", { customerId: ID.other, bogus: 1 }),
+  "unknown enum name → invalid_argument naming the field": json("ListCustomers", { tier: "CUSTOMER_TIER_GOLD" }),
+  "invalid UTF-8 in JSON → invalid_argument": {
+    ...json("GetCustomer", ""),
+    body: Buffer.concat([Buffer.from('{"customerId":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+  },
+  "bad proto → invalid_argument with an ErrorInfo": proto("GetCustomer", Buffer.from([0x0a, 0xff])),
   "validation error with details": json("CreateCustomer", { email: "nope", displayName: "" }),
   "domain error with details": json("GetCustomer", { customerId: ID.other }),
   "unknown error → internal, cause hidden": json("GetCustomer", { customerId: ID.internal }),
@@ -242,5 +270,22 @@ describe("the fast path", () => {
     const fast = await viaH1(fastUrl, call);
     expect(fast).toEqual(slow);
     expect(fastCalls.some((f) => f)).toBe(false);
+  });
+});
+
+describe("decoding on both paths", () => {
+  const reasonAndField = (body: Buffer) => {
+    const e = JSON.parse(body.toString()) as { code: string; details?: { debug: { reason?: string; fieldViolations?: { field: string }[] } }[] };
+    return [e.code, ...(e.details ?? []).map((d) => d.debug.reason ?? d.debug.fieldViolations?.map((v) => v.field).join())];
+  };
+  it.each([
+    ["unknown JSON field → invalid_argument naming it", ["invalid_argument", "INVALID_REQUEST", "bogus"]],
+    ["unknown enum name → invalid_argument naming the field", ["invalid_argument", "INVALID_REQUEST", "tier"]],
+    ["invalid UTF-8 in JSON → invalid_argument", ["invalid_argument", "MALFORMED_REQUEST"]],
+    ["bad proto → invalid_argument with an ErrorInfo", ["invalid_argument", "MALFORMED_REQUEST"]],
+    ["oversized with Content-Length → resource_exhausted", ["resource_exhausted", "MESSAGE_TOO_LARGE"]],
+    ["invalid connect-timeout-ms", ["invalid_argument", "MALFORMED_REQUEST"]],
+  ] as const)("%s", async (name, expected) => {
+    for (const url of [fastUrl, slowUrl]) expect(reasonAndField((await viaH1(url, CASES[name])).body)).toEqual(expected);
   });
 });

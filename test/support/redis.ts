@@ -1,0 +1,100 @@
+/**
+ * Redis for tests. `sharedRedisUrl` is the machine's Redis: REDIS_URL when
+ * set (CI's Postgres run), else 127.0.0.1:6379 when it answers PING (CI's
+ * PGlite run unsets REDIS_URL but CI starts Redis there), else undefined —
+ * and the reason is printed, so a skip is visible. `startRedis` runs a
+ * private redis-server on a free port below 32768, which a test may kill
+ * (SIGKILL) and start again on the same port. Keys carry a fresh prefix per
+ * test run (`uniquePrefix`), so runs sharing a Redis never count each
+ * other's calls.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import { Redis } from "ioredis";
+
+const LOCAL = "redis://127.0.0.1:6379";
+
+/** Sends PING on a fresh connection; true when PONG comes back within `timeoutMs`. */
+export function pings(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  client.on("error", () => undefined);
+  return client
+    .connect()
+    .then(() => client.ping())
+    .then((r) => r === "PONG", () => false)
+    .finally(() => client.disconnect());
+}
+
+let shared: Promise<string | undefined> | undefined;
+
+export function sharedRedisUrl(): Promise<string | undefined> {
+  return (shared ??= (async () => {
+    const fromEnv = process.env.REDIS_URL;
+    if (fromEnv) return fromEnv;
+    if (await pings(LOCAL)) return LOCAL;
+    process.stdout.write(`skipping the shared-Redis tests: REDIS_URL is unset and nothing answers PING on ${LOCAL}\n`);
+    return undefined;
+  })());
+}
+
+export const uniquePrefix = (what: string) => `test:${what}:${randomBytes(6).toString("hex")}:`;
+
+/** A TCP port below 32768 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error("no free port below 32768");
+}
+
+export const redisServerPath = (): string | undefined => {
+  const r = spawnSync("which", ["redis-server"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  /** SIGKILL: no shutdown, connections reset. Resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** A new redis-server on the same port (empty: nothing is saved). Resolves once it answers PING. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startRedis(): Promise<PrivateRedis> {
+  const bin = redisServerPath();
+  if (!bin) throw new Error("redis-server is not installed");
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    await until(() => pings(url, 500), `redis-server on port ${port}`);
+  };
+  const kill = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once("exit", r));
+    c.kill("SIGKILL");
+    await gone;
+  };
+  await launch();
+  return { url, port, kill, restart: launch, stop: kill };
+}

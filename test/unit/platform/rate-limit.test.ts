@@ -1,0 +1,198 @@
+/**
+ * Rate limits without a network: which class each served method is in
+ * (written out, so a new method must be classed on purpose), whose bucket a
+ * call counts against, the settings, and the in-memory limiter's verdicts —
+ * including many calls racing for the last points of a budget.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
+import { RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
+import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
+import { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
+import { ConfigError, loadConfig, type RateLimitConfig } from "../../../src/config.js";
+import { DomainError } from "../../../src/kernel/errors.js";
+import { ANONYMOUS, servicePrincipal, type Principal } from "../../../src/kernel/principal.js";
+import { createLogger } from "../../../src/platform/logger.js";
+import { createRateLimiter, limitKeyOf, methodClassOf } from "../../../src/platform/rate-limit.js";
+import { domainToConnectError } from "../../../src/platform/rpc-errors.js";
+
+const CLASSES: Record<string, string | undefined> = {
+  "customers.v1.CustomerService/CreateCustomer": "write",
+  "customers.v1.CustomerService/GetCustomer": "read",
+  "customers.v1.CustomerService/ListCustomers": "read",
+  "customers.v1.CustomerService/UpdateCustomer": "write",
+  "inventory.v1.InventoryService/CreateProduct": "write",
+  "inventory.v1.InventoryService/GetProduct": "read",
+  "inventory.v1.InventoryService/ListProducts": "read",
+  "inventory.v1.InventoryService/UpdateProduct": "write",
+  "inventory.v1.InventoryService/SetStock": "write",
+  "inventory.v1.InventoryService/AdjustStock": "write",
+  "inventory.v1.InventoryService/ReserveStock": "write",
+  "inventory.v1.InventoryService/CommitReservation": "write",
+  "inventory.v1.InventoryService/ReleaseReservation": "write",
+  "inventory.v1.InventoryService/GetReservation": "read",
+  "orders.v1.OrderService/CreateOrder": "write",
+  "orders.v1.OrderService/GetOrder": "read",
+  "orders.v1.OrderService/ListOrders": "read",
+  "orders.v1.OrderService/UpdateShippingInfo": "write",
+  "orders.v1.OrderService/UpdateOrderStatus": "write",
+  "orders.v1.OrderService/CancelOrder": "write",
+  "orders.v1.OrderService/DeleteOrder": "write",
+  "orders.v1.OrderService/WatchOrder": "watch",
+  "grpc.health.v1.Health/Check": undefined,
+  "grpc.health.v1.Health/Watch": undefined,
+  "grpc.health.v1.Health/List": undefined,
+};
+
+const SERVED = [CustomerService, InventoryService, OrderService, Health];
+const alice: Principal = { role: "customer", id: "0b7c1e2a-8f3d-4c5b-9a6e-1d2f3a4b5c6d" };
+const bob: Principal = { role: "customer", id: "1c8d2f3b-9a4e-4d6c-8b7f-2e3a4b5c6d7e" };
+const quiet = createLogger("silent");
+
+function limits(overrides: Partial<RateLimitConfig> = {}): RateLimitConfig {
+  return { ...loadConfig({}).rateLimit, windowSeconds: 60, readPerSec: 0, writePerSec: 0, watchPerSec: 0, anonymousPerSec: 0, ...overrides };
+}
+
+/** Runs one call's check: "ok", or the refusal's reason and retry delay. */
+async function verdict(check: ReturnType<ReturnType<typeof createRateLimiter>["forMethod"]>, p: Principal) {
+  try {
+    await check?.(p);
+    return "ok";
+  } catch (e) {
+    if (!(e instanceof DomainError)) throw e;
+    return `${e.kind} ${e.reason}`;
+  }
+}
+
+describe("method classes", () => {
+  it.each(SERVED.flatMap((s) => s.methods.map((m) => [`${s.typeName}/${m.name}`, m] as const)))("%s", (name, method) => {
+    expect(name in CLASSES, `${name} is served but not classed in this test`).toBe(true);
+    expect(methodClassOf(method)).toBe(CLASSES[name]);
+  });
+});
+
+describe("buckets", () => {
+  it("keys a principal by role and id, and every anonymous caller alike", () => {
+    expect(limitKeyOf(alice)).toBe(`customer:${alice.id}`);
+    expect(limitKeyOf({ role: "staff", id: "ops@example.com" })).toBe("staff:ops@example.com");
+    expect(limitKeyOf(ANONYMOUS)).toBe("anonymous");
+  });
+
+  it("has nothing to check for unlimited methods, exempt roles, or with RATE_LIMITS=off", () => {
+    const rl = createRateLimiter(limits({ readPerSec: 1 }), { logger: quiet });
+    expect(rl.forMethod(Health.method.check)).toBeUndefined();
+    expect(rl.forMethod(OrderService.method.createOrder)).toBeUndefined(); // write: 0 = unlimited
+    const read = rl.forMethod(OrderService.method.getOrder)!;
+    expect(read(servicePrincipal("orders"))).toBeUndefined();
+    expect(read({ role: "admin", id: "root" })).toBeUndefined();
+    expect(read(alice)).toBeInstanceOf(Promise);
+    const off = createRateLimiter(limits({ readPerSec: 1, enabled: false }), { logger: quiet });
+    expect(off.forMethod(OrderService.method.getOrder)).toBeUndefined();
+  });
+});
+
+describe("the in-memory limiter", () => {
+  it("refuses the call after the budget with RESOURCE_EXHAUSTED RATE_LIMITED and when to retry; others are unaffected", async () => {
+    const rl = createRateLimiter(limits({ readPerSec: 1, windowSeconds: 3 }), { logger: quiet });
+    const read = rl.forMethod(OrderService.method.getOrder);
+    for (let i = 0; i < 3; i++) expect(await verdict(read, alice)).toBe("ok");
+    const err = await read!(alice)!.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    const wire = domainToConnectError(err as DomainError);
+    expect(wire.code).toBe(Code.ResourceExhausted);
+    const delay = wire.findDetails(RetryInfoSchema)[0]?.retryDelay;
+    const ms = Number(delay?.seconds ?? 0n) * 1000 + (delay?.nanos ?? 0) / 1e6;
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(3000);
+    expect(wire.metadata.get("retry-after")).toMatch(/^[1-3]$/);
+    expect(await verdict(read, bob)).toBe("ok");
+    // Another class has its own budget.
+    const rl2 = createRateLimiter(limits({ readPerSec: 1, writePerSec: 1, windowSeconds: 1 }), { logger: quiet });
+    expect(await verdict(rl2.forMethod(OrderService.method.getOrder), alice)).toBe("ok");
+    expect(await verdict(rl2.forMethod(OrderService.method.getOrder), alice)).toBe("RESOURCE_EXHAUSTED RATE_LIMITED");
+    expect(await verdict(rl2.forMethod(OrderService.method.cancelOrder), alice)).toBe("ok");
+  });
+
+  it("lets exactly the budget through when many calls race for it", async () => {
+    const rl = createRateLimiter(limits({ writePerSec: 5, windowSeconds: 2 }), { logger: quiet });
+    const write = rl.forMethod(OrderService.method.createOrder);
+    const verdicts = await Promise.all(Array.from({ length: 200 }, () => verdict(write, alice)));
+    expect(verdicts.filter((v) => v === "ok")).toHaveLength(10);
+    expect(verdicts.filter((v) => v === "RESOURCE_EXHAUSTED RATE_LIMITED")).toHaveLength(190);
+  });
+
+  it("counts every anonymous caller against one shared bucket of its own size", async () => {
+    const rl = createRateLimiter(limits({ readPerSec: 100, anonymousPerSec: 1, windowSeconds: 2 }), { logger: quiet });
+    const read = rl.forMethod(InventoryService.method.getProduct);
+    expect(await verdict(read, ANONYMOUS)).toBe("ok");
+    expect(await verdict(read, ANONYMOUS)).toBe("ok");
+    expect(await verdict(read, ANONYMOUS)).toBe("RESOURCE_EXHAUSTED RATE_LIMITED");
+    expect(await verdict(rl.forMethod(InventoryService.method.listProducts), ANONYMOUS)).toBe("RESOURCE_EXHAUSTED RATE_LIMITED");
+    expect(await verdict(read, alice)).toBe("ok");
+  });
+
+  it("says in the message and ErrorInfo metadata which limit was reached", async () => {
+    const rl = createRateLimiter(limits({ watchPerSec: 1, windowSeconds: 1 }), { logger: quiet });
+    const watch = rl.forMethod(OrderService.method.watchOrder)!;
+    await watch(alice);
+    const err = (await watch(alice)!.catch((e: unknown) => e)) as DomainError;
+    expect(err.message).toMatch(/^too many watch calls: at most 1 every 1 s for each caller; retry after \d+ ms$/);
+    expect(err.options.metadata).toEqual({ methodClass: "watch", limit: "1", windowSeconds: "1" });
+    expect(ConnectError.from(domainToConnectError(err)).code).toBe(Code.ResourceExhausted);
+  });
+});
+
+describe("settings", () => {
+  it("has defaults a shop never reaches but a script does", () => {
+    expect(loadConfig({}).rateLimit).toEqual({
+      enabled: true,
+      windowSeconds: 10,
+      readPerSec: 100,
+      writePerSec: 20,
+      watchPerSec: 5,
+      anonymousPerSec: 1000,
+      exemptRoles: ["service", "admin"],
+      redisPrefix: "ratelimit:",
+    });
+  });
+
+  it("reads every setting", () => {
+    const c = loadConfig({
+      RATE_LIMITS: "off",
+      RATE_LIMIT_WINDOW_SECONDS: "1",
+      RATE_LIMIT_READ_PER_SEC: "7",
+      RATE_LIMIT_WRITE_PER_SEC: "0",
+      RATE_LIMIT_WATCH_PER_SEC: "2",
+      RATE_LIMIT_ANONYMOUS_PER_SEC: "50",
+      RATE_LIMIT_EXEMPT_ROLES: "service, staff",
+      RATE_LIMIT_REDIS_PREFIX: "shop-a:rl:",
+    }).rateLimit;
+    expect(c).toEqual({
+      enabled: false,
+      windowSeconds: 1,
+      readPerSec: 7,
+      writePerSec: 0,
+      watchPerSec: 2,
+      anonymousPerSec: 50,
+      exemptRoles: ["service", "staff"],
+      redisPrefix: "shop-a:rl:",
+    });
+    expect(loadConfig({ RATE_LIMIT_EXEMPT_ROLES: "" }).rateLimit.exemptRoles).toEqual([]);
+  });
+
+  it.each([
+    ["RATE_LIMITS", "maybe", /RATE_LIMITS must be true or false/],
+    ["RATE_LIMIT_WINDOW_SECONDS", "0", /RATE_LIMIT_WINDOW_SECONDS must be an integer from 1 to 3600/],
+    ["RATE_LIMIT_READ_PER_SEC", "-1", /RATE_LIMIT_READ_PER_SEC must be an integer/],
+    ["RATE_LIMIT_WRITE_PER_SEC", "1.5", /RATE_LIMIT_WRITE_PER_SEC must be an integer/],
+    ["RATE_LIMIT_WATCH_PER_SEC", "lots", /RATE_LIMIT_WATCH_PER_SEC must be an integer/],
+    ["RATE_LIMIT_ANONYMOUS_PER_SEC", "2000000", /RATE_LIMIT_ANONYMOUS_PER_SEC must be an integer/],
+    ["RATE_LIMIT_EXEMPT_ROLES", "service,root", /RATE_LIMIT_EXEMPT_ROLES must list some of customer, staff, admin, service, got "root"/],
+    ["RATE_LIMIT_REDIS_PREFIX", "has space", /RATE_LIMIT_REDIS_PREFIX must be 1 to 64 visible ASCII/],
+  ])("refuses a bad %s", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
