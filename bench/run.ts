@@ -2,27 +2,33 @@
  * `npm run bench`: seeds a fresh database, measures the ceilings (plain
  * grpc-js no-op, the same no-op through our stack, pgbench running the
  * CreateOrder transaction) and the service's scenarios side by side in one
- * run, checks the ghz configs against server reflection, and writes
- * bench/results/{results.json,results.md,chart.svg}. `--help` lists flags.
+ * run, with authentication on (a token per simulated customer, signed by a
+ * key made for the run), then CreateOrder and GetOrder again with it off, and
+ * one verification's cost in process; checks the ghz configs against server
+ * reflection, and writes bench/results/{results.json,results.md,chart.svg}.
+ * `--help` lists flags.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { startCeilingServer, startService, type Child } from "./lib/children.js";
+import { createBenchAuth, measureVerifyCost, mintCustomerTokens, primeTokenCache, type BenchAuth } from "./lib/auth.js";
+import { startCeilingServer, startService, type Child, type SpawnOptions } from "./lib/children.js";
 import { createBenchDatabase, type BenchDatabase } from "./lib/database.js";
 import { ensureH2load } from "./lib/h2load.js";
-import { customersWithOrders } from "./lib/ids.js";
+import { customersWithOrders, ownersOfBatch } from "./lib/ids.js";
 import { measureRow, rowId, type RowSpec, type Target } from "./lib/measure.js";
 import { parseOptions, type BenchOptions } from "./lib/options.js";
 import { runPgbench } from "./lib/pgbench.js";
 import { profileMarkdown, summariseProfile } from "./lib/profile.js";
 import { callGhzConfigsOnce, checkGhzConfigs, reflect } from "./lib/reflection.js";
 import { writeReport, type Row, type RunReport } from "./lib/report.js";
-import type { DataShape } from "./lib/scenarios.js";
+import type { LoadData } from "./lib/scenarios.js";
 import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
+import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
 import { measure, rssMb } from "./lib/proc.js";
-import { evaluateTargets } from "./lib/targets.js";
+import { AUTH_LEGS, authLabel, evaluateTargets, LIMITS_COMPARED, LIMITS_LEGS, limitsLabel, type AuthLeg } from "./lib/targets.js";
+import { abuseServiceEnv, abuseTargets, runAbusive, type AbuseResult } from "./lib/abusive.js";
 
 const log = (s: string) => process.stdout.write(s + "\n");
 
@@ -35,7 +41,7 @@ async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number
       await seedCatalog(conn.exec, o.products, o.customers);
     }
     // Customers 1..customersWithOrders(small) own the first batch; later orders spread over everyone.
-    const owners = from === 1 ? customersWithOrders(o.smallOrders, o.customers) : o.customers;
+    const owners = ownersOfBatch(from, o.smallOrders, o.customers);
     await seedOrders(conn.exec, { from, to, products: o.products, ownerCount: owners }, (done) => {
       if (to - from > 100_000) log(`  seeded ${done} orders (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     });
@@ -49,8 +55,33 @@ async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number
   log(`seeded orders ${from}..${to} in ${seconds.at(-1)!.toFixed(1)} s`);
 }
 
-function serviceEnv(db: BenchDatabase, o: BenchOptions, extra: Record<string, string> = {}) {
-  return { ...db.serviceEnv, DB_POOL_MAX: String(o.poolMax), ...extra };
+/**
+ * Rate limits are off except in the abusive scenario: the h2load rows repeat
+ * one customer's request thousands of times a second, which is exactly what
+ * the limits refuse. What they cost per call is measured in process
+ * (scripts/measure-rate-limit.ts).
+ */
+function serviceEnv(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, extra: Record<string, string> = {}) {
+  return { ...db.serviceEnv, ...auth.serviceEnv, DB_POOL_MAX: String(o.poolMax), RATE_LIMITS: "off", ...extra };
+}
+
+/**
+ * The service, started as `npm start` runs it, with its token cache primed
+ * with every customer's token (primeTokenCache): measured rows then see the
+ * steady state of a long-running service, not the first-verification burst of
+ * a restart (that cost is measured on its own). `startupMs` covers the
+ * priming too, so profiles leave it out.
+ */
+async function startPrimedService(opts: SpawnOptions, tokens: readonly string[]): Promise<Child> {
+  const child = await startService(opts);
+  const t0 = performance.now();
+  try {
+    await primeTokenCache(`http://127.0.0.1:${child.grpcPort}`, tokens);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return { ...child, startupMs: child.startupMs + performance.now() - t0 };
 }
 
 function targetOf(child: Child, db: BenchDatabase): Target {
@@ -69,6 +100,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const seconds: number[] = [];
   const workDir = mkdtempSync(join(os.tmpdir(), "order-bench-work-"));
+  const auth = await createBenchAuth(workDir);
   const wanted = (s: RowSpec) => o.only.length === 0 || o.only.some((x) => rowId(s).includes(x));
   const h2 = o.useH2load && ensureH2load(log);
   if (!h2) notes.push("h2load (nghttp2-client) unavailable: the fixed-request rows were run by the Node generator only.");
@@ -77,11 +109,19 @@ async function main(): Promise<void> {
   const db = await createBenchDatabase(process.env.DATABASE_URL);
   log(`bench: ${db.kind === "postgres" ? "PostgreSQL (fresh database from DATABASE_URL)" : "PGlite (temp dir)"}; ` +
     `${o.products} products, ${o.customers} customers, ${o.orders} orders; ${o.durationMs / 1000} s per scenario (+${o.warmupMs / 1000} s warm-up), ${o.concurrency} in flight`);
-  const data = (orders: number): DataShape => ({
+  const tokens = await mintCustomerTokens(auth, o.customers);
+  const verifyCost = await measureVerifyCost(auth, tokens);
+  log(
+    `auth: ${tokens.length} ${auth.alg} customer tokens; in process a verify takes ${verifyCost.firstUs.toFixed(0)} µs the first time, ` +
+      `${verifyCost.hitManyTokensUs.toFixed(2)} µs cached (tokens in turn), ${verifyCost.hitOneTokenUs.toFixed(2)} µs cached (one token over and over)`,
+  );
+  const data = (orders: number): LoadData => ({
     products: o.products,
     customers: o.customers,
     orders,
     listCustomers: customersWithOrders(o.smallOrders, o.customers),
+    firstBatch: o.smallOrders,
+    tokens,
     runTag: `bench-${Date.now().toString(36)}`,
   });
   let service: Child | undefined;
@@ -89,8 +129,10 @@ async function main(): Promise<void> {
   let reflection: RunReport["reflection"] = { services: [], ghzConfigs: [] };
   let soak: { startMb: number; endMb: number; seconds: number } | undefined;
   let pgbenchRow: Row | undefined;
+  let abuse: AbuseResult | undefined;
+  let overload: OverloadResult | undefined;
   try {
-    if (o.serve) return await serve(db, o, seconds);
+    if (o.serve) return await serve(db, o, auth, seconds);
 
     // 1. Ceilings, with nothing else running.
     log("ceilings");
@@ -111,10 +153,12 @@ async function main(): Promise<void> {
 
     // 2. The small side of the scale scenario: the database path, so without the order read cache.
     await seed(db, o, 1, o.smallOrders, seconds);
-    service = await startService({ env: serviceEnv(db, o, { ORDER_CACHE_SIZE: "0" }) });
+    service = await startPrimedService({ env: serviceEnv(db, o, auth, { ORDER_CACHE_SIZE: "0" }) }, tokens);
     const schema = await reflect(`127.0.0.1:${service.grpcPort}`);
     const ghzConfigs = checkGhzConfigs(schema);
-    await callGhzConfigsOnce(schema, `http://127.0.0.1:${service.grpcPort}`, Math.min(o.products, o.customers, o.smallOrders));
+    // An admin may call every method the configs name (staff may not create orders).
+    const ghzToken = await auth.sign({ role: "admin", id: "bench-ghz" });
+    await callGhzConfigsOnce(schema, `http://127.0.0.1:${service.grpcPort}`, Math.min(o.products, o.customers, o.smallOrders), ghzToken);
     reflection = { services: schema.services, ghzConfigs };
     log(`reflection: ${ghzConfigs.length} ghz configs match the served schema and succeed once each`);
     log(`scale @${o.smallOrders} orders`);
@@ -129,7 +173,7 @@ async function main(): Promise<void> {
     if (o.orders > o.smallOrders) await seed(db, o, o.smallOrders + 1, o.orders, seconds);
     // The large side of the scale scenario, in the same configuration as the small side (cache off).
     if (o.orders > o.smallOrders) {
-      service = await startService({ env: serviceEnv(db, o, { ORDER_CACHE_SIZE: "0" }) });
+      service = await startPrimedService({ env: serviceEnv(db, o, auth, { ORDER_CACHE_SIZE: "0" }) }, tokens);
       log(`scale @${o.orders} orders`);
       for (const scenario of ["get-order", "list-orders"] as const) {
         const spec: RowSpec = { group: "scale", label: `${scenario} @${o.orders}`, scenario, protocol: "grpc", generator: "node" };
@@ -137,7 +181,7 @@ async function main(): Promise<void> {
       }
       await service.stop();
     }
-    service = await startService({ env: serviceEnv(db, o) });
+    service = await startPrimedService({ env: serviceEnv(db, o, auth) }, tokens);
     log(`scenarios @${o.orders} orders`);
     const plan: RowSpec[] = [];
     const add = (label: string, scenario: RowSpec["scenario"], fixedOk: boolean, protocols: RowSpec["protocol"][]) => {
@@ -150,12 +194,33 @@ async function main(): Promise<void> {
     add("create-order", "create-order", false, ["grpc", "connect-json"]);
     add("mixed 80/10/10", "mixed", false, ["grpc"]);
     for (const spec of plan.filter(wanted)) rows.push(await measureRow(spec, targetOf(service, db), o, data(o.orders), workDir, log));
+    if (o.only.length === 0 || o.only.some((x) => "overload".includes(x))) {
+      overload = await measureOverload(service, db, o, data(o.orders), rows, workDir);
+      rows.push(...overloadRows(overload));
+    }
 
     if (o.soakMs > 0) soak = await runSoak(service, db, o, data(o.orders));
     await service.stop();
     service = undefined;
 
-    // 4. The database ceiling: the CreateOrder transaction in pgbench.
+    // 3b. Rate limits: one customer hammering while the others go on.
+    if (o.only.length === 0 || o.only.some((x) => "abusive".includes(x))) {
+      const child = await startPrimedService({ env: serviceEnv(db, o, auth, abuseServiceEnv(o)) }, tokens);
+      try {
+        const result = await runAbusive(targetOf(child, db), o, data(o.orders), workDir, log);
+        rows.push(...result.rows);
+        abuse = result.abuse;
+      } finally {
+        await child.stop();
+      }
+    }
+
+    // 4. What authentication costs: CreateOrder and GetOrder with it on and off.
+    rows.push(...(await measureAuthOnOff(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
+    // 4b. What rate limits and admission cost when nobody is over a limit: CreateOrder and GetOrder with both on and off.
+    rows.push(...(await measureLimitsOnOff(db, o, auth, () => data(o.orders), workDir, wanted)));
+
+    // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
       const spec = { label: "create-order txn (pgbench)", protocol: "sql", generator: "pgbench" } as const;
       if (o.only.length === 0 || o.only.some((x) => rowId(spec).includes(x) || "create-order".includes(x))) {
@@ -175,8 +240,8 @@ async function main(): Promise<void> {
       notes.push("PGlite: no pgbench ceiling (pgbench needs a Postgres server); CreateOrder is compared with nothing. Set DATABASE_URL for the full comparison.");
     }
 
-    // 5. Profiles of the hot paths (optional).
-    if (o.profile) await runProfiles(db, o, data(o.orders), workDir, profiles);
+    // 6. Profiles of the hot paths (optional).
+    if (o.profile) await runProfiles(db, o, auth, data(o.orders), workDir, profiles);
   } finally {
     await service?.stop();
     await db.dispose();
@@ -194,31 +259,114 @@ async function main(): Promise<void> {
     notes: [
       `Each scenario: ${o.warmupMs / 1000} s warm-up, then ${o.durationMs / 1000} s measured, ${o.concurrency} calls in flight (Node generator: ${o.workers} worker thread(s); h2load: ${Math.max(1, Math.min(8, Math.round(o.concurrency / 8)))} connections). Server CPU and peak RSS cover warm-up and measurement.`,
       "h2load rows repeat one request (order/product/customer no. 1); Node rows pick random seeded rows per call. gRPC errors under h2load are detected by response DATA bytes (see bench/lib/h2load.ts).",
+      `Authentication is on (${auth.alg} keys made for the run, AUTH_PUBLIC_KEYS): CreateOrder is sent by the customer it is for, GetOrder by the order's owner, ListOrders by the customer listed, each with that customer's token (h2load: customer 1's); GetProduct and Health go anonymous. Each service start is first primed with one Health check per customer token, so its token cache holds them as a long-running service's would.`,
+      "Auth on vs off: the same data and cache settings, each leg a freshly started service, measured on → off → on; the on side is the mean of the two on legs, so a drift of the database over time favours neither side.",
       `GetOrder has an in-process read cache (ORDER_CACHE_SIZE, default 1000 orders): the h2load get-order rows (one id) are all cache hits; the Node get-order rows (random ids over ${o.orders} orders) mostly miss. Both sides of the scale scenario (@${o.smallOrders} and @${o.orders}) run with ORDER_CACHE_SIZE=0: they measure the database path, each in a freshly started service.`,
+      "Rate limits are off (RATE_LIMITS=off) in every row but the abusive scenario's, whose service runs them with a read limit per principal; its normal callers are paced (open loop), their p99 compared alone and beside one customer sending 10× its limit.",
       ...notes,
     ],
     rows,
-    targets: evaluateTargets(rows, o, soak),
+    targets: [...evaluateTargets(rows, o, soak), ...abuseTargets(rows, abuse), ...overloadTargets(overload)],
     reflection,
+    auth: { alg: auth.alg, customerTokens: tokens.length, verify: verifyCost },
     profiles,
+    abuse,
   };
   const out = writeReport(o.outDir, report);
   log(`\nwrote ${out.md}, ${out.json}, ${out.svg}`);
   for (const t of report.targets) log(`  ${t.status.padEnd(12)} ${t.name}: ${t.measured} (goal ${t.goal})`);
 }
 
-/** Judges each row against its ceiling: the plain grpc-js no-op on the same generator, or pgbench for creates. */
+/** Judges each row against its ceiling: the plain grpc-js no-op on the same generator, or pgbench for creates (auth on/off rows are judged against each other). */
 function assignCeilings(rows: Row[]): void {
   const find = (id: string) => rows.find((r) => r.id === id);
   for (const r of rows) {
-    if (r.generator === "pgbench" || r.id.startsWith("noop (plain")) continue;
+    if (r.generator === "pgbench" || r.group === "auth" || r.id.startsWith("noop (plain")) continue;
     const ceiling =
       r.scenario === "create-order" ? (find("create-order txn (pgbench) sql pgbench") ?? find(`noop (plain grpc-js) grpc ${r.generator}`)) : find(`noop (plain grpc-js) grpc ${r.generator}`);
     if (ceiling && ceiling.rps > 0) r.ceiling = { id: ceiling.id, rps: ceiling.rps, ratio: r.rps / ceiling.rps };
   }
 }
 
-async function runSoak(service: Child, db: BenchDatabase, o: BenchOptions, data: DataShape) {
+/**
+ * CreateOrder and GetOrder (gRPC; Node generator, and h2load for GetOrder)
+ * with authentication on, off (AUTH_DISABLED=true: every call an admin,
+ * nothing verified; the same requests, tokens included, so only the server's
+ * work differs), and on again: same data, same cache settings, each leg in a
+ * freshly started, primed service. CreateOrder adds orders and every read
+ * warms Postgres' buffers, so whichever side runs later meets a slightly
+ * bigger, warmer database; with the off leg in the middle and the on side the
+ * mean of the legs before and after it, a drift linear in time cancels out.
+ */
+async function measureAuthOnOff(
+  db: BenchDatabase,
+  o: BenchOptions,
+  auth: BenchAuth,
+  /** A fresh run tag per row: the legs must not repeat each other's CreateOrder request ids. */
+  data: () => LoadData,
+  workDir: string,
+  wanted: (s: RowSpec) => boolean,
+  generators: (fixedOk: boolean) => ("h2load" | "node")[],
+): Promise<Row[]> {
+  const specs = (leg: AuthLeg): RowSpec[] =>
+    [
+      ...generators(true).map((generator) => ({ scenario: "get-order" as const, generator })),
+      { scenario: "create-order" as const, generator: "node" as const },
+    ].map(({ scenario, generator }) => ({ group: "auth", label: authLabel(scenario, leg), scenario, protocol: "grpc", generator }));
+  const env = (leg: AuthLeg) => serviceEnv(db, o, auth, leg === "off" ? { AUTH_DISABLED: "true" } : {});
+  return measureLegs("auth on vs off", AUTH_LEGS, specs, env, { db, o, data, workDir, wanted });
+}
+
+/** The limits on/off legs (targets.ts LIMITS_LEGS): the defaults (RATE_LIMITS on, in memory here; admission at 2 × pool) against both off. */
+async function measureLimitsOnOff(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: () => LoadData, workDir: string, wanted: (s: RowSpec) => boolean): Promise<Row[]> {
+  type Leg = (typeof LIMITS_LEGS)[number];
+  const specs = (leg: Leg): RowSpec[] =>
+    LIMITS_COMPARED.map(({ scenario, generator }) => ({ group: "limits", label: limitsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
+  const env = (leg: Leg) => serviceEnv(db, o, auth, leg === "off" ? { RATE_LIMITS: "off", ADMISSION_MAX_CONCURRENT: "0" } : { RATE_LIMITS: "on" });
+  return measureLegs("limits on vs off", LIMITS_LEGS, specs, env, { db, o, data, workDir, wanted });
+}
+
+/** One freshly started, primed service per leg, in order, measuring that leg's rows. */
+async function measureLegs<L extends string>(
+  title: string,
+  legs: readonly L[],
+  specs: (leg: L) => RowSpec[],
+  envOf: (leg: L) => Record<string, string>,
+  c: { db: BenchDatabase; o: BenchOptions; data: () => LoadData; workDir: string; wanted: (s: RowSpec) => boolean },
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  if (!legs.some((leg) => specs(leg).some(c.wanted))) return rows;
+  log(title);
+  for (const leg of legs) {
+    const child = await startPrimedService({ env: envOf(leg) }, c.data().tokens);
+    try {
+      for (const spec of specs(leg).filter(c.wanted)) rows.push(await measureRow(spec, targetOf(child, c.db), c.o, c.data(), c.workDir, log));
+    } finally {
+      await child.stop();
+    }
+  }
+  return rows;
+}
+
+/**
+ * The overload scenario (bench/lib/overload.ts) on the running service: its
+ * capacity is this run's create-order row (gRPC, Node generator), measured
+ * here when that row was filtered out.
+ */
+async function measureOverload(service: Child, db: BenchDatabase, o: BenchOptions, data: LoadData, rows: readonly Row[], workDir: string) {
+  log("overload and priority");
+  const spec: RowSpec = { group: "service", label: "create-order", scenario: "create-order", protocol: "grpc", generator: "node" };
+  const capacityRow = rows.find((r) => r.id === rowId(spec)) ?? (await measureRow({ ...spec, label: "overload capacity (create-order)" }, targetOf(service, db), o, data, workDir, log));
+  const t = targetOf(service, db);
+  return runOverload(
+    { baseUrl: t.grpcUrl, pid: t.pid, withPostgres: t.withPostgres, data, workers: o.workers },
+    o,
+    { rps: capacityRow.rps, from: capacityRow.id },
+    log,
+  );
+}
+
+async function runSoak(service: Child, db: BenchDatabase, o: BenchOptions, data: LoadData) {
   log(`soak: mixed profile for ${o.soakMs / 1000} s`);
   const samples: number[] = [];
   const w = measure(service.pid, db.kind === "postgres");
@@ -235,7 +383,7 @@ async function runSoak(service: Child, db: BenchDatabase, o: BenchOptions, data:
   return result;
 }
 
-async function runProfiles(db: BenchDatabase, o: BenchOptions, data: DataShape, workDir: string, out: RunReport["profiles"]) {
+async function runProfiles(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: LoadData, workDir: string, out: RunReport["profiles"]) {
   const base = join(o.outDir, "profiles");
   mkdirSync(base, { recursive: true });
   const profiled: { title: string; name: string; spec: RowSpec; server: "service" | "plain-grpc-noop" | "stack-noop" }[] = [
@@ -251,7 +399,10 @@ async function runProfiles(db: BenchDatabase, o: BenchOptions, data: DataShape, 
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const spec = p.spec.generator === "h2load" && !ensureH2load(log) ? { ...p.spec, generator: "node" as const } : p.spec;
-    const child = p.server === "service" ? await startService({ env: serviceEnv(db, o), cpuProfDir: dir }) : await startCeilingServer(p.server, { cpuProfDir: dir });
+    const child =
+      p.server === "service"
+        ? await startPrimedService({ env: serviceEnv(db, o, auth), cpuProfDir: dir }, data.tokens)
+        : await startCeilingServer(p.server, { cpuProfDir: dir });
     try {
       await measureRow(spec, targetOf(child, db), o, data, workDir, log);
     } finally {
@@ -270,12 +421,16 @@ async function runProfiles(db: BenchDatabase, o: BenchOptions, data: DataShape, 
   }
 }
 
-/** Seeds, then serves on the standard ports for ghz until interrupted. */
-async function serve(db: BenchDatabase, o: BenchOptions, seconds: number[]): Promise<void> {
+/** Seeds, then serves on the standard ports for ghz until interrupted, printing an admin token the service trusts. */
+async function serve(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, seconds: number[]): Promise<void> {
   await seed(db, o, 1, o.smallOrders, seconds);
   if (o.orders > o.smallOrders) await seed(db, o, o.smallOrders + 1, o.orders, seconds);
-  const child = await startService({ env: serviceEnv(db, o, { GRPC_PORT: "50051", HTTP_PORT: "8080" }) });
-  log(`serving the seeded data on 127.0.0.1:50051 (gRPC) and :8080 (Connect); try:\n  ghz --config bench/ghz/get-order.json\nCtrl-C stops and drops the bench database.`);
+  const child = await startService({ env: serviceEnv(db, o, auth, { GRPC_PORT: "50051", HTTP_PORT: "8080" }) });
+  const token = await auth.sign({ role: "admin", id: "bench-ghz" }, 24 * 3600);
+  log(
+    `serving the seeded data on 127.0.0.1:50051 (gRPC) and :8080 (Connect), trusting only this run's key; an admin token (24 h):\n` +
+      `  TOKEN=${token}\ntry:\n  ghz --config bench/ghz/get-order.json --metadata "{\\"authorization\\":\\"Bearer $TOKEN\\"}"\nCtrl-C stops and drops the bench database.`,
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -90,7 +90,8 @@ async function main() {
   const exec = async (text: string) => void (await database.db.execute(sql.raw(text)));
   await seedCatalog(exec, PRODUCTS, CUSTOMERS);
   const config: Config = {
-    ...loadConfig({}),
+    // The development key (in DATA_DIR/auth) signs an admin token for the client.
+    ...loadConfig({ AUTH_DEV_KEYS: "true" }),
     host: "127.0.0.1",
     grpcPort: 0,
     httpPort: 0,
@@ -102,7 +103,14 @@ async function main() {
   };
   const app = await createApp(config, createLogger("silent"), { database });
   const { grpcPort } = await app.start();
-  const orders = createClient(OrderService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }));
+  const token = await app.auth.devSigner!.sign({ role: "admin", id: "measure-create-order" }, 3600);
+  const orders = createClient(
+    OrderService,
+    createGrpcTransport({
+      baseUrl: `http://127.0.0.1:${grpcPort}`,
+      interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+    }),
+  );
   const shape: DataShape = { products: PRODUCTS, customers: CUSTOMERS, orders: 0, listCustomers: 1, runTag: randomBytes(4).toString("hex") };
 
   let seq = 0;

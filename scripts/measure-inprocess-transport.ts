@@ -8,19 +8,21 @@
  *
  *   npx tsx scripts/measure-inprocess-transport.ts
  */
-import { createClient, createRouterTransport, type Transport } from "@connectrpc/connect";
+import { createClient, createContextValues, createRouterTransport, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CustomerService } from "../gen/customers/v1/customer_service_pb.js";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { createCustomersModule } from "../src/customers/module.js";
 import { createDatabase } from "../src/platform/db.js";
-import { wrapService } from "../src/platform/handlers.js";
 import { createLogger } from "../src/platform/logger.js";
 import { createValidator } from "@bufbuild/protovalidate";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ASSERTED_PRINCIPAL } from "../src/platform/auth/authenticator.js";
+import { ORDERS_SERVICE } from "../src/platform/auth/setup.js";
 import { createHealthRegistry, ServingStatus } from "../src/platform/health.js";
 import { createInProcessTransport } from "../src/platform/in-process-transport.js";
+import { createServiceRegistry } from "../src/platform/service-registry.js";
 
 const logger = createLogger("silent");
 const database = await createDatabase({});
@@ -29,23 +31,31 @@ const config = { ...loadConfig({}), host: "127.0.0.1", grpcPort: 0, httpPort: 0,
 const app = await createApp(config, logger, { database });
 const { grpcPort } = await app.start();
 
-const customers = createCustomersModule({ db: database.db, logger, defaultDeadlineMs: 5000 });
-const reg = wrapService(CustomerService, customers.impl, { validator: createValidator(), logger });
-const customerRouter = createRouterTransport(({ service }) => service(CustomerService, reg.impl));
-const transports: Record<string, Transport> = {
-  "in-process direct": createInProcessTransport([reg], customerRouter),
-  "in-process router": customerRouter,
-  "gRPC over loopback": createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }),
-};
+// The same wrapping as the app's, in a registry of its own, so its registrations can also go on a router.
+const registry = createServiceRegistry({ validator: createValidator(), logger, defaultDeadlineMs: 5000, authenticator: app.auth.authenticator });
 const health = createHealthRegistry([]);
 health.setAll(ServingStatus.SERVING);
-const healthReg = wrapService(Health, health.impl, { validator: createValidator(), logger });
-const healthRouter = createRouterTransport(({ service }) => service(Health, healthReg.impl));
-const healthTransports: Record<string, Transport> = {
-  "in-process direct": createInProcessTransport([healthReg], healthRouter),
-  "in-process router": healthRouter,
-  "gRPC over loopback": transports["gRPC over loopback"],
+registry.register(CustomerService, createCustomersModule({ db: database.db, logger }).impl);
+registry.register(Health, health.impl);
+registry.seal();
+const router = createRouterTransport(({ service }) => {
+  for (const r of registry.registrations()) service(r.service, r.impl as never);
+});
+// As the order module calls: as service:orders, asserted in process, a (dev-key) service token over the network.
+const asOrders = () => createContextValues().set(ASSERTED_PRINCIPAL, ORDERS_SERVICE);
+const token = await app.auth.devSigner!.sign(ORDERS_SERVICE, 3600);
+const transports: Record<string, Transport> = {
+  "in-process direct": createInProcessTransport(registry, { contextValues: asOrders }),
+  "in-process router": {
+    unary: (m, s, t, h, i) => router.unary(m, s, t, h, i, asOrders()),
+    stream: (m, s, t, h, i) => router.stream(m, s, t, h, i, asOrders()),
+  },
+  "gRPC over loopback": createGrpcTransport({
+    baseUrl: `http://127.0.0.1:${grpcPort}`,
+    interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+  }),
 };
+const healthTransports = transports;
 const customerId = "11111111-1111-4111-8111-111111111111";
 
 async function measure(label: string, n: number, call: () => Promise<unknown>) {

@@ -28,11 +28,11 @@ export interface SpawnOptions {
   readonly timeoutMs?: number;
 }
 
-/** Environment without OpenTelemetry and npm noise, so the child runs as configured here. */
+/** Environment without OpenTelemetry, npm noise and the caller's AUTH_* settings, so the child runs as configured here. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith("OTEL_") || k.startsWith("npm_") || k === "DATABASE_URL" || k === "NODE_OPTIONS") continue;
+    if (k.startsWith("OTEL_") || k.startsWith("npm_") || k.startsWith("AUTH_") || k === "DATABASE_URL" || k === "NODE_OPTIONS") continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -53,6 +53,12 @@ function start(args: string[], opts: SpawnOptions, parse: (stdout: string) => { 
     if (err.length > 200_000) err = err.slice(-100_000);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let started = false;
+  let stopping = false;
+  // A server dying while measured must be loud: every later row would only count refused connections.
+  child.once("exit", (code, signal) => {
+    if (started && !stopping) console.error(`bench: ${args.at(-1)} (pid ${child.pid}) exited unexpectedly (${signal ?? `code ${code}`}):\n${err.slice(-4000)}`);
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -67,6 +73,7 @@ function start(args: string[], opts: SpawnOptions, parse: (stdout: string) => { 
       const ports = parse(out);
       if (!ports) return;
       clearTimeout(timer);
+      started = true;
       child.stdout!.removeAllListeners("data");
       child.stdout!.resume();
       resolve({
@@ -76,6 +83,7 @@ function start(args: string[], opts: SpawnOptions, parse: (stdout: string) => { 
         stderr: () => err,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
+          stopping = true;
           child.kill("SIGTERM");
           const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
           await exited;

@@ -9,6 +9,7 @@
  * while an error (trailers-only) carries none, so successes = received DATA
  * bytes / OK body size, and every other completed request is an error. For
  * Connect, errors are non-2xx HTTP statuses (Connect unary errors are 4xx/5xx).
+ * A request with a caller carries its `authorization` header in both passes.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -53,10 +54,11 @@ interface Probe {
 
 function probeOnce(session: http2.ClientHttp2Session, req: FixedRequest, protocol: H2Protocol): Promise<Probe> {
   return new Promise((resolve, reject) => {
-    const headers =
+    const headers: http2.OutgoingHttpHeaders =
       protocol === "grpc"
         ? { ":method": "POST", ":path": req.path, "content-type": "application/grpc", te: "trailers" }
         : { ":method": "POST", ":path": req.path, "content-type": "application/json" };
+    if (req.authorization !== undefined) headers.authorization = req.authorization;
     const stream = session.request(headers);
     let httpStatus = 0;
     let grpcStatus: string | undefined;
@@ -131,10 +133,10 @@ export async function runH2load(o: H2loadOptions): Promise<H2loadResult> {
   const body = join(o.workDir, "h2load-body.bin");
   const log = join(o.workDir, "h2load-requests.log");
   writeFileSync(body, o.protocol === "grpc" ? o.request.grpcFrame : Buffer.from(o.request.json));
-  const headers =
-    o.protocol === "grpc"
-      ? ["-H", "content-type: application/grpc", "-H", "te: trailers"]
-      : ["-H", "content-type: application/json"];
+  const headers = [
+    ...(o.protocol === "grpc" ? ["-H", "content-type: application/grpc", "-H", "te: trailers"] : ["-H", "content-type: application/json"]),
+    ...(o.request.authorization === undefined ? [] : ["-H", `authorization: ${o.request.authorization}`]),
+  ];
   const url = o.baseUrl + o.request.path;
   const common = ["-c", String(o.clients), "-m", String(o.streams), "-d", body, ...headers];
   // A separate warm-up run, so the measured run's byte counts cover only measured requests.

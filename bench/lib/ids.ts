@@ -24,10 +24,24 @@ export const sqlId = (prefix: string, expr: string) => `('${prefix}' || lpad((${
 /**
  * How many customers own the first `orders` seeded orders: at least 10 orders
  * each (so a ListOrders page of 10 is always full), at most every customer.
- * Order i belongs to customer 1 + (i - 1) % ordersCustomers(...) of its batch.
+ * Order i belongs to customer 1 + (i - 1) % ownersOfBatch(...) of its batch.
  */
 export function customersWithOrders(orders: number, customers: number): number {
   return Math.max(1, Math.min(customers, Math.floor(orders / 10)));
+}
+
+/**
+ * How many customers own the seed batch starting at order `from`: the first
+ * batch (orders 1..firstBatch) goes to customersWithOrders(firstBatch, …),
+ * every later batch to all customers.
+ */
+export function ownersOfBatch(from: number, firstBatch: number, customers: number): number {
+  return from <= firstBatch ? customersWithOrders(firstBatch, customers) : customers;
+}
+
+/** The index of the customer who owns seeded order i (seed.ts: customer 1 + (i - 1) % owners of its batch). */
+export function orderOwner(i: number, firstBatch: number, customers: number): number {
+  return 1 + ((i - 1) % ownersOfBatch(i, firstBatch, customers));
 }
 
 /** Unit price (minor units, USD) of seeded product i; seed.ts uses the same formula. */

@@ -2,10 +2,12 @@
  * The Node load generator: worker threads each running generated Connect
  * clients (gRPC or Connect JSON transport) in a closed loop. Returns
  * throughput over the measured window, latency percentiles and errors by
- * code; failed calls never count as throughput.
+ * code; failed calls never count as throughput. The customers' tokens are
+ * minted once by the parent and travel to the workers with the data
+ * (LoadData); each call carries its caller's (scenarios.ts).
  */
-import { Worker } from "node:worker_threads";
-import type { DataShape, ScenarioName } from "./scenarios.js";
+import { runWorker } from "./run-worker.js";
+import type { LoadData, ScenarioName } from "./scenarios.js";
 import { concat, percentiles, type Latency } from "./stats.js";
 
 export type Protocol = "grpc" | "connect-json" | "connect-json-h1";
@@ -14,7 +16,7 @@ export interface WorkerInput {
   readonly scenario: ScenarioName;
   readonly protocol: Protocol;
   readonly baseUrl: string;
-  readonly data: DataShape;
+  readonly data: LoadData;
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
@@ -40,16 +42,13 @@ export interface LoadOptions {
   readonly scenario: ScenarioName;
   readonly protocol: Protocol;
   readonly baseUrl: string;
-  readonly data: DataShape;
+  readonly data: LoadData;
   readonly workers: number;
   /** In-flight calls in total (split over workers). */
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
 }
-
-const WORKER_ENTRY = new URL("./worker-entry.mjs", import.meta.url);
-const WORKER_MODULE = new URL("./loadgen-worker.ts", import.meta.url).href;
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const per = Math.max(1, Math.round(o.concurrency / o.workers));
@@ -65,14 +64,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         durationMs: o.durationMs,
         workerIndex,
       };
-      return new Promise<WorkerOutput>((resolve, reject) => {
-        const w = new Worker(WORKER_ENTRY, { workerData: { ...input, module: WORKER_MODULE } });
-        w.once("message", (m: WorkerOutput) => {
-          resolve(m);
-          void w.terminate();
-        });
-        w.once("error", reject);
-      });
+      return runWorker<WorkerInput, WorkerOutput>("./loadgen-worker.ts", input);
     }),
   );
   const errors: Record<string, number> = {};

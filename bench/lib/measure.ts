@@ -3,7 +3,7 @@ import { runH2load, type H2Protocol } from "./h2load.js";
 import { runLoad, type Protocol } from "./loadgen.js";
 import { measure } from "./proc.js";
 import type { Row } from "./report.js";
-import { fixedRequest, type DataShape, type ScenarioName } from "./scenarios.js";
+import { fixedRequest, type LoadData, type ScenarioName } from "./scenarios.js";
 import type { BenchOptions } from "./options.js";
 
 export interface Target {
@@ -27,7 +27,7 @@ export async function measureRow(
   spec: RowSpec,
   target: Target,
   opts: BenchOptions,
-  data: DataShape,
+  data: LoadData,
   workDir: string,
   log: (s: string) => void,
 ): Promise<Row> {
@@ -38,7 +38,7 @@ export async function measureRow(
     const clients = Math.max(1, Math.min(8, Math.round(opts.concurrency / 8)));
     result = await runH2load({
       baseUrl,
-      request: fixedRequest(spec.scenario),
+      request: fixedRequest(spec.scenario, data),
       protocol: spec.protocol,
       clients,
       streams: Math.max(1, Math.round(opts.concurrency / clients)),

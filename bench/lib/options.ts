@@ -42,11 +42,13 @@ const HELP = `npm run bench -- [flags]
   --only a,b           run only scenarios whose id contains one of these
   --profile            also profile the service (--cpu-prof) on the hot paths
   --soak S             run the mixed profile S seconds watching RSS growth (default off)
-  --serve              seed, then serve on :50051/:8080 for ghz until Ctrl-C
+  --serve              seed, then serve on :50051/:8080 for ghz until Ctrl-C (prints an admin token)
   --no-h2load          use only the Node generator
   --out DIR            results directory (default bench/results)
 Environment: DATABASE_URL (real Postgres; a bench_* database is created and dropped), else PGlite.
-Every flag can also be given as BENCH_<FLAG>, e.g. BENCH_DURATION=20.`;
+Every flag can also be given as BENCH_<FLAG>, e.g. BENCH_DURATION=20.
+BENCH_DEBUG=1 prints the first message of each kind of failure of the overload scenario.
+The service's own settings (e.g. ADMISSION_MAX_CONCURRENT) pass through to it.`;
 
 export function parseOptions(argv: readonly string[], env: Record<string, string | undefined>): BenchOptions {
   const flags = new Map<string, string>();

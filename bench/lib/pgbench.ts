@@ -5,6 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { RESERVATION_OWNER } from "./seed.js";
 
 export const PGBENCH_SCRIPT = fileURLToPath(new URL("../pgbench/create-order.sql", import.meta.url));
 
@@ -26,7 +27,7 @@ export function runPgbench(o: {
     "-n", "-M", "prepared", "-f", PGBENCH_SCRIPT,
     "-c", String(o.clients), "-j", "2",
     "-T", String(Math.max(1, Math.round(o.durationMs / 1000))),
-    "-D", `products=${o.products}`, "-D", `customers=${o.customers}`,
+    "-D", `products=${o.products}`, "-D", `customers=${o.customers}`, "-D", `owner=${RESERVATION_OWNER}`,
     o.url,
   ];
   return new Promise((resolve, reject) =>

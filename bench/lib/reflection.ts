@@ -2,8 +2,9 @@
  * Keeps bench/ghz/*.json from rotting: asks the running service for its
  * schema over gRPC server reflection (grpc.reflection.v1, as ghz does), then
  * checks that every config names an existing method, uses no proto files,
- * and that its data — with ghz's template actions evaluated the way ghz
- * would — parses as the method's input message (unknown fields fail).
+ * carries no credentials, and that its data — with ghz's template actions
+ * evaluated the way ghz would — parses as the method's input message
+ * (unknown fields fail).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptor
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { createRequire } from "node:module";
+import { bearer } from "./scenarios.js";
 
 export const GHZ_DIR = fileURLToPath(new URL("../ghz", import.meta.url));
 
@@ -146,6 +148,9 @@ export function checkGhzConfigs(schema: ReflectedSchema, dir = GHZ_DIR): GhzConf
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
     const config = JSON.parse(readFileSync(join(dir, file), "utf8")) as Record<string, unknown>;
     if ("proto" in config || "protoset" in config) problems.push(`${file}: uses proto files; configs must rely on reflection`);
+    if (JSON.stringify(config.metadata ?? {}).toLowerCase().includes("authorization")) {
+      problems.push(`${file}: carries an authorization header; tokens are given at run time (ghz --metadata), never committed`);
+    }
     const call = String(config.call ?? "");
     const m = /^(.+)[./]([^./]+)$/.exec(call);
     const service = m ? schema.registry.getService(m[1]) : undefined;
@@ -174,11 +179,12 @@ export function checkGhzConfigs(schema: ReflectedSchema, dir = GHZ_DIR): GhzConf
 
 /**
  * Sends each config's rendered data once through a client built from the
- * reflected schema; all must succeed. The configs' ranges are written for the
+ * reflected schema, with `token` as the bearer token (as a ghz user passes it
+ * with --metadata); all must succeed. The configs' ranges are written for the
  * default seed; randomInt picks the range's lowest value folded into
  * 1..maxIndex so the ids exist at any scale.
  */
-export async function callGhzConfigsOnce(schema: ReflectedSchema, baseUrl: string, maxIndex: number, dir = GHZ_DIR): Promise<void> {
+export async function callGhzConfigsOnce(schema: ReflectedSchema, baseUrl: string, maxIndex: number, token: string, dir = GHZ_DIR): Promise<void> {
   const { createClient, ConnectError } = await import("@connectrpc/connect");
   const { createGrpcTransport } = await import("@connectrpc/connect-node");
   const transport = createGrpcTransport({ baseUrl });
@@ -188,12 +194,12 @@ export async function callGhzConfigsOnce(schema: ReflectedSchema, baseUrl: strin
     const [, svc, name] = /^(.+)[./]([^./]+)$/.exec(config.call)!;
     const service = schema.registry.getService(svc)!;
     const method = service.methods.find((x) => x.name === name)!;
-    const client = createClient(service, transport) as unknown as Record<string, (req: unknown) => Promise<unknown>>;
+    const client = createClient(service, transport) as unknown as Record<string, (req: unknown, options: object) => Promise<unknown>>;
     const req = fromJson(method.input, JSON.parse(renderGhzTemplate(JSON.stringify(config.data ?? {}), 1, (a) => ((a - 1) % maxIndex) + 1)) as JsonValue, {
       registry: schema.registry,
     });
     try {
-      await client[method.localName](req);
+      await client[method.localName](req, { headers: bearer(token) });
     } catch (err) {
       failures.push(`${file}: ${ConnectError.from(err).message}`);
     }

@@ -1,15 +1,19 @@
 /**
  * The run's results: one row per scenario × protocol × generator, each with
- * its ratio to the ceiling it is judged against; the issue's targets; and
- * the outputs — results.json, results.md and chart.svg.
+ * its ratio to the ceiling it is judged against; the issue's targets; what
+ * authentication costs per call; and the outputs — results.json, results.md
+ * and chart.svg.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { VerifyCost } from "./auth.js";
+import type { AbuseResult } from "./abusive.js";
+import { AUTH_COMPARED, authComparison } from "./targets.js";
 
 export interface Row {
   /** Unique, e.g. "get-order grpc h2load". */
   readonly id: string;
-  readonly group: "ceiling" | "service" | "scale";
+  readonly group: "ceiling" | "service" | "scale" | "auth" | "limits" | "abuse" | "overload";
   readonly scenario: string;
   readonly protocol: "grpc" | "connect-json" | "sql";
   readonly generator: "node" | "h2load" | "pgbench";
@@ -45,7 +49,11 @@ export interface RunReport {
   readonly rows: Row[];
   readonly targets: Target[];
   readonly reflection: { services: string[]; ghzConfigs: { file: string; call: string; input: string }[] };
+  /** The bearer tokens the run's calls carry, and one verification's cost in process. */
+  readonly auth: { alg: string; customerTokens: number; verify: VerifyCost };
   readonly profiles: { title: string; file: string; markdown: string }[];
+  /** The abusive scenario's abuser (its normal callers are rows of group "abuse"). */
+  readonly abuse?: AbuseResult;
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
@@ -76,6 +84,36 @@ export function targetsTable(targets: readonly Target[]): string {
     "|---|---|---|---|---|",
     ...targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | **${t.status}** | ${t.detail} |`),
   ].join("\n");
+}
+
+/** µs of server CPU per successful call (the CPU window includes the warm-up, at the same rate). */
+const cpuUsPerCall = (r: Row) => (r.rps > 0 ? (r.serverCpuCores / r.rps) * 1e6 : NaN);
+
+export function authMarkdown(r: RunReport): string {
+  const v = r.auth.verify;
+  const lines = [
+    "## Authentication",
+    "",
+    `Every call but Health and GetProduct carries the bearer token (${r.auth.alg}) of the customer it is for: ${r.auth.customerTokens} customer tokens, minted once per run with the run's own key.`,
+    "",
+    "| verification (in process, createTokenVerifier, no server) | calls | µs per call |",
+    "|---|---:|---:|",
+    `| cache hit, one token over and over (as h2load's), ${v.cachedTokens} tokens cached | ${v.hitCalls} | ${f2(v.hitOneTokenUs)} |`,
+    `| cache hit, the ${v.cachedTokens} cached tokens in turn (as the Node generator's) | ${v.hitCalls} | ${f2(v.hitManyTokensUs)} |`,
+    `| first verification (${r.auth.alg} signature and claims, jose), distinct tokens | ${v.firstCalls} | ${f1(v.firstUs)} |`,
+    "",
+    "| auth on vs off (gRPC) | on, before req/s | off req/s | on, after req/s | on / off | server CPU µs per call, on | off |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const c of AUTH_COMPARED) {
+    const { before, off, after, on, onRps } = authComparison(r.rows, c.scenario, c.generator);
+    if (!off || !onRps) continue;
+    const onCpu = on.reduce((s, x) => s + cpuUsPerCall(x), 0) / on.length;
+    lines.push(
+      `| ${c.scenario} (${c.generator}) | ${before ? f0(before.rps) : "–"} | ${f0(off.rps)} | ${after ? f0(after.rps) : "–"} | ${((onRps.rps / off.rps) * 100).toFixed(1)}% | ${f0(onCpu)} | ${f0(cpuUsPerCall(off))} |`,
+    );
+  }
+  return lines.join("\n");
 }
 
 function esc(s: string): string {
@@ -140,6 +178,8 @@ export function reportMarkdown(r: RunReport): string {
     "## All scenarios",
     "",
     markdownTable(r.rows),
+    "",
+    authMarkdown(r),
     "",
     ...(r.profiles.length > 0 ? ["## Profiles (server, self time)", "", ...r.profiles.map((p) => p.markdown)] : []),
   ].join("\n");

@@ -1,11 +1,15 @@
 /**
- * What each scenario sends. `varied` scenarios (Node generator) pick a new
- * request per call — random seeded orders, customers and products, unique
- * request ids for creates; `fixed` requests (h2load) are one message encoded
- * once, as gRPC frames and as Connect JSON.
+ * What each scenario sends, and as whom. `varied` scenarios (Node generator)
+ * pick a new request per call — random seeded orders, customers and
+ * products, unique request ids for creates; `fixed` requests (h2load) are one
+ * message encoded once, as gRPC frames and as Connect JSON.
+ *
+ * Callers: CreateOrder is sent by the customer it is for, GetOrder by the
+ * order's owner, ListOrders by the customer listed — each with that
+ * customer's bearer token; GetProduct (public) and Health go anonymous.
  */
 import { create, toBinary, toJsonString, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { Health, HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
 import { GetProductRequestSchema, InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import {
@@ -13,7 +17,7 @@ import {
   ListOrdersRequestSchema,
   OrderService,
 } from "../../gen/orders/v1/order_service_pb.js";
-import { customerId, orderId, productId } from "./ids.js";
+import { customerId, orderId, orderOwner, productId } from "./ids.js";
 
 export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "mixed";
 
@@ -27,6 +31,17 @@ export interface DataShape {
   /** Unique per bench run and worker: makes CreateOrder request ids unique. */
   readonly runTag: string;
 }
+
+/** What the load generators draw from: the data, and who may ask for it. */
+export interface LoadData extends DataShape {
+  /** Orders 1..firstBatch are the first seed batch (owners: ids.ts orderOwner). */
+  readonly firstBatch: number;
+  /** Customer i's bearer token at [i - 1], for customers 1..customers. */
+  readonly tokens: readonly string[];
+}
+
+/** The authorization header of a call made with `token`. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export interface Clients {
   readonly health: Client<typeof Health>;
@@ -52,21 +67,33 @@ const ADDRESS = {
   countryCode: "US",
 };
 
-/** A CreateOrder request: random customer, two distinct random products, quantity 1-3 each. */
-export function createOrderRequest(d: DataShape, seq: number) {
+/** A CreateOrder request for customer no. `customer` (default random): two distinct random products, quantity 1-3 each. */
+export function createOrderRequest(d: DataShape, seq: number, customer = int(d.customers)) {
   const p1 = int(d.products);
   const p2 = d.products > 1 ? 1 + ((p1 + int(d.products - 1) - 1) % d.products) : p1;
   const items = [{ productId: productId(p1), quantity: int(3) }];
   if (p2 !== p1) items.push({ productId: productId(p2), quantity: int(3) });
-  return { customerId: customerId(int(d.customers)), items, shippingAddress: ADDRESS, requestId: `${d.runTag}-${seq}` };
+  return { customerId: customerId(customer), items, shippingAddress: ADDRESS, requestId: `${d.runTag}-${seq}` };
 }
 
 type Call = (c: Clients, seq: number) => Promise<unknown>;
 
-export function variedCall(name: ScenarioName, d: DataShape): Call {
-  const getOrder: Call = (c) => c.orders.getOrder({ orderId: orderId(int(d.orders)) });
-  const listOrders: Call = (c) => c.orders.listOrders({ customerId: customerId(int(d.listCustomers)), pageSize: 10 });
-  const createOrder: Call = (c, seq) => c.orders.createOrder(createOrderRequest(d, seq));
+export function variedCall(name: ScenarioName, d: LoadData): Call {
+  // Built once: per call the header is one ready object, copied into the request's Headers as any header would be.
+  const asCustomer: CallOptions[] = d.tokens.map((t) => ({ headers: bearer(t) }));
+  const by = (customer: number) => asCustomer[customer - 1];
+  const getOrder: Call = (c) => {
+    const i = int(d.orders);
+    return c.orders.getOrder({ orderId: orderId(i) }, by(orderOwner(i, d.firstBatch, d.customers)));
+  };
+  const listOrders: Call = (c) => {
+    const who = int(d.listCustomers);
+    return c.orders.listOrders({ customerId: customerId(who), pageSize: 10 }, by(who));
+  };
+  const createOrder: Call = (c, seq) => {
+    const who = int(d.customers);
+    return c.orders.createOrder(createOrderRequest(d, seq, who), by(who));
+  };
   switch (name) {
     case "noop":
       return (c) => c.health.check({ service: "" });
@@ -94,28 +121,31 @@ export interface FixedRequest {
   readonly grpcFrame: Buffer;
   /** The same message as Connect JSON. */
   readonly json: string;
+  /** The authorization header's value; undefined: anonymous. */
+  readonly authorization?: string;
 }
 
-function fixed<D extends DescMessage>(method: DescMethod, schema: D, init: object): FixedRequest {
+function fixed<D extends DescMessage>(method: DescMethod, schema: D, init: object, token?: string): FixedRequest {
   const msg = create(schema, init as never);
   const bytes = toBinary(schema, msg);
   const frame = Buffer.alloc(5 + bytes.length);
   frame.writeUInt32BE(bytes.length, 1);
   frame.set(bytes, 5);
-  return { path: `/${method.parent.typeName}/${method.name}`, grpcFrame: frame, json: toJsonString(schema, msg) };
+  const authorization = token === undefined ? undefined : bearer(token).authorization;
+  return { path: `/${method.parent.typeName}/${method.name}`, grpcFrame: frame, json: toJsonString(schema, msg), authorization };
 }
 
-/** The one request h2load repeats (read-only scenarios only). */
-export function fixedRequest(name: ScenarioName): FixedRequest {
+/** The one request h2load repeats (read-only scenarios only), sent as the same caller as the Node generator would. */
+export function fixedRequest(name: ScenarioName, d: LoadData): FixedRequest {
   switch (name) {
     case "noop":
       return fixed(Health.method.check, HealthCheckRequestSchema, { service: "" });
     case "get-product":
       return fixed(InventoryService.method.getProduct, GetProductRequestSchema, { productId: productId(1) });
     case "get-order":
-      return fixed(OrderService.method.getOrder, GetOrderRequestSchema, { orderId: orderId(1) });
+      return fixed(OrderService.method.getOrder, GetOrderRequestSchema, { orderId: orderId(1) }, d.tokens[orderOwner(1, d.firstBatch, d.customers) - 1]);
     case "list-orders":
-      return fixed(OrderService.method.listOrders, ListOrdersRequestSchema, { customerId: customerId(1), pageSize: 10 });
+      return fixed(OrderService.method.listOrders, ListOrdersRequestSchema, { customerId: customerId(1), pageSize: 10 }, d.tokens[0]);
     default:
       throw new Error(`${name} needs varied requests; h2load repeats one`);
   }

@@ -1,17 +1,26 @@
 /**
  * Set-based seeding straight into the service's tables (no RPCs): products
  * with ample stock, customers, and orders with their lines, history,
- * idempotency records, (published) outbox events and committed reservations,
- * all from generate_series. Orders are inserted in batches so 1M orders stay
+ * idempotency records, (published) outbox events and committed reservations
+ * (owned, as the service's are, by the order module: "service:orders"), all
+ * from generate_series. Orders are inserted in batches so 1M orders stay
  * within a few minutes and each statement's memory stays bounded.
  *
  * Seeding only inserts, and inserts fire no trigger: the `orders_changed`
  * notification (migrations/0001_order_change_notify.sql) is sent for
  * version-bumping updates and deletes only, so it costs the seed nothing.
  */
+import { principalLabel } from "../../src/kernel/principal.js";
+import { ORDERS_SERVICE } from "../../src/platform/auth/setup.js";
 import { CUSTOMER_PREFIX, ORDER_PREFIX, PRODUCT_PREFIX, sqlId } from "./ids.js";
 
 export type Exec = (sql: string) => Promise<void>;
+
+/** Who owns the orders' stock reservations (inventory.reservations.owner); pgbench's script uses it too. */
+export const RESERVATION_OWNER = principalLabel(ORDERS_SERVICE);
+
+/** Customer i is VIP when i is a multiple of this (the overload scenario's VIP callers); every other one is STANDARD. */
+export const VIP_EVERY = 10;
 
 /** Stock of every seeded product: enough that no benchmark ever runs out. */
 export const SEED_STOCK = 1_000_000_000;
@@ -25,7 +34,7 @@ export async function seedCatalog(exec: Exec, products: number, customers: numbe
   await exec(`
     insert into customers.customers (id, email, display_name, tier, status, version, create_time, update_time)
     select ${sqlId(CUSTOMER_PREFIX, "i")}, 'bench' || i || '@example.com', 'Bench customer ' || i,
-           case when i % 10 = 0 then 'VIP' else 'STANDARD' end, 'ACTIVE', 1, now(), now()
+           case when i % ${VIP_EVERY} = 0 then 'VIP' else 'STANDARD' end, 'ACTIVE', 1, now(), now()
     from generate_series(1, ${customers}) i`);
 }
 
@@ -68,10 +77,10 @@ function orderSql(b: OrderBatch): string[] {
      select ${cid}, 'seed-' || i, 'seed', ${oid}, ${at} from ${series}`,
     `insert into orders.outbox (aggregate_id, event_type, payload, create_time, publish_time)
      select ${oid}, 'orders.v1.OrderCreated', jsonb_build_object('orderId', ${oid}), ${at}, ${at} from ${series}`,
-    `insert into inventory.reservations (id, status, expires_at, create_time, update_time)
-     select 'order-' || ${oid}, 'COMMITTED', ${at} + interval '15 minutes', ${at}, ${at} from ${series}`,
-    `insert into inventory.reservation_lines (reservation_id, product_id, quantity, unit_price_minor, currency)
-     select 'order-' || ${oid}, ${sqlId(PRODUCT_PREFIX, pid)}, ${qty}, ${price}, 'USD'
+    `insert into inventory.reservations (owner, id, status, expires_at, create_time, update_time)
+     select '${RESERVATION_OWNER}', 'order-' || ${oid}, 'COMMITTED', ${at} + interval '15 minutes', ${at}, ${at} from ${series}`,
+    `insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
+     select '${RESERVATION_OWNER}', 'order-' || ${oid}, ${sqlId(PRODUCT_PREFIX, pid)}, ${qty}, ${price}, 'USD'
      from ${lineSeries} on conflict do nothing`,
   ];
 }

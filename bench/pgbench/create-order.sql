@@ -1,12 +1,15 @@
 -- The SQL one CreateOrder runs (two items), statement for statement, as the
 -- service issues it: six statements, each on its own (no explicit transaction;
 -- the all-or-nothing steps are single statements with data-modifying CTEs).
+-- The order is stored PENDING (4) and confirmed once its stock is sold (6).
 --   src/orders/infra/order-statements.ts        1, 4, 6
 --   src/customers/infra/customer-repository.ts  2
 --   src/inventory/infra/reservation-statements.ts 3, 5
 -- One pgbench transaction = one order, so the rate is the database's ceiling
--- for CreateOrder. Variables: -D products=N -D customers=M.
--- Ids follow bench/lib/ids.ts. Run with -M prepared (the service prepares these statements too).
+-- for CreateOrder. Variables: -D products=N -D customers=M -D owner=service:orders (the
+-- reservations' owner, the order module; a parameter as in the service: pgbench would take the
+-- colon of a literal 'service:orders' for a variable). Ids follow bench/lib/ids.ts. Run with
+-- -M prepared (the service prepares these statements too).
 -- The first select only draws this order's values (the service computes them in JS).
 \set c random(1, :customers)
 \set pa random(1, :products)
@@ -22,13 +25,20 @@ select oid, md5(random()::text) as rid, cid, pid1, pid2,
                            'unit_price_minor', '1000', 'line_total_minor', (1000 * :q1::int)::text),
          json_build_object('line_no', 2, 'product_id', pid2, 'variant_id', '', 'quantity', :q2::int, 'currency', 'USD',
                            'unit_price_minor', '1000', 'line_total_minor', (1000 * :q2::int)::text))::text as lines,
-       json_build_array(json_build_object('from_status', null, 'to_status', 'CONFIRMED', 'reason', '', 'actor', '',
+       json_build_array(json_build_object('from_status', null, 'to_status', 'PENDING', 'reason', '', 'actor', '',
                                           'change_time', now()))::text as history,
-       json_build_object('orderId', oid, 'customerId', cid, 'version', 1, 'status', 'CONFIRMED',
+       json_build_object('orderId', oid, 'customerId', cid, 'version', 1, 'status', 'PENDING',
                          'total', json_build_object('currency', 'USD', 'amountMinor', (1000 * (:q1::int + :q2::int))::text),
                          'shippingInfo', null,
-                         'changes', json_build_array(json_build_object('from', null, 'to', 'CONFIRMED', 'reason', '',
-                                                                       'actor', '', 'at', now())))::text as payload
+                         'changes', json_build_array(json_build_object('from', null, 'to', 'PENDING', 'reason', '',
+                                                                       'actor', '', 'at', now())))::text as payload,
+       json_build_array(json_build_object('from_status', 'PENDING', 'to_status', 'CONFIRMED', 'reason', 'stock sold',
+                                          'actor', '', 'change_time', now()))::text as sold,
+       json_build_object('orderId', oid, 'customerId', cid, 'version', 2, 'status', 'CONFIRMED',
+                         'total', json_build_object('currency', 'USD', 'amountMinor', (1000 * (:q1::int + :q2::int))::text),
+                         'shippingInfo', null,
+                         'changes', json_build_array(json_build_object('from', 'PENDING', 'to', 'CONFIRMED',
+                                                                       'reason', 'stock sold', 'actor', '', 'at', now())))::text as soldpayload
 from (select gen_random_uuid()::text as oid,
              ('20000000-0000-4000-8000-' || lpad(:c::text, 12, '0')) as cid,
              ('10000000-0000-4000-8000-' || lpad(:p1::text, 12, '0')) as pid1,
@@ -43,10 +53,10 @@ from "customers"."customers" where "customers"."customers"."id" = :cid limit 1;
 with req as (
   select * from unnest(:pids::uuid[], :qs::int[]) as r(product_id, quantity)
 ), created as (
-  insert into inventory.reservations (id, status, expires_at, create_time, update_time)
-  values ('order-' || :oid, 'PENDING', (now() + interval '15 minutes')::timestamptz, now()::timestamptz, now()::timestamptz)
-  on conflict (id) do nothing
-  returning id
+  insert into inventory.reservations (owner, id, status, expires_at, create_time, update_time)
+  values (:owner, 'order-' || :oid, 'PENDING', (now() + interval '15 minutes')::timestamptz, now()::timestamptz, now()::timestamptz)
+  on conflict (owner, id) do nothing
+  returning owner, id
 ), locked as materialized (
   select pr.id from inventory.products pr
   where pr.id = any(:pids::uuid[]) and exists (select from created)
@@ -59,8 +69,8 @@ with req as (
   where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
   returning pr.id, pr.unit_price_minor, pr.currency
 ), lines as (
-  insert into inventory.reservation_lines (reservation_id, product_id, quantity, unit_price_minor, currency)
-  select c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
+  insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
+  select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
   returning product_id, quantity, unit_price_minor, currency
 )
@@ -75,7 +85,7 @@ with claimed as (
 ), created as (
   insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
     carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time)
-  select order_id, :cid::uuid, :rid, 'CONFIRMED', 'USD', (1000 * (:q1::int + :q2::int))::text::bigint,
+  select order_id, :cid::uuid, :rid, 'PENDING', 'USD', (1000 * (:q1::int + :q2::int))::text::bigint,
     '{"recipientName":"Bench Customer","line1":"1 Bench Street","line2":"","city":"Springfield","region":"","postalCode":"12345","countryCode":"US"}'::text::jsonb,
     null, null, 'order-' || :oid, 'PENDING',
     1::int, now()::timestamptz, now()::timestamptz, null::timestamptz
@@ -100,11 +110,11 @@ select order_id as "orderId" from claimed;
 -- 5. CommitReservation: PENDING and live → COMMITTED, its stock sold (products locked in id order)
 with moved as (
   update inventory.reservations set status = 'COMMITTED', update_time = now()::timestamptz
-  where id = 'order-' || :oid and status = 'PENDING' and expires_at > now()::timestamptz
+  where owner = :owner and id = 'order-' || :oid and status = 'PENDING' and expires_at > now()::timestamptz
   returning id, expires_at, create_time
 ), lines as (
   select l.product_id, l.quantity, l.unit_price_minor, l.currency from inventory.reservation_lines l
-  where l.reservation_id = 'order-' || :oid and exists (select from moved)
+  where l.owner = :owner and l.reservation_id = 'order-' || :oid and exists (select from moved)
 ), locked as materialized (
   select pr.id from inventory.products pr
   where pr.id in (select product_id from lines)
@@ -121,7 +131,22 @@ select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "uni
   floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",
   floor(extract(epoch from m.create_time) * 1000)::float8 as "createMs"
 from moved m cross join lines l order by l.product_id;
--- 6. the order's reservation state
-update orders.orders set reservation_state = 'COMMITTED'
-where id = :oid::uuid and reservation_state = any('{PENDING}'::text[])
-returning id;
+-- 6. the confirm (APPLY_IF_UNCHANGED): CONFIRMED + reservation COMMITTED + history "stock sold" +
+--    outbox, only if the order is still version 1 (the PENDING -> CONFIRMED update does not NOTIFY:
+--    migrations/0003_pending_confirm_quiet.sql)
+with applied as (
+  update orders.orders set status = 'CONFIRMED', reservation_state = 'COMMITTED',
+    version = 2::int, update_time = now()::timestamptz
+  where id = :oid::uuid and version = 1::int and delete_time is null
+  returning id
+), history as (
+  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  select a.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
+  from applied a cross join rows from (jsonb_to_recordset(:sold::jsonb) as (from_status text, to_status text,
+    reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
+  order by h.n
+), event as (
+  insert into orders.outbox (aggregate_id, event_type, payload, create_time)
+  select a.id, 'orders.v1.OrderStatusChanged', :soldpayload::jsonb, now()::timestamptz from applied a
+)
+select id from applied;

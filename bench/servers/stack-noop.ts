@@ -7,17 +7,27 @@
  */
 import { createValidator } from "@bufbuild/protovalidate";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { createAuthenticator } from "../../src/platform/auth/authenticator.js";
 import { createGrpcServer, listenGrpc } from "../../src/platform/grpc-server.js";
-import { wrapService, type ServiceRegistration } from "../../src/platform/handlers.js";
 import { createHealthRegistry, ServingStatus } from "../../src/platform/health.js";
 import { createHttpHandler, createHttpServer } from "../../src/platform/http-server.js";
 import { createLogger } from "../../src/platform/logger.js";
+import { createServiceRegistry } from "../../src/platform/service-registry.js";
 
 const maxReceiveMessageBytes = 1024 * 1024;
 const health = createHealthRegistry([]);
 health.setAll(ServingStatus.SERVING);
-const deps = { validator: createValidator(), logger: createLogger("warn") };
-const regs = [wrapService(Health, health.impl, deps) as unknown as ServiceRegistration];
+// Health is public: calls come without a token, so the authenticator only looks for one (as the service does).
+const noKeys = { verify: () => Promise.reject(new Error("no keys in the no-op stack")), verifyCached: () => undefined };
+const registry = createServiceRegistry({
+  validator: createValidator(),
+  logger: createLogger("warn"),
+  defaultDeadlineMs: 5000,
+  authenticator: createAuthenticator(noKeys),
+});
+registry.register(Health, health.impl);
+registry.seal();
+const regs = registry.registrations();
 const grpcServer = createGrpcServer(regs, { maxReceiveMessageBytes });
 const httpServer = createHttpServer(createHttpHandler(regs, { maxReceiveMessageBytes, ready: () => true }));
 const grpcPort = await listenGrpc(grpcServer, "127.0.0.1", 0);
