@@ -35,11 +35,11 @@ ENV NODE_ENV=production \
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json package-lock.json tsconfig.json ./
 COPY --from=build --chown=node:node /app/dist ./dist
-# The sources stay for `node --import tsx scripts/migrate.ts` (tsx is a
-# production dependency); the service itself runs dist/.
+# The sources stay for `node --import tsx scripts/migrate.ts` and
+# `scripts/token.ts` (tsx is a production dependency); the service itself runs dist/.
 COPY --chown=node:node gen ./gen
 COPY --chown=node:node migrations ./migrations
-COPY --chown=node:node scripts/migrate.ts ./scripts/migrate.ts
+COPY --chown=node:node scripts/migrate.ts scripts/token.ts ./scripts/
 COPY --chown=node:node src ./src
 # PGlite's data directory when DATA_DIR is used (DATABASE_URL unset).
 RUN mkdir -p /app/.data && chown node:node /app/.data
