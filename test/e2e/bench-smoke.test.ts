@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../bench/lib/report.js";
+import { LIMITS_LEGS } from "../../bench/lib/targets.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
@@ -44,6 +45,7 @@ describe("npm run bench --quick", () => {
     }
     for (const s of ["create-order", "get-order"]) {
       for (const leg of ["on, before", "off", "on, after"]) expect(scenarios, `${s} (auth ${leg})`).toContain(`${s} (auth ${leg})`);
+      for (const leg of LIMITS_LEGS) expect(scenarios, `${s} (limits ${leg})`).toContain(`${s} (limits ${leg})`);
     }
     for (const row of report.rows.filter((r) => r.group !== "overload")) {
       expect(row.rps, row.id).toBeGreaterThan(0);
@@ -65,7 +67,12 @@ describe("npm run bench --quick", () => {
     }
     expect(report.reflection.ghzConfigs.length).toBeGreaterThanOrEqual(4);
     expect(report.targets.length).toBeGreaterThan(0);
-    for (const name of ["CreateOrder auth on vs auth off (gRPC, node)", "GetOrder auth on vs auth off (gRPC, node)"]) {
+    for (const name of [
+      "CreateOrder auth on vs auth off (gRPC, node)",
+      "GetOrder auth on vs auth off (gRPC, node)",
+      "CreateOrder limits on vs off (gRPC, node)",
+      "GetOrder limits on vs off (gRPC, node)",
+    ]) {
       expect(report.targets.find((t) => t.name === name)?.status, name).toMatch(/^(met|missed)$/);
     }
     expect(report.auth.customerTokens).toBe(report.seed.customers);

@@ -31,8 +31,8 @@ describe("loadConfig", () => {
   });
 
   it("derives admission's defaults from the pool and validates its settings", () => {
-    expect(loadConfig({}).admission).toEqual({ maxConcurrent: 20, maxQueue: 200, tierCacheSize: 10000, tierCacheTtlMs: 60000, bulkPageSize: 100 });
-    expect(loadConfig({ DB_POOL_MAX: "4" }).admission).toMatchObject({ maxConcurrent: 8, maxQueue: 80 });
+    expect(loadConfig({}).admission).toEqual({ maxConcurrent: 40, maxQueue: 400, tierCacheSize: 10000, tierCacheTtlMs: 60000, bulkPageSize: 100 });
+    expect(loadConfig({ DB_POOL_MAX: "4" }).admission).toMatchObject({ maxConcurrent: 16, maxQueue: 160 });
     expect(loadConfig({ ADMISSION_MAX_CONCURRENT: "0" }).admission.maxConcurrent).toBe(0);
     expect(() => loadConfig({ ADMISSION_MAX_CONCURRENT: "-1" })).toThrow(/ADMISSION_MAX_CONCURRENT/);
     expect(() => loadConfig({ BULK_PAGE_SIZE: "0" })).toThrow(/BULK_PAGE_SIZE/);
