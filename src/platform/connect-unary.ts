@@ -97,6 +97,26 @@ export interface ConnectUnaryOptions {
   readonly readMaxBytes: number;
 }
 
+/**
+ * Encoded error answers, by error object: the body and, when nothing else
+ * shapes the headers (no handler-set header or trailer, no compression),
+ * the headers. An error answered again — the rate limiter's refusals share
+ * one object per retry step (rate-limit.ts, rpc-errors.ts) — is then written
+ * with no encoding work: a refusal had cost ~50% more server CPU than the
+ * GetOrder it refused (BENCHMARKS.md "Rate limits"). Weak: a one-off
+ * error's entry goes with it.
+ */
+const encodedErrors = new WeakMap<ConnectError, { readonly body: Uint8Array; headers?: http.OutgoingHttpHeaders }>();
+
+function errorAnswer(error: ConnectError) {
+  let answer = encodedErrors.get(error);
+  if (answer === undefined) {
+    answer = { body: errorToJsonBytes(error, undefined) };
+    encodedErrors.set(error, answer);
+  }
+  return answer;
+}
+
 /** connect-node's defaults, which createHttpHandler keeps. */
 const acceptCompression = [compressionGzip, compressionBrotli];
 
@@ -161,6 +181,7 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
   let status = 200;
   let body: Uint8Array;
   let error: ConnectError | undefined;
+  let answer: ReturnType<typeof errorAnswer> | undefined;
   try {
     let input: unknown;
     try {
@@ -175,7 +196,8 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
     ctx.end(e);
     error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
     status = codeToHttpStatus(error.code);
-    body = errorToJsonBytes(error, undefined);
+    answer = errorAnswer(error);
+    body = answer.body;
   } finally {
     ctx.end();
   }
@@ -189,6 +211,8 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
   if (header === undefined && trailer === undefined && error === undefined && encoding === undefined) {
     // The common case, in the order connect-node writes them (sorted by name).
     nodeHeaders = { "content-length": String(body.byteLength), "content-type": binary ? contentTypeUnaryProto : contentTypeUnaryJson };
+  } else if (answer?.headers && header === undefined && trailer === undefined && encoding === undefined) {
+    nodeHeaders = answer.headers; // the same error, answered before with nothing else shaping its headers
   } else {
     const merged = ctx.responseHeader;
     if (error) {
@@ -199,6 +223,8 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
     const all = trailerMux(merged, ctx.responseTrailer);
     all.set("Content-Length", body.byteLength.toString(10));
     nodeHeaders = toNodeHeaders(all);
+    // Only the error's own headers and body went in: any later answer of this error has the same.
+    if (answer && header === undefined && trailer === undefined && encoding === undefined) answer.headers = nodeHeaders;
   }
   try {
     res.writeHead(status, nodeHeaders);

@@ -34,7 +34,24 @@ const CODE_OF: Record<ErrorKind, Code> = {
   PERMISSION_DENIED: Code.PermissionDenied,
 };
 
+/**
+ * Each domain error's ConnectError, built once: an error thrown again (the
+ * rate limiter's shared refusals) is answered with the same object, whose
+ * encoded answer connect-unary.ts keeps too. ConnectErrors are read, never
+ * changed, by every transport. Weak: a one-off error's entry goes with it.
+ */
+const connectErrors = new WeakMap<DomainError, ConnectError>();
+
 export function domainToConnectError(e: DomainError): ConnectError {
+  let ce = connectErrors.get(e);
+  if (ce === undefined) {
+    ce = buildConnectError(e);
+    connectErrors.set(e, ce);
+  }
+  return ce;
+}
+
+function buildConnectError(e: DomainError): ConnectError {
   const details: ConstructorParameters<typeof ConnectError>[3] = [
     {
       desc: ErrorInfoSchema,

@@ -19,7 +19,7 @@ import {
   GetCustomerRequestSchema,
   ListCustomersResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
-import { notFound } from "../../../src/kernel/errors.js";
+import { notFound, resourceExhausted } from "../../../src/kernel/errors.js";
 import { CallHandlerContext } from "../../../src/platform/call-handler-context.js";
 import { validateRequest, type ServiceRegistration } from "../../../src/platform/handlers.js";
 import { toConnectError } from "../../../src/platform/rpc-errors.js";
@@ -33,8 +33,11 @@ const ID = {
   headers: "00000000-0000-4000-8000-000000000002",
   big: "00000000-0000-4000-8000-000000000003",
   metadata: "00000000-0000-4000-8000-000000000004",
+  shared: "00000000-0000-4000-8000-000000000005",
   other: "3f1c8d9e-1111-4aaa-8bbb-123456789abc",
 };
+/** One refusal object thrown by every call, as the rate limiter shares its answers (rate-limit.ts). */
+const sharedRefusal = resourceExhausted("RATE_LIMITED", "too many read calls; retry after 300 ms", 300, { methodClass: "read" });
 const frozenPage = freezeMessage(
   create(ListCustomersResponseSchema, { customers: [{ id: ID.other, displayName: "Ada" }], nextPageToken: "t" }),
 );
@@ -58,6 +61,8 @@ const impl: ServiceImpl<typeof CustomerService> = {
         return { customer: { id: req.customerId, displayName: ctx.requestHeader.has("x-actor") ? "has actor" : "" } };
       case ID.big:
         return { customer: { id: req.customerId, displayName: "x".repeat(3000) } };
+      case ID.shared:
+        throw sharedRefusal;
       case ID.metadata:
         throw new ConnectError("try later", Code.Unavailable, { "retry-after": "3" });
       default:
@@ -206,6 +211,9 @@ const CASES: Record<string, Call> = {
   "domain error with details": json("GetCustomer", { customerId: ID.other }),
   "unknown error → internal, cause hidden": json("GetCustomer", { customerId: ID.internal }),
   "error metadata becomes headers": json("GetCustomer", { customerId: ID.metadata }),
+  "a shared refusal with retry headers": json("GetCustomer", { customerId: ID.shared }),
+  "a shared refusal, asked for gzip": json("GetCustomer", { customerId: ID.shared }, { "accept-encoding": "gzip" }),
+  "a shared refusal, with a deadline": json("GetCustomer", { customerId: ID.shared }, { "connect-timeout-ms": "10000" }),
   "invalid connect-timeout-ms": json("GetCustomer", { customerId: ID.other }, { "connect-timeout-ms": "soon" }),
   "deadline from connect-timeout-ms": json("GetCustomer", { customerId: ID.waits }, { "connect-timeout-ms": "30" }),
   "response headers, trailers, request header and timeout seen": json(
@@ -235,6 +243,19 @@ describe.each([
 });
 
 describe("the fast path", () => {
+  it("answers one shared error again and again with the bytes and headers connect-node sends", async () => {
+    for (const send of [viaH2, viaH1]) {
+      const call = json("GetCustomer", { customerId: ID.shared });
+      const slow = await send(slowUrl, call);
+      expect(slow.status).toBe(429);
+      expect(slow.headers["retry-after"]).toBe("1");
+      for (let i = 0; i < 3; i++) {
+        const fast = await send(fastUrl, call);
+        expect([fast.status, fast.headers, fast.body.toString("base64")]).toEqual([slow.status, slow.headers, slow.body.toString("base64")]);
+      }
+    }
+  });
+
   it("answers an oversized body without Content-Length with resource_exhausted, as connect-node", async () => {
     const call = { ...json("CreateCustomer", { email: "a@example.com", displayName: "x".repeat(MAX * 64) }), noLength: true };
     for (const send of [viaH2, viaH1]) {

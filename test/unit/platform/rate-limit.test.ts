@@ -15,7 +15,7 @@ import { ConfigError, loadConfig, type RateLimitConfig } from "../../../src/conf
 import { DomainError } from "../../../src/kernel/errors.js";
 import { ANONYMOUS, servicePrincipal, type Principal } from "../../../src/kernel/principal.js";
 import { createLogger } from "../../../src/platform/logger.js";
-import { createRateLimiter, limitKeyOf, methodClassOf } from "../../../src/platform/rate-limit.js";
+import { createRateLimiter, limitKeyOf, methodClassOf, RETRY_STEP_MS } from "../../../src/platform/rate-limit.js";
 import { domainToConnectError } from "../../../src/platform/rpc-errors.js";
 
 const CLASSES: Record<string, string | undefined> = {
@@ -131,6 +131,32 @@ describe("the in-memory limiter", () => {
     expect(await verdict(read, ANONYMOUS)).toBe("RESOURCE_EXHAUSTED RATE_LIMITED");
     expect(await verdict(rl.forMethod(InventoryService.method.listProducts), ANONYMOUS)).toBe("RESOURCE_EXHAUSTED RATE_LIMITED");
     expect(await verdict(read, alice)).toBe("ok");
+  });
+
+  it("rounds the retry hint up to a 100 ms step and answers refusals within a step with one shared error", async () => {
+    const rl = createRateLimiter(limits({ readPerSec: 1, windowSeconds: 5 }), { logger: quiet });
+    const read = rl.forMethod(OrderService.method.getOrder)!;
+    for (let i = 0; i < 5; i++) await read(alice);
+    const refusals = (await Promise.all(Array.from({ length: 50 }, () => read(alice)!.catch((e: unknown) => e)))) as DomainError[];
+    for (const e of refusals) {
+      expect(e).toBeInstanceOf(DomainError);
+      expect(e.reason).toBe("RATE_LIMITED");
+      const ms = e.options.retryAfterMs!;
+      expect(ms % RETRY_STEP_MS).toBe(0);
+      expect(ms).toBeGreaterThanOrEqual(RETRY_STEP_MS);
+      expect(ms).toBeLessThanOrEqual(5000);
+      expect(e.message).toContain(`retry after ${ms} ms`);
+    }
+    // 50 refusals in well under a step: at most two distinct answers (a step boundary may fall between), each one object.
+    const distinct = new Set(refusals);
+    expect(distinct.size).toBeLessThanOrEqual(2);
+    expect(new Set(refusals.map((e) => e.options.retryAfterMs)).size).toBe(distinct.size);
+    // The wire error is built once per shared answer.
+    expect(domainToConnectError(refusals[0])).toBe(domainToConnectError(refusals[0]));
+    // Another caller's refusal is its own count, but the same answer when the step is the same.
+    for (let i = 0; i < 5; i++) await read(bob);
+    const bobs = (await read(bob)!.catch((e: unknown) => e)) as DomainError;
+    expect(bobs.reason).toBe("RATE_LIMITED");
   });
 
   it("says in the message and ErrorInfo metadata which limit was reached", async () => {
