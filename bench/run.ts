@@ -27,7 +27,7 @@ import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
 import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
 import { measure, rssMb } from "./lib/proc.js";
-import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, LIMITS_LEGS, limitsLabel, type AuthLeg } from "./lib/targets.js";
+import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
 import { abuseServiceEnv, abuseTargets, runAbusive, type AbuseResult } from "./lib/abusive.js";
 
 const log = (s: string) => process.stdout.write(s + "\n");
@@ -319,11 +319,11 @@ async function measureAuthOnOff(
 
 /** The limits on/off legs (targets.ts LIMITS_LEGS, alternated): the defaults (RATE_LIMITS on, in memory here; admission as configured by default) against both off. */
 async function measureLimitsOnOff(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: () => LoadData, workDir: string, wanted: (s: RowSpec) => boolean): Promise<Row[]> {
-  type Leg = (typeof LIMITS_LEGS)[number];
+  type Leg = LimitsLeg;
   const specs = (leg: Leg): RowSpec[] =>
     LIMITS_COMPARED.map(({ scenario, generator }) => ({ group: "limits", label: limitsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
   const env = (leg: Leg) => serviceEnv(db, o, auth, isOffLeg(leg) ? { RATE_LIMITS: "off", ADMISSION_MAX_CONCURRENT: "0" } : { RATE_LIMITS: "on" });
-  return measureLegs("limits on vs off", LIMITS_LEGS, specs, env, { db, o, data, workDir, wanted });
+  return measureLegs("limits on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
 }
 
 /** One freshly started, primed service per leg, in order, measuring that leg's rows. */

@@ -28,6 +28,8 @@ export const AUTH_COMPARED = [
  */
 export const LIMITS_LEGS = ["on 1", "off 1", "on 2", "off 2", "on 3"] as const;
 export type LimitsLeg = (typeof LIMITS_LEGS)[number];
+/** The legs a run measures: `--quick` (the smoke test, which judges nothing) the first three only. */
+export const limitsLegsOf = (o: Pick<BenchOptions, "quick">): readonly LimitsLeg[] => (o.quick ? LIMITS_LEGS.slice(0, 3) : LIMITS_LEGS);
 /** Whether a leg of an on/off comparison is an "off" leg. */
 export const isOffLeg = (leg: string) => leg.startsWith("off");
 export const limitsLabel = (scenario: string, leg: LimitsLeg) => `${scenario} (limits ${leg})`;
@@ -96,7 +98,7 @@ export function evaluateTargets(
     targets.push(onOffTarget(rows, "auth", AUTH_LEGS, authLabel, c, `${c.name} auth on vs auth off (gRPC, ${c.generator})`, `the ${c.scenario} auth on/off rows (${c.generator})`));
   }
   for (const c of LIMITS_COMPARED) {
-    targets.push(onOffTarget(rows, "limits", LIMITS_LEGS, limitsLabel, c, `${c.name} limits on vs off (gRPC, ${c.generator})`, `the ${c.scenario} limits on/off rows`));
+    targets.push(onOffTarget(rows, "limits", limitsLegsOf(o), limitsLabel, c, `${c.name} limits on vs off (gRPC, ${c.generator})`, `the ${c.scenario} limits on/off rows`));
   }
   for (const s of ["get-order", "list-orders"]) {
     targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} @${o.orders} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../bench/lib/report.js";
-import { LIMITS_LEGS } from "../../bench/lib/targets.js";
+import { limitsLegsOf } from "../../bench/lib/targets.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
@@ -45,7 +45,7 @@ describe("npm run bench --quick", () => {
     }
     for (const s of ["create-order", "get-order"]) {
       for (const leg of ["on, before", "off", "on, after"]) expect(scenarios, `${s} (auth ${leg})`).toContain(`${s} (auth ${leg})`);
-      for (const leg of LIMITS_LEGS) expect(scenarios, `${s} (limits ${leg})`).toContain(`${s} (limits ${leg})`);
+      for (const leg of limitsLegsOf({ quick: true })) expect(scenarios, `${s} (limits ${leg})`).toContain(`${s} (limits ${leg})`);
     }
     for (const row of report.rows.filter((r) => r.group !== "overload")) {
       expect(row.rps, row.id).toBeGreaterThan(0);
