@@ -20,7 +20,8 @@ import { createOrdersModule, type OrdersModule } from "./orders/module.js";
 import { createAdmissionControl, type AdmissionControl } from "./platform/admission/policy.js";
 import { createTierCache, type TierCache, type TierLookup } from "./platform/admission/tier-cache.js";
 import { createTierLookup } from "./platform/admission/tier-lookup.js";
-import { ASSERTED_PRINCIPAL } from "./platform/auth/authenticator.js";
+import { ASSERTED_PRINCIPAL, type Authenticator } from "./platform/auth/authenticator.js";
+import { createMetrics } from "./platform/metrics.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
 import { createConnectionLimiter } from "./platform/connection-front.js";
@@ -109,6 +110,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const admission =
     config.admission.maxConcurrent > 0 ? createAdmissionControl({ ...config.admission, tiers, ungatedServices: [Health.typeName] }) : undefined;
 
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
   const registry = createServiceRegistry({
     validator: createValidator(),
     logger,
@@ -117,6 +119,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     shutdown,
     rateLimiter,
     admission,
+    metrics,
   });
   const transform = overrides.transformImpl ?? ((_s, impl) => impl);
   const hostedNames: string[] = [];
@@ -206,6 +209,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     createHttpHandler(served, {
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       ready: () => health.status("") === ServingStatus.SERVING,
+      metrics: metrics && {
+        serve: metrics.serve,
+        allowed: config.metrics.public ? () => true : (authorization) => metricsReader(auth.authenticator, authorization),
+      },
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );
@@ -253,9 +260,20 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       httpServer.destroy();
       if (!(await by(stopped, graceEnds))) logger.warn("background work still running at the end of the grace period; closing the database under it");
       await redis?.close();
+      await metrics?.shutdown();
       if (!overrides.database) await database.close();
     },
   };
+}
+
+/** Who may scrape /metrics without METRICS_PUBLIC: admins and services (a Prometheus with a service token). */
+async function metricsReader(authenticator: Authenticator, authorization: string | null): Promise<boolean> {
+  try {
+    const p = await authenticator.principalOf(authorization);
+    return p.role === "admin" || p.role === "service";
+  } catch {
+    return false;
+  }
 }
 
 /** grpc-js's graceful half: GOAWAY to every session, resolved once all have closed. */

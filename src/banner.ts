@@ -67,6 +67,8 @@ export async function banner(config: Config, auth: Auth, ports: { grpcPort: numb
       `  curl -s -X POST -H "authorization: Bearer $${VIP.displayName.split(" ")[0].toUpperCase()}" -H 'content-type: application/json' -d '{"customerId":"${VIP.id}","requestId":"try-1","items":[{"productId":"${DEMO_PRODUCTS[0].id}","quantity":1}]}' ${http}/orders.v1.OrderService/CreateOrder`,
       "  # without a token it is refused (UNAUTHENTICATED):",
       `  curl -s -X POST -H 'content-type: application/json' -d '{"pageSize":2}' ${http}/orders.v1.OrderService/ListOrders`,
+      "  # every call so far, by method, code and transport (Prometheus text; admins and services):",
+      `  curl -s -H "authorization: Bearer $ADMIN" ${http}/metrics | grep grpc_server_handled_total`,
     );
   }
   lines.push("");

@@ -42,6 +42,15 @@ export interface Config {
   readonly grpcReflection: boolean;
   readonly auth: AuthConfig;
   readonly admission: AdmissionConfig;
+  /** Prometheus metrics on the HTTP port's /metrics (README "Metrics"). */
+  readonly metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** METRICS: record and serve metrics (default true). */
+  readonly enabled: boolean;
+  /** METRICS_PUBLIC: /metrics without a token; default false (an admin or service token is needed). */
+  readonly public: boolean;
 }
 
 /** Priority admission in front of database work (README: "Overload and priority"). */
@@ -331,5 +340,6 @@ export function loadConfig(env: Env = process.env): Config {
     grpcReflection: bool(env, "GRPC_REFLECTION", true),
     auth: authConfig(env, databaseUrl, svc.includes("orders") && (!svc.includes("inventory") || !svc.includes("customers"))),
     admission: admissionConfig(env, dbPoolMax),
+    metrics: Object.freeze({ enabled: bool(env, "METRICS", true), public: bool(env, "METRICS_PUBLIC", false) }),
   });
 }

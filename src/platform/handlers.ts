@@ -37,6 +37,7 @@ import type { Authenticator, Caller } from "./auth/authenticator.js";
 import { toConnectError } from "./rpc-errors.js";
 import { shuttingDown, type ShutdownSignals } from "./shutdown.js";
 import type { RateLimiter } from "./rate-limit.js";
+import type { Metrics } from "./metrics.js";
 import { hasValidationRules } from "./validation-rules.js";
 
 export interface HandlerDeps {
@@ -51,6 +52,8 @@ export interface HandlerDeps {
   readonly rateLimiter?: RateLimiter;
   /** Priority admission in front of database work (admission/policy.ts); absent: every call runs at once. */
   readonly admission?: AdmissionControl;
+  /** Call counts and durations by method, code and transport (metrics.ts); absent: nothing recorded. */
+  readonly metrics?: Metrics;
 }
 
 /** The implementation of one method: the request and the call's context, nothing of the transport. */
@@ -162,7 +165,12 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
     const result = fn(req, cx);
     return ctx.timeoutMs() === undefined ? result : untilDeadline(result, ctx.signal);
   };
+  const metrics = deps.metrics?.forMethod(method);
   return async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
+    const began = metrics ? performance.now() : 0;
+    const transport = metrics ? transportOf(ctx) : "";
+    metrics?.started(transport);
+    let code = 0;
     try {
       const cx = await admit(req, ctx, deps.shutdown?.calls);
       if (!gate) return await answer(req, cx, ctx);
@@ -174,7 +182,11 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
         gate.leave(started);
       }
     } catch (err) {
-      throw toConnectError(err, deps.logger, method.name);
+      const ce = toConnectError(err, deps.logger, method.name);
+      code = ce.code;
+      throw ce;
+    } finally {
+      metrics?.handled(transport, code, (performance.now() - began) / 1000);
     }
   };
 }
@@ -221,7 +233,12 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
   const admit = admission(method, deps);
   const gate = deps.admission?.forMethod(method);
   const ending = deps.shutdown?.streams;
+  const metrics = deps.metrics?.forMethod(method);
   return async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
+    const began = metrics ? performance.now() : 0;
+    const transport = metrics ? transportOf(ctx) : "";
+    metrics?.started(transport);
+    let code = 0;
     try {
       if (ending?.aborted) throw shuttingDown();
       const cx = await admit(req, ctx, ending);
@@ -249,7 +266,20 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
       }
       if (ending?.aborted) throw shuttingDown();
     } catch (err) {
-      throw toConnectError(ending?.aborted && !(err instanceof DomainError) ? shuttingDown() : err, deps.logger, method.name);
+      const ce = toConnectError(ending?.aborted && !(err instanceof DomainError) ? shuttingDown() : err, deps.logger, method.name);
+      code = ce.code;
+      throw ce;
+    } finally {
+      metrics?.handled(transport, code, (performance.now() - began) / 1000);
     }
   };
+}
+
+/**
+ * The transport a call came by, for metrics: `grpc` (grpc-js, or gRPC on
+ * the Connect port), `connect`, `grpc-web`, or `in-process` (the in-process
+ * transport's calls are marked by their origin).
+ */
+function transportOf(ctx: HandlerContext): string {
+  return ctx.protocolName;
 }

@@ -23,7 +23,15 @@ export interface HttpServerOptions {
    * (default true; false is for comparing the two).
    */
   readonly connectFastPath?: boolean;
+  /** GET /metrics (metrics.ts): answered when `allowed` says so for the request's authorization header, else 401. */
+  readonly metrics?: {
+    serve(req: NodeRequest, res: NodeResponse): void;
+    allowed(authorization: string | null): boolean | Promise<boolean>;
+  };
 }
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
@@ -37,8 +45,22 @@ export function createHttpHandler(regs: readonly ServiceRegistration[], opts: Ht
   return (req, res) => {
     if (req.url === "/healthz") return probe(res, true);
     if (req.url === "/readyz") return probe(res, opts.ready());
+    if (req.url === "/metrics" && opts.metrics) return void scrape(opts.metrics, req, res);
     if (!fast(req, res)) connect(req, res);
   };
+}
+
+async function scrape(m: NonNullable<HttpServerOptions["metrics"]>, req: NodeRequest, res: NodeResponse) {
+  const header = req.headers.authorization;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" });
+    return res.end("405 method not allowed\n");
+  }
+  if (!(await m.allowed(header === undefined ? null : String(header)))) {
+    res.writeHead(401, { "www-authenticate": 'Bearer realm="metrics"', "content-type": "text/plain" });
+    return res.end("401 /metrics needs an admin or service bearer token (or METRICS_PUBLIC=true)\n");
+  }
+  m.serve(req, res);
 }
 
 export interface HttpServer {

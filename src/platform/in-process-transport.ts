@@ -28,7 +28,7 @@ const overTheWire = <D extends DescMessage>(schema: D, message: unknown) =>
 
 function inProcessOrigin(method: DescMethod, header: ConstructorParameters<typeof Headers>[0]): CallOrigin {
   return {
-    protocolName: "connect",
+    protocolName: "in-process", // what metrics label these calls with (handlers.ts)
     requestMethod: "POST",
     url: () => `/${method.parent.typeName}/${method.name}`,
     headers: () => new Headers(header),

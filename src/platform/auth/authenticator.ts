@@ -41,6 +41,8 @@ export interface Caller {
 export interface Authenticator {
   /** The caller of this call, or a DomainError (UNAUTHENTICATED, or INVALID_ARGUMENT for a bad x-actor). */
   authenticate(ctx: HandlerContext): Caller | Promise<Caller>;
+  /** The principal of an `authorization` header outside any RPC (the HTTP port's /metrics): anonymous without one, else as `authenticate`. */
+  principalOf(authorization: string | null): Principal | Promise<Principal>;
 }
 
 function assertedPrincipal(ctx: HandlerContext): Principal | undefined {
@@ -71,7 +73,16 @@ function bearerToken(header: string): string | undefined {
 
 /** Verifies bearer tokens with `verifier`. */
 export function createAuthenticator(verifier: TokenVerifier): Authenticator {
+  const principalOf = (header: string | null): Principal | Promise<Principal> => {
+    if (header === null) return ANONYMOUS;
+    const token = bearerToken(header);
+    if (token === undefined) throw unauthenticated("TOKEN_INVALID", "the authorization header must be: Bearer <token>");
+    const known = verifier.verifyCached(token);
+    if (known instanceof DomainError) throw known;
+    return known ?? verifier.verify(token);
+  };
   return {
+    principalOf,
     authenticate(ctx) {
       const asserted = assertedPrincipal(ctx);
       if (asserted) return callerOf(asserted, ctx);
@@ -102,5 +113,6 @@ export function createDisabledAuthenticator(): Authenticator {
       const asserted = assertedPrincipal(ctx);
       return asserted ? callerOf(asserted, ctx) : admin;
     },
+    principalOf: () => admin.principal,
   };
 }

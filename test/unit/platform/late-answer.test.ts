@@ -27,7 +27,7 @@ afterEach(() => {
 function client() {
   const disabled = createDisabledAuthenticator();
   // Authentication outlasts the caller's deadline.
-  const slow: Authenticator = { authenticate: async (ctx) => (await sleep(30), disabled.authenticate(ctx)) };
+  const slow: Authenticator = { authenticate: async (ctx) => (await sleep(30), disabled.authenticate(ctx)), principalOf: disabled.principalOf };
   const impl: RpcImpl<typeof Health> = {
     async check(req, cx) {
       await sleep(20);

@@ -1,0 +1,97 @@
+/**
+ * /metrics on the HTTP port, on the app as main.ts builds it: calls made over
+ * grpc-js, Connect JSON (the fast path), gRPC-Web (connect-node) and the
+ * in-process transport (the order module's nested calls) each move
+ * `rpc_server_call_duration` and `grpc_server_handled_total` for their
+ * method, code and transport; an error is counted under its code; the
+ * endpoint wants an admin or service token.
+ */
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
+import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
+import { ADMIN, authHeaders, bearer, customer, WAREHOUSE } from "../support/auth.js";
+import { clientsOver } from "../support/clients.js";
+import { startTestStack, type TestStack } from "../support/servers.js";
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.close());
+
+async function scrape(headers: Record<string, string>): Promise<{ status: number; text: string; type: string | null }> {
+  const res = await fetch(`${stack.httpUrl}/metrics`, { headers });
+  return { status: res.status, text: await res.text(), type: res.headers.get("content-type") };
+}
+
+/** The value of the one sample of `name` whose labels include all of `labels` (0 when absent). */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const body = line.slice(name.length + 1, line.lastIndexOf("}"));
+    const has = Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`));
+    if (has) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
+describe("/metrics", () => {
+  it("is refused without an admin or service token", async () => {
+    expect((await scrape({})).status).toBe(401);
+    expect((await scrape(await authHeaders(customer("11111111-1111-4111-8111-111111111111")))).status).toBe(401);
+    expect((await scrape({ authorization: "Bearer not-a-token" })).status).toBe(401);
+    expect((await scrape(await authHeaders(WAREHOUSE))).status).toBe(200);
+  });
+
+  it("counts calls over every transport by method, code and transport", async () => {
+    const admin = await authHeaders(ADMIN);
+    const before = (await scrape(admin)).text;
+
+    // gRPC (grpc-js) and Connect JSON (the fast path): a product made over each, then read.
+    const made: string[] = [];
+    for (const wire of ["grpc", "connect json"] as const) {
+      const { inventory } = clientsOver(stack, wire, ADMIN);
+      const { product } = await inventory.createProduct({
+        sku: `m-${wire.replace(" ", "-")}-${Date.now()}`,
+        name: "metered",
+        unitPrice: { currencyCode: "EUR", amountMinor: 100n },
+        initialStock: 10n,
+      });
+      made.push(product!.id);
+      await inventory.getProduct({ productId: product!.id });
+      // An error is counted under its code.
+      await expect(inventory.getProduct({ productId: "3f1c8d9e-1111-4aaa-8bbb-123456789abc" })).rejects.toThrow();
+    }
+    // gRPC-Web, through connect-node.
+    const web = createClient(InventoryService, createGrpcWebTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(ADMIN)] }));
+    await web.getProduct({ productId: made[0] });
+    // CreateOrder over Connect: the order module then reserves stock in process.
+    const c = await clientsOver(stack, "grpc", ADMIN).customers.createCustomer({ email: `m${Date.now()}@example.com`, displayName: "M" });
+    const orders = createClient(OrderService, createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(customer(c.customer!.id))] }));
+    await orders.createOrder({ customerId: c.customer!.id, items: [{ productId: made[1], quantity: 1 }], requestId: `m-${Date.now()}` });
+
+    const after = await scrape(admin);
+    expect(after.status).toBe(200);
+    expect(after.type).toMatch(/^text\/plain/);
+    const moved = (name: string, labels: Record<string, string>) => sample(after.text, name, labels) - sample(before, name, labels);
+    const getProduct = { grpc_service: "inventory.v1.InventoryService", grpc_method: "GetProduct", grpc_type: "unary" };
+    expect(moved("grpc_server_handled_total", { ...getProduct, grpc_code: "OK", transport: "grpc" })).toBe(1);
+    expect(moved("grpc_server_handled_total", { ...getProduct, grpc_code: "NotFound", transport: "grpc" })).toBe(1);
+    expect(moved("grpc_server_handled_total", { ...getProduct, grpc_code: "OK", transport: "connect" })).toBe(1);
+    expect(moved("grpc_server_handled_total", { ...getProduct, grpc_code: "NotFound", transport: "connect" })).toBe(1);
+    expect(moved("grpc_server_handled_total", { ...getProduct, grpc_code: "OK", transport: "grpc-web" })).toBe(1);
+    expect(moved("grpc_server_started_total", { ...getProduct, transport: "grpc" })).toBe(2);
+    expect(moved("grpc_server_handled_total", { grpc_method: "CreateOrder", grpc_code: "OK", transport: "connect" })).toBe(1);
+    expect(moved("grpc_server_handled_total", { grpc_method: "ReserveStock", grpc_code: "OK", transport: "in-process" })).toBeGreaterThanOrEqual(1);
+    // The duration histogram, in seconds, by the same method, code and transport.
+    const dur = { rpc_service: "inventory.v1.InventoryService", rpc_method: "GetProduct", rpc_code: "OK", rpc_transport: "connect" };
+    expect(moved("rpc_server_call_duration_count", dur)).toBe(1);
+    expect(moved("rpc_server_call_duration_bucket", { ...dur, le: "+Inf" })).toBe(1);
+    expect(moved("rpc_server_call_duration_sum", dur)).toBeGreaterThan(0);
+    expect(after.text).toContain("# TYPE rpc_server_call_duration histogram");
+    expect(after.text).toContain("# TYPE grpc_server_handled_total counter");
+  });
+});
