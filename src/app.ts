@@ -22,6 +22,7 @@ import { createTierCache, type TierCache, type TierLookup } from "./platform/adm
 import { createTierLookup } from "./platform/admission/tier-lookup.js";
 import { ASSERTED_PRINCIPAL, type Authenticator } from "./platform/auth/authenticator.js";
 import { createMetrics } from "./platform/metrics.js";
+import { observe } from "./platform/observed-metrics.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
 import { createConnectionLimiter } from "./platform/connection-front.js";
@@ -193,6 +194,16 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   registry.register(Health, health.impl);
   registry.seal();
   const served = registry.registrations();
+  if (metrics) {
+    const orders = modules.orders;
+    observe(metrics.meter, {
+      pool: database.gate && (() => database.gate!.stats()),
+      admission: admission && (() => admission.gate.stats()),
+      rateLimited: rateLimiter && (() => rateLimiter.refused()),
+      watches: orders && (() => orders.watches.stats()),
+      orderCache: orders && (() => orders.orderCache),
+    });
+  }
   const monitor = startHealthMonitor(health, () => database.ping(), 2000, logger);
 
   const conn = config.connections;

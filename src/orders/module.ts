@@ -56,7 +56,7 @@ export interface OrdersModule {
   /** One reconciler pass now; resolves to the number of orders settled. `stop` ends it early. */
   reconcile(stop?: AbortSignal): Promise<number>;
   /** GetOrder's read cache, for a look: on once the change listener is up. */
-  readonly orderCache: Pick<OrderCache, "size" | "enabled">;
+  readonly orderCache: Pick<OrderCache, "size" | "enabled" | "hits" | "misses">;
   /** The WatchOrder hub: its counts, and close() to end every watch at shutdown (before the servers stop). */
   readonly watches: Pick<WatchHub, "stats" | "close">;
 }

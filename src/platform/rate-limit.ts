@@ -56,6 +56,8 @@ export type CallLimit = (principal: Principal) => Promise<void> | undefined;
 export interface RateLimiter {
   /** The check for `method`'s calls; undefined when they are never limited (nothing to do per call). */
   forMethod(method: DescMethod): CallLimit | undefined;
+  /** Calls refused so far, by method class (for metrics). */
+  refused(): Readonly<Record<MethodClass, number>>;
 }
 
 export interface RateLimiterDeps {
@@ -150,6 +152,7 @@ export function createRateLimiter(config: RateLimitConfig, deps: RateLimiterDeps
       insuranceLimiter: new InsuranceLimiter({ keyPrefix, points, duration: window }, noticeFallback),
     });
   };
+  const refusals: Record<MethodClass, number> = { read: 0, write: 0, watch: 0 };
   const check = (limiter: RateLimiterAbstract, cls: MethodClass, points: number, who: string) => {
     // One shared answer per retry step: an abuser's refusals within a step are one error object,
     // whose wire encodings rpc-errors.ts and connect-unary.ts keep (refusals cost less than service).
@@ -165,7 +168,10 @@ export function createRateLimiter(config: RateLimitConfig, deps: RateLimiterDeps
       return answer;
     };
     const refused = (rej: unknown): void => {
-      if (rej instanceof RateLimiterRes) throw refusal(rej.msBeforeNext);
+      if (rej instanceof RateLimiterRes) {
+        refusals[cls]++;
+        throw refusal(rej.msBeforeNext);
+      }
       // Not a verdict: the limiter itself failed. Let the call through rather than fail it.
       noticeFailure(rej);
     };
@@ -184,6 +190,7 @@ export function createRateLimiter(config: RateLimitConfig, deps: RateLimiterDeps
   }
 
   return {
+    refused: () => ({ ...refusals }),
     forMethod(method) {
       const cls = methodClassOf(method);
       if (!config.enabled || cls === undefined) return undefined;

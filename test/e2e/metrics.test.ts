@@ -4,7 +4,8 @@
  * in-process transport (the order module's nested calls) each move
  * `rpc_server_call_duration` and `grpc_server_handled_total` for their
  * method, code and transport; an error is counted under its code; the
- * endpoint wants an admin or service token.
+ * endpoint wants an admin or service token. The observed metrics (pool,
+ * admission, rate limits, watches, order cache) move too.
  */
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createClient } from "@connectrpc/connect";
@@ -13,11 +14,14 @@ import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js
 import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import { ADMIN, authHeaders, bearer, customer, WAREHOUSE } from "../support/auth.js";
 import { clientsOver } from "../support/clients.js";
-import { startTestStack, type TestStack } from "../support/servers.js";
+import { onRealPostgres } from "../support/db.js";
+import { startTestStack, testConfig, type TestStack } from "../support/servers.js";
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  const config = await testConfig();
+  // A customer's budget of reads is 10 per window here: the test's 12th read is refused.
+  stack = await startTestStack({ config: { rateLimit: { ...config.rateLimit, readPerSec: 1, windowSeconds: 10 } } });
 });
 afterAll(() => stack?.close());
 
@@ -30,8 +34,8 @@ async function scrape(headers: Record<string, string>): Promise<{ status: number
 function sample(text: string, name: string, labels: Record<string, string>): number {
   let total = 0;
   for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.lastIndexOf("}"));
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const body = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf("}")) : "";
     const has = Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`));
     if (has) total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
@@ -93,5 +97,40 @@ describe("/metrics", () => {
     expect(moved("rpc_server_call_duration_sum", dur)).toBeGreaterThan(0);
     expect(after.text).toContain("# TYPE rpc_server_call_duration histogram");
     expect(after.text).toContain("# TYPE grpc_server_handled_total counter");
+  });
+
+  it("reports the order cache, rate limits, open watches and admission", async () => {
+    const admin = await authHeaders(ADMIN);
+    const { inventory, customers } = clientsOver(stack, "grpc", ADMIN);
+    const { product } = await inventory.createProduct({ sku: `w-${Date.now()}`, name: "w", unitPrice: { currencyCode: "EUR", amountMinor: 100n }, initialStock: 5n });
+    const c = (await customers.createCustomer({ email: `w${Date.now()}@example.com`, displayName: "W" })).customer!;
+    const transport = createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(customer(c.id))] });
+    const orders = createClient(OrderService, transport);
+    const { order } = await orders.createOrder({ customerId: c.id, items: [{ productId: product!.id, quantity: 1 }], requestId: `w-${Date.now()}` });
+    const before = (await scrape(admin)).text;
+
+    // Reads of one order: the first may load it, the rest are hits; past the budget of 10, refused.
+    const results = [];
+    for (let i = 0; i < 12; i++) results.push(await orders.getOrder({ orderId: order!.id }).then(() => "ok", (e: unknown) => String(e)));
+    expect(results.filter((r) => r === "ok")).toHaveLength(10);
+    // A watch held open while scraping (as an admin: not rate limited).
+    const abort = new AbortController();
+    const watch = createClient(OrderService, createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "2", interceptors: [bearer(ADMIN)] }));
+    const it = watch.watchOrder({ orderId: order!.id }, { signal: abort.signal })[Symbol.asyncIterator]();
+    await it.next();
+
+    const after = (await scrape(admin)).text;
+    const moved = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    expect(moved("order_cache_hits_total")).toBeGreaterThanOrEqual(9);
+    expect(moved("rate_limited_calls_total", { method_class: "read" })).toBe(2);
+    expect(moved("grpc_server_handled_total", { grpc_method: "GetOrder", grpc_code: "ResourceExhausted", transport: "connect" })).toBe(2);
+    expect(sample(after, "watch_streams_open", {})).toBe(1);
+    expect(sample(after, "watch_listener_up", {})).toBe(1);
+    expect(after).toMatch(/^admission_calls_in_flight(\{[^}]*\})? \d+$/m);
+    expect(after).toMatch(/^admission_calls_shed_total\{priority="VIP"\} \d+$/m);
+    // The pool gate exists on Postgres only (PGlite has one connection in this process).
+    if (onRealPostgres) for (const g of ["db_pool_connections_in_use", "db_pool_transactions_in_use", "db_pool_waiting"]) expect(after).toMatch(new RegExp(`^${g} \\d+$`, "m"));
+    abort.abort();
+    await it.next().catch(() => undefined);
   });
 });

@@ -34,6 +34,9 @@ export interface OrderCache {
   reset(enabled: boolean): void;
   readonly size: number;
   readonly enabled: boolean;
+  /** Reads answered from memory, and reads that went to the database while caching was on (for metrics). */
+  readonly hits: number;
+  readonly misses: number;
 }
 
 interface InFlight {
@@ -75,18 +78,22 @@ export function createOrderCache(maxEntries: number): OrderCache {
     if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
   };
 
+  let hits = 0;
+  let misses = 0;
   return {
     async read(rawId, load) {
       const id = keyOf(rawId);
       if (id === undefined) return load();
       const hit = entries.get(id);
       if (hit) {
+        hits++;
         // Map order is insertion order: re-inserting makes it the most recent.
         entries.delete(id);
         entries.set(id, hit);
         return hit;
       }
       if (!enabled || maxEntries <= 0) return load();
+      misses++;
       const startedAt = clock;
       let f = inFlight.get(id);
       if (!f) inFlight.set(id, (f = { count: 0, invalidatedAt: 0 }));
@@ -113,6 +120,12 @@ export function createOrderCache(maxEntries: number): OrderCache {
     },
     get enabled() {
       return enabled && maxEntries > 0;
+    },
+    get hits() {
+      return hits;
+    },
+    get misses() {
+      return misses;
     },
   };
 }
