@@ -27,7 +27,7 @@ import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
 import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
 import { measure, rssMb } from "./lib/proc.js";
-import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
+import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, METRICS_COMPARED, metricsLabel, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
 import { abuseServiceEnv, abuseTargets, runAbusive, type AbuseResult } from "./lib/abusive.js";
 
 const log = (s: string) => process.stdout.write(s + "\n");
@@ -219,6 +219,8 @@ async function main(): Promise<void> {
     rows.push(...(await measureAuthOnOff(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
     // 4b. What rate limits and admission cost when nobody is over a limit: CreateOrder and GetOrder with both on and off.
     rows.push(...(await measureLimitsOnOff(db, o, auth, () => data(o.orders), workDir, wanted)));
+    // 4c. What metrics cost per call: the same with METRICS on and off.
+    rows.push(...(await measureMetricsOnOff(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
 
     // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
@@ -324,6 +326,26 @@ async function measureLimitsOnOff(db: BenchDatabase, o: BenchOptions, auth: Benc
     LIMITS_COMPARED.map(({ scenario, generator }) => ({ group: "limits", label: limitsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
   const env = (leg: Leg) => serviceEnv(db, o, auth, isOffLeg(leg) ? { RATE_LIMITS: "off", ADMISSION_MAX_CONCURRENT: "0" } : { RATE_LIMITS: "on" });
   return measureLegs("limits on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
+}
+
+/** The metrics on/off legs (targets.ts METRICS_LEGS, alternated): METRICS on (the default) against off. */
+async function measureMetricsOnOff(
+  db: BenchDatabase,
+  o: BenchOptions,
+  auth: BenchAuth,
+  data: () => LoadData,
+  workDir: string,
+  wanted: (s: RowSpec) => boolean,
+  generators: (fixedOk: boolean) => ("h2load" | "node")[],
+): Promise<Row[]> {
+  // --quick (the smoke test): one row per leg, to show the legs run; a real run compares all three.
+  const compared = METRICS_COMPARED.filter((c) =>
+    o.quick ? c.scenario === "get-order" && c.generator === "node" : c.generator === "node" || generators(true).includes(c.generator),
+  );
+  const specs = (leg: LimitsLeg): RowSpec[] =>
+    compared.map(({ scenario, generator }) => ({ group: "metrics", label: metricsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
+  const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, { METRICS: isOffLeg(leg) ? "false" : "true" });
+  return measureLegs("metrics on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
 }
 
 /** One freshly started, primed service per leg, in order, measuring that leg's rows. */

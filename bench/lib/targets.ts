@@ -38,6 +38,18 @@ export const LIMITS_COMPARED = [
   { name: "GetOrder", scenario: "get-order", generator: "node" },
 ] as const;
 
+/**
+ * The metrics on/off legs (METRICS=true, the default, against METRICS=false), alternated like the
+ * limits legs. GetOrder on h2load too: the hot, cheapest call is where a per-call cost shows most.
+ */
+export const METRICS_LEGS = LIMITS_LEGS;
+export const metricsLabel = (scenario: string, leg: LimitsLeg) => `${scenario} (metrics ${leg})`;
+export const METRICS_COMPARED = [
+  { name: "CreateOrder", scenario: "create-order", generator: "node" },
+  { name: "GetOrder", scenario: "get-order", generator: "node" },
+  { name: "GetOrder", scenario: "get-order", generator: "h2load" },
+] as const;
+
 function ratioTarget(name: string, goal: number, num: Pick<Row, "rps"> | undefined, den: Pick<Row, "rps"> | undefined, what: string, basis = ""): Target {
   if (!num || !den || den.rps <= 0) {
     return { name, goal: `≥ ${pct(goal)}`, measured: "–", status: "not measured", detail: `needs ${what}` };
@@ -99,6 +111,9 @@ export function evaluateTargets(
   }
   for (const c of LIMITS_COMPARED) {
     targets.push(onOffTarget(rows, "limits", limitsLegsOf(o), limitsLabel, c, `${c.name} limits on vs off (gRPC, ${c.generator})`, `the ${c.scenario} limits on/off rows`));
+  }
+  for (const c of METRICS_COMPARED) {
+    targets.push(onOffTarget(rows, "metrics", limitsLegsOf(o), metricsLabel, c, `${c.name} metrics on vs off (gRPC, ${c.generator})`, `the ${c.scenario} metrics on/off rows (${c.generator})`));
   }
   for (const s of ["get-order", "list-orders"]) {
     targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} @${o.orders} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));
