@@ -23,6 +23,7 @@ import { createTierLookup } from "./platform/admission/tier-lookup.js";
 import { ASSERTED_PRINCIPAL, type Authenticator } from "./platform/auth/authenticator.js";
 import { createMetrics } from "./platform/metrics.js";
 import { observe } from "./platform/observed-metrics.js";
+import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
 import { createConnectionLimiter } from "./platform/connection-front.js";
@@ -72,6 +73,8 @@ export interface App {
   readonly admission?: AdmissionControl;
   /** Admission's customer tiers (with the VIP roster when customers is hosted here), for tests and tools. */
   readonly tiers: TierCache;
+  /** Who runs the single-instance background work (leader.ts), for tests and tools. */
+  readonly leaders: { readonly sweeper?: Leadership; readonly reconciler?: Leadership };
   /** Seeds (when configured), starts background work, listens on the configured ports; resolves to the bound ones. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   close(): Promise<void>;
@@ -156,18 +159,25 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     // Admission's VIP roster (tier-cache.ts): loaded now and every TIER_CACHE_TTL_MS, so an unseen customer costs no lookup.
     if (admission) background.push(vipRoster(m, tiers, config.admission, logger));
   }
+  // Single-instance background work runs on the leader of its lock only (leader.ts); each its own
+  // lock, so services deployed apart on one database each run theirs.
+  const leaders: { sweeper?: Leadership; reconciler?: Leadership } = {};
+  const leadership = (name: string, what: string) => createLeadership(database, { name, what, retryMs: config.leaderRetryMs, logger });
   if (hosts("inventory")) {
+    const sweeper = (leaders.sweeper = leadership("order-service:inventory-expiry-sweeper", "the reservation expiry sweeper"));
     const m = (modules.inventory = createInventoryModule({
       db: database.db,
       logger,
       reservationTtlSeconds: config.reservationTtlSeconds,
       sweepIntervalMs: config.reservationSweepMs,
+      isLeader: () => sweeper.isLeader,
     }));
     register(InventoryService, m.impl);
     background.push(m);
     seeders.push(() => m.seedDemo());
   }
   if (hosts("orders")) {
+    const reconciler = (leaders.reconciler = leadership("order-service:orders-reconciler", "the order reconciler"));
     const m = (modules.orders = createOrdersModule({
       db: database.db,
       logger,
@@ -176,6 +186,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       defaultDeadlineMs: config.defaultDeadlineMs,
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
+      isLeader: () => reconciler.isLeader,
       watch: {
         pollMs: config.watchPollMs,
         maxPerPrincipal: config.watchMaxPerPrincipal,
@@ -235,10 +246,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     transport,
     admission,
     tiers,
+    leaders,
     async start() {
       await redis?.connect();
       if (config.seedDemoData) for (const seed of seeders) await seed();
       await monitor.checkNow();
+      await Promise.all(Object.values(leaders).map((l) => l.start()));
       background.forEach((b) => b.start());
       const grpcPort = await grpcFront.listen(config.host, config.grpcPort);
       const httpPort = await httpServer.listen(config.host, config.httpPort);
@@ -270,6 +283,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       }
       httpServer.destroy();
       if (!(await by(stopped, graceEnds))) logger.warn("background work still running at the end of the grace period; closing the database under it");
+      await Promise.all(Object.values(leaders).map((l) => l.stop())); // handed over: another instance leads at its next try
       await redis?.close();
       await metrics?.shutdown();
       if (!overrides.database) await database.close();

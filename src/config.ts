@@ -24,6 +24,8 @@ export interface Config {
   readonly reservationTtlSeconds: number;
   readonly reservationSweepMs: number;
   readonly reconcileIntervalMs: number;
+  /** How often an instance tries to lead the single-instance background work, and a leader checks its lock (LEADER_RETRY_MS). */
+  readonly leaderRetryMs: number;
   readonly watchPollMs: number;
   readonly watchMaxPerPrincipal: number;
   readonly watchMaxTotal: number;
@@ -322,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
+    leaderRetryMs: int(env, "LEADER_RETRY_MS", 5000, 50, 600000),
     // WatchOrder: the poll is only the fallback while the change listener is down.
     watchPollMs: int(env, "WATCH_POLL_INTERVAL_MS", 5000, 50, 60000),
     watchMaxPerPrincipal: int(env, "WATCH_MAX_PER_PRINCIPAL", 16, 1, 100000),

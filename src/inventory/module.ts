@@ -12,7 +12,7 @@ import type { InventoryAppPorts } from "./app/ports.js";
 import { createInventoryUseCases } from "./app/use-cases.js";
 import { money } from "./domain/money.js";
 import { newProduct, type NewProductInput } from "./domain/product.js";
-import { createExpirySweeper } from "./infra/expiry-sweeper.js";
+import { createPeriodic } from "../platform/periodic.js";
 import { createProductRepository } from "./infra/product-repository.js";
 import { createReservationRepository } from "./infra/reservation-repository.js";
 import { createInventoryServiceImpl } from "./rpc/inventory-service.js";
@@ -22,6 +22,8 @@ export interface InventoryModuleDeps {
   logger: Logger;
   reservationTtlSeconds: number;
   sweepIntervalMs: number;
+  /** With several instances: whether this one runs the expiry sweeper now (leader.ts); default always. */
+  isLeader?: () => boolean;
 }
 
 export interface InventoryModule {
@@ -56,7 +58,13 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     defaultTtlMs: deps.reservationTtlSeconds * 1000,
   };
   const useCases = createInventoryUseCases(ports);
-  const sweeper = createExpirySweeper((stop) => useCases.expireReservations(undefined, stop), deps.sweepIntervalMs, logger);
+  const sweeper = createPeriodic((stop) => useCases.expireReservations(undefined, stop), {
+    what: "reservation expiry sweep",
+    intervalMs: deps.sweepIntervalMs,
+    logger,
+    runAtStart: true,
+    when: deps.isLeader,
+  });
   return {
     impl: createInventoryServiceImpl(useCases),
     start: () => sweeper.start(),

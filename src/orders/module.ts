@@ -12,6 +12,7 @@ import type { Database, Db, Listener } from "../platform/db.js";
 import type { RpcImpl } from "../platform/handlers.js";
 import type { OrderRepository } from "./domain/ports.js";
 import type { Logger } from "../platform/logger.js";
+import { createPeriodic } from "../platform/periodic.js";
 import { createOrderUseCases } from "./app/use-cases.js";
 import { createCustomerAdapter } from "./infra/customer-adapter.js";
 import { createInventoryAdapter } from "./infra/inventory-adapter.js";
@@ -29,6 +30,8 @@ export interface OrdersModuleDeps {
   defaultDeadlineMs: number;
   deadlineMarginMs: number;
   reconcileIntervalMs: number;
+  /** With several instances: whether this one runs the reconciler now (leader.ts); default always. */
+  isLeader?: () => boolean;
   /** WatchOrder limits and fallback poll (WATCH_* settings); defaults as in config.ts. */
   watch?: Partial<WatchSettings>;
   /** Test hook: wrap the repository (count its reads, slow it down). */
@@ -88,7 +91,12 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     settleBudgetMs: deps.defaultDeadlineMs,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
   });
-  const reconciler = createPeriodic((stop) => useCases.reconcile(stop), deps.reconcileIntervalMs, logger);
+  const reconciler = createPeriodic((stop) => useCases.reconcile(stop), {
+    what: "reconciler pass",
+    intervalMs: deps.reconcileIntervalMs,
+    logger,
+    when: deps.isLeader,
+  });
   let listener: Listener | undefined;
   return {
     impl: createOrderServiceImpl(useCases),
@@ -108,34 +116,3 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   };
 }
 
-/**
- * Runs `task` every `intervalMs`, never two at once. stop() signals a running
- * one to end (the task checks it between items and passes it to its calls)
- * and waits for it, so shutdown is not held by a long pass.
- */
-function createPeriodic(task: (stop: AbortSignal) => Promise<unknown>, intervalMs: number, logger: Logger) {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopping = new AbortController();
-  const tick = () => {
-    if (running) return;
-    running = task(stopping.signal)
-      .then(() => undefined)
-      .catch((err) => logger.error({ err }, "reconciler pass failed"))
-      .finally(() => (running = undefined));
-  };
-  return {
-    start() {
-      if (timer) return;
-      if (stopping.signal.aborted) stopping = new AbortController();
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      stopping.abort();
-      await running;
-    },
-  };
-}

@@ -37,8 +37,24 @@ export interface Database {
    * Both handles made here have it; a hand-built handle (a script) may not.
    */
   listen?(channel: string, onMessage: (payload: string) => void, events?: ListenEvents): Listener;
-  /** Also stops every listener. */
+  /**
+   * Postgres: a session-level advisory lock named `name`, on a connection of
+   * its own (leader.ts). PGlite has none: one process owns its data directory.
+   */
+  sessionLock?(name: string, onLost: () => void): SessionLock;
+  /** Also stops every listener and session lock. */
   close(): Promise<void>;
+}
+
+/** A session-level advisory lock on a dedicated connection: held until released, or until that connection (or its process) ends. */
+export interface SessionLock {
+  /** Takes the lock when nobody holds it; true when this session holds it now. */
+  tryAcquire(): Promise<boolean>;
+  /** Whether the connection that holds it still answers (false: the lock is gone with it). */
+  check(): Promise<boolean>;
+  readonly held: boolean;
+  /** Gives the lock back and closes the connection. */
+  release(): Promise<void>;
 }
 
 export interface ListenEvents {
@@ -109,9 +125,15 @@ async function createPostgres(databaseUrl: string, poolMax: number, poolWaitMs: 
   // Readiness asks over its own connection (as the listener listens over its own).
   const probe = postgres(url, dedicatedConnection(connection, "readiness"));
   const listeners = new Set<Listener>();
+  const locks = new Set<SessionLock>();
   return {
     db,
     kind: "postgres",
+    sessionLock(name, onLost) {
+      const lock = sessionLockPostgres(postgres, url, connection, name, onLost, () => locks.delete(lock));
+      locks.add(lock);
+      return lock;
+    },
     gate,
     ping: async () => {
       await probe`select 1`;
@@ -124,7 +146,66 @@ async function createPostgres(databaseUrl: string, poolMax: number, poolWaitMs: 
     },
     close: async () => {
       await Promise.all([...listeners].map((l) => l.close()));
+      await Promise.all([...locks].map((l) => l.release()));
       await Promise.all([client.end({ timeout: 5 }), probe.end({ timeout: 1 })]);
+    },
+  };
+}
+
+/**
+ * pg_try_advisory_lock on a dedicated connection (max 1, never idled out):
+ * the lock lives as long as that session. A closed connection means the lock
+ * is gone (postgres-js would reconnect on the next query, as a new session
+ * without it), so `held` drops and `onLost` is called. The key is
+ * hashtext(name), the same in every process.
+ */
+function sessionLockPostgres(
+  postgres: typeof Postgres,
+  url: string,
+  connection: { host?: string },
+  name: string,
+  onLost: () => void,
+  onReleased: () => void,
+): SessionLock {
+  let held = false;
+  let released = false;
+  const options = {
+    ...dedicatedConnection(connection, `lock:${name}`),
+    onclose: () => {
+      if (!held) return;
+      held = false;
+      if (!released) onLost();
+    },
+  };
+  const conn = postgres(url, options as Postgres.Options<Record<string, never>>);
+  return {
+    async tryAcquire() {
+      if (released) return false;
+      if (held) return true;
+      const [row] = await conn<{ ok: boolean }[]>`select pg_try_advisory_lock(hashtext(${name})) as ok`;
+      held = row.ok === true;
+      return held;
+    },
+    async check() {
+      if (!held) return false;
+      try {
+        await conn`select 1`;
+        return held;
+      } catch {
+        held = false;
+        return false;
+      }
+    },
+    get held() {
+      return held;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      onReleased();
+      if (held) await conn`select pg_advisory_unlock(hashtext(${name}))`.catch(() => undefined);
+      held = false;
+      await conn.end({ timeout: 1 });
     },
   };
 }

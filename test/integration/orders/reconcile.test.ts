@@ -143,9 +143,11 @@ it("shuts down without waiting for a running pass whose dependency hangs", async
   faults.clear();
   faults.set("commitReservation", { kind: "hang" });
   // Its own stack with the periodic reconciler on, and a settle budget far beyond the test's timeout.
+  // On Postgres the harness's stack leads the reconciler (leader.ts): it hands over first.
+  await h.stack.app.leaders.reconciler?.stop();
   const other = await startTestStack({
     database: h.database,
-    config: { reconcileIntervalMs: 100, reservationSweepMs: 3_600_000, defaultDeadlineMs: 600_000 },
+    config: { reconcileIntervalMs: 100, reservationSweepMs: 3_600_000, defaultDeadlineMs: 600_000, leaderRetryMs: 50 },
     transformImpl: (service, impl) => (service.typeName === OrderService.typeName ? impl : faults.transformImpl(service, impl)),
   });
   await pollUntil(() => faults.entered("commitReservation") > 0);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createExpireReservations } from "../../../src/inventory/app/expire-reservations.js";
 import type { InventoryAppPorts } from "../../../src/inventory/app/ports.js";
 import type { ReservationRepository } from "../../../src/inventory/domain/ports.js";
-import { createExpirySweeper } from "../../../src/inventory/infra/expiry-sweeper.js";
+import { createPeriodic } from "../../../src/platform/periodic.js";
 
 const silent = pino({ level: "silent" });
 
@@ -36,7 +36,7 @@ describe("expiry sweeper", () => {
         runs++;
         finish = () => resolve(0);
       });
-    const sweeper = createExpirySweeper(sweep, 1000, silent);
+    const sweeper = createPeriodic(sweep, { what: "sweep", intervalMs: 1000, logger: silent, runAtStart: true });
     sweeper.start();
     expect(runs).toBe(1);
     await vi.advanceTimersByTimeAsync(3000); // the first run is still going
@@ -59,14 +59,31 @@ describe("expiry sweeper", () => {
     const errors: unknown[] = [];
     const logger = pino({ level: "error" }, { write: (s: string) => void errors.push(JSON.parse(s)) });
     let runs = 0;
-    const sweeper = createExpirySweeper(async () => {
-      runs++;
-      throw new Error("db down");
-    }, 1000, logger);
+    const sweeper = createPeriodic(
+      async () => {
+        runs++;
+        throw new Error("db down");
+      },
+      { what: "sweep", intervalMs: 1000, logger, runAtStart: true },
+    );
     sweeper.start();
     await vi.advanceTimersByTimeAsync(1000);
     await sweeper.stop();
     expect(runs).toBe(2);
     expect(errors).toHaveLength(2);
+  });
+
+  it("skips its ticks while this instance is not the leader", async () => {
+    vi.useFakeTimers();
+    let leader = false;
+    let runs = 0;
+    const sweeper = createPeriodic(async () => void runs++, { what: "sweep", intervalMs: 1000, logger: silent, runAtStart: true, when: () => leader });
+    sweeper.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(runs).toBe(0);
+    leader = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(runs).toBe(2);
+    await sweeper.stop();
   });
 });
