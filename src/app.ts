@@ -213,6 +213,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       rateLimited: rateLimiter && (() => rateLimiter.refused()),
       watches: orders && (() => orders.watches.stats()),
       orderCache: orders && (() => orders.orderCache),
+      ordersSettled: orders && (() => orders.settled),
+      reservationsExpired: modules.inventory && (() => modules.inventory!.expired),
     });
   }
   const monitor = startHealthMonitor(health, () => database.ping(), 2000, logger);

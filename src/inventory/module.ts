@@ -34,6 +34,8 @@ export interface InventoryModule {
   stop(): Promise<void>;
   /** Expires every pending reservation due at `now` (default: the clock); returns how many. */
   sweepExpired(now?: Date): Promise<number>;
+  /** Reservations expired since start (their stock returned), for metrics. */
+  readonly expired: number;
   /** Idempotently inserts the README's demo products (fixed ids). */
   seedDemo(): Promise<void>;
 }
@@ -58,7 +60,13 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     defaultTtlMs: deps.reservationTtlSeconds * 1000,
   };
   const useCases = createInventoryUseCases(ports);
-  const sweeper = createPeriodic((stop) => useCases.expireReservations(undefined, stop), {
+  let expired = 0;
+  const expire = async (now?: Date, stop?: AbortSignal) => {
+    const n = await useCases.expireReservations(now, stop);
+    expired += n;
+    return n;
+  };
+  const sweeper = createPeriodic((stop) => expire(undefined, stop), {
     what: "reservation expiry sweep",
     intervalMs: deps.sweepIntervalMs,
     logger,
@@ -69,7 +77,10 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     impl: createInventoryServiceImpl(useCases),
     start: () => sweeper.start(),
     stop: () => sweeper.stop(),
-    sweepExpired: (now) => useCases.expireReservations(now),
+    sweepExpired: (now) => expire(now),
+    get expired() {
+      return expired;
+    },
     async seedDemo() {
       for (const { id, ...input } of DEMO_PRODUCTS) {
         const inserted = await ports.products.insertIfAbsent(newProduct(id, input, ports.now()));

@@ -58,6 +58,8 @@ export interface OrdersModule {
   stop(): Promise<void>;
   /** One reconciler pass now; resolves to the number of orders settled. `stop` ends it early. */
   reconcile(stop?: AbortSignal): Promise<number>;
+  /** Orders the reconciler settled since start (every pass, periodic or asked for), for metrics. */
+  readonly settled: number;
   /** GetOrder's read cache, for a look: on once the change listener is up. */
   readonly orderCache: Pick<OrderCache, "size" | "enabled" | "hits" | "misses">;
   /** The WatchOrder hub: its counts, and close() to end every watch at shutdown (before the servers stop). */
@@ -91,7 +93,13 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     settleBudgetMs: deps.defaultDeadlineMs,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
   });
-  const reconciler = createPeriodic((stop) => useCases.reconcile(stop), {
+  let settled = 0;
+  const reconcile = async (stop?: AbortSignal) => {
+    const n = await useCases.reconcile(stop);
+    settled += n;
+    return n;
+  };
+  const reconciler = createPeriodic((stop) => reconcile(stop), {
     what: "reconciler pass",
     intervalMs: deps.reconcileIntervalMs,
     logger,
@@ -110,7 +118,10 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
       cache.reset(false);
       await Promise.all([reconciler.stop(), l?.close(), watches.close()]);
     },
-    reconcile: (stop) => useCases.reconcile(stop),
+    reconcile,
+    get settled() {
+      return settled;
+    },
     orderCache: cache,
     watches,
   };

@@ -149,33 +149,18 @@ function callMetrics(methods: readonly MethodState[], since: HrTime, resource: R
       }
     }
   }
-  const cumulative = AggregationTemporality.CUMULATIVE;
   const metrics: MetricData[] = [];
+  const descriptor = (name: string, description: string, unit = "") => ({ name, description, unit, valueType: ValueType.DOUBLE });
+  const cumulative = AggregationTemporality.CUMULATIVE;
   if (duration.length > 0) {
-    metrics.push({
-      descriptor: { name: "rpc.server.call.duration", description: DURATION_DESCRIPTION, unit: "s", valueType: ValueType.DOUBLE },
-      aggregationTemporality: cumulative,
-      dataPointType: DataPointType.HISTOGRAM,
-      dataPoints: duration,
-    });
+    const d = descriptor("rpc.server.call.duration", DURATION_DESCRIPTION, "s");
+    metrics.push({ descriptor: d, aggregationTemporality: cumulative, dataPointType: DataPointType.HISTOGRAM, dataPoints: duration });
   }
-  if (started.length > 0) {
-    metrics.push({
-      descriptor: { name: "grpc_server_started", description: STARTED_DESCRIPTION, unit: "", valueType: ValueType.DOUBLE },
-      aggregationTemporality: cumulative,
-      dataPointType: DataPointType.SUM,
-      dataPoints: started,
-      isMonotonic: true,
-    });
-  }
-  if (handled.length > 0) {
-    metrics.push({
-      descriptor: { name: "grpc_server_handled", description: HANDLED_DESCRIPTION, unit: "", valueType: ValueType.DOUBLE },
-      aggregationTemporality: cumulative,
-      dataPointType: DataPointType.SUM,
-      dataPoints: handled,
-      isMonotonic: true,
-    });
+  for (const [points, d] of [
+    [started, descriptor("grpc_server_started", STARTED_DESCRIPTION)],
+    [handled, descriptor("grpc_server_handled", HANDLED_DESCRIPTION)],
+  ] as const) {
+    if (points.length > 0) metrics.push({ descriptor: d, aggregationTemporality: cumulative, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: true });
   }
   return { resourceMetrics: { resource, scopeMetrics: [{ scope: { name: "order-service" }, metrics }] }, errors: [] };
 }

@@ -15,6 +15,7 @@
  * | watch_streams_open, watch_orders_watched, watch_listener_up | gauge | |
  * | order_cache_entries | gauge | |
  * | order_cache_hits_total, order_cache_misses_total | counter | |
+ * | reconciler_orders_settled_total, reservations_expired_total | counter | |
  */
 import type { Meter } from "@opentelemetry/api";
 import { PRIORITY_CLASSES, type GateStats } from "./admission/gate.js";
@@ -26,6 +27,10 @@ export interface ObservedSources {
   readonly rateLimited?: () => Readonly<Record<MethodClass, number>>;
   readonly watches?: () => { watches: number; orders: number; healthy: boolean };
   readonly orderCache?: () => { size: number; hits: number; misses: number };
+  /** Orders settled by the reconciler (this instance's passes). */
+  readonly ordersSettled?: () => number;
+  /** Reservations expired by the sweeper (this instance's sweeps). */
+  readonly reservationsExpired?: () => number;
 }
 
 export function observe(meter: Meter, s: ObservedSources): void {
@@ -34,7 +39,9 @@ export function observe(meter: Meter, s: ObservedSources): void {
   const counter = (name: string, description: string, read: () => number) =>
     meter.createObservableCounter(name, { description }).addCallback((r) => r.observe(read()));
 
-  const { pool, admission, rateLimited, watches, orderCache } = s;
+  const { pool, admission, rateLimited, watches, orderCache, ordersSettled, reservationsExpired } = s;
+  if (ordersSettled) counter("reconciler_orders_settled", "Orders the reconciler settled (confirmed or cancelled after a lost commit or release).", ordersSettled);
+  if (reservationsExpired) counter("reservations_expired", "Reservations expired by the sweeper, their stock returned.", reservationsExpired);
   if (pool) {
     gauge("db_pool_connections_in_use", "Pooled database connections doing work (pool-gate.ts).", () => pool().inUse);
     gauge("db_pool_transactions_in_use", "Of those, transactions holding a connection of their own.", () => pool().transactions);

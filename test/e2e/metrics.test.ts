@@ -128,6 +128,13 @@ describe("/metrics", () => {
     expect(sample(after, "watch_listener_up", {})).toBe(1);
     expect(after).toMatch(/^admission_calls_in_flight(\{[^}]*\})? \d+$/m);
     expect(after).toMatch(/^admission_calls_shed_total\{priority="VIP"\} \d+$/m);
+    // A warehouse's reservation, expired by a sweep past its TTL; a reconciler pass with nothing to settle.
+    await clientsOver(stack, "grpc", WAREHOUSE).inventory.reserveStock({ reservationId: `w-${Date.now()}`, lines: [{ productId: product!.id, quantity: 1 }] });
+    expect(await stack.app.modules.inventory!.sweepExpired(new Date(Date.now() + 86_400_000))).toBe(1);
+    await stack.app.modules.orders!.reconcile();
+    const later = (await scrape(admin)).text;
+    expect(sample(later, "reservations_expired_total", {}) - sample(before, "reservations_expired_total", {})).toBe(1);
+    expect(later).toMatch(/^reconciler_orders_settled_total \d+$/m);
     // The pool gate exists on Postgres only (PGlite has one connection in this process).
     if (onRealPostgres) for (const g of ["db_pool_connections_in_use", "db_pool_transactions_in_use", "db_pool_waiting"]) expect(after).toMatch(new RegExp(`^${g} \\d+$`, "m"));
     abort.abort();
