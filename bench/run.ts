@@ -310,25 +310,23 @@ async function measureAuthOnOff(
   wanted: (s: RowSpec) => boolean,
   generators: (fixedOk: boolean) => ("h2load" | "node")[],
 ): Promise<Row[]> {
-  const specs = (leg: AuthLeg): RowSpec[] =>
-    [
-      ...generators(true).map((generator) => ({ scenario: "get-order" as const, generator })),
-      { scenario: "create-order" as const, generator: "node" as const },
-    ].map(({ scenario, generator }) => ({ group: "auth", label: authLabel(scenario, leg), scenario, protocol: "grpc", generator }));
+  const compared = [
+    ...generators(true).map((generator) => ({ scenario: "get-order" as const, generator })),
+    { scenario: "create-order" as const, generator: "node" as const },
+  ];
+  const specs = legSpecs("auth", authLabel, compared);
   const env = (leg: AuthLeg) => serviceEnv(db, o, auth, leg === "off" ? { AUTH_DISABLED: "true" } : {});
   return measureLegs("auth on vs off", AUTH_LEGS, specs, env, { db, o, data, workDir, wanted });
 }
 
 /** The limits on/off legs (targets.ts LIMITS_LEGS, alternated): the defaults (RATE_LIMITS on, in memory here; admission as configured by default) against both off. */
 async function measureLimitsOnOff(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: () => LoadData, workDir: string, wanted: (s: RowSpec) => boolean): Promise<Row[]> {
-  type Leg = LimitsLeg;
-  const specs = (leg: Leg): RowSpec[] =>
-    LIMITS_COMPARED.map(({ scenario, generator }) => ({ group: "limits", label: limitsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
-  const env = (leg: Leg) => serviceEnv(db, o, auth, isOffLeg(leg) ? { RATE_LIMITS: "off", ADMISSION_MAX_CONCURRENT: "0" } : { RATE_LIMITS: "on" });
+  const specs = legSpecs("limits", limitsLabel, LIMITS_COMPARED);
+  const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, isOffLeg(leg) ? { RATE_LIMITS: "off", ADMISSION_MAX_CONCURRENT: "0" } : { RATE_LIMITS: "on" });
   return measureLegs("limits on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
 }
 
-/** The metrics on/off legs (targets.ts METRICS_LEGS, alternated): METRICS on (the default) against off. */
+/** The metrics on/off legs (the limits legs, alternated): METRICS on (the default) against off. */
 async function measureMetricsOnOff(
   db: BenchDatabase,
   o: BenchOptions,
@@ -342,10 +340,18 @@ async function measureMetricsOnOff(
   const compared = METRICS_COMPARED.filter((c) =>
     o.quick ? c.scenario === "get-order" && c.generator === "node" : c.generator === "node" || generators(true).includes(c.generator),
   );
-  const specs = (leg: LimitsLeg): RowSpec[] =>
-    compared.map(({ scenario, generator }) => ({ group: "metrics", label: metricsLabel(scenario, leg), scenario, protocol: "grpc", generator }));
+  const specs = legSpecs("metrics", metricsLabel, compared);
   const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, { METRICS: isOffLeg(leg) ? "false" : "true" });
   return measureLegs("metrics on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
+}
+
+/** A comparison's rows for one leg: each compared scenario and generator over gRPC, labelled with the leg. */
+function legSpecs<L extends string>(
+  group: RowSpec["group"],
+  label: (scenario: string, leg: L) => string,
+  compared: readonly { scenario: RowSpec["scenario"]; generator: RowSpec["generator"] }[],
+): (leg: L) => RowSpec[] {
+  return (leg) => compared.map(({ scenario, generator }) => ({ group, label: label(scenario, leg), scenario, protocol: "grpc", generator }));
 }
 
 /** One freshly started, primed service per leg, in order, measuring that leg's rows. */

@@ -39,10 +39,9 @@ export const LIMITS_COMPARED = [
 ] as const;
 
 /**
- * The metrics on/off legs (METRICS=true, the default, against METRICS=false), alternated like the
- * limits legs. GetOrder on h2load too: the hot, cheapest call is where a per-call cost shows most.
+ * What the metrics on/off legs compare (METRICS=true, the default, against METRICS=false; the limits
+ * legs, alternated). GetOrder on h2load too: the hot, cheapest call is where a per-call cost shows most.
  */
-export const METRICS_LEGS = LIMITS_LEGS;
 export const metricsLabel = (scenario: string, leg: LimitsLeg) => `${scenario} (metrics ${leg})`;
 export const METRICS_COMPARED = [
   { name: "CreateOrder", scenario: "create-order", generator: "node" },

@@ -41,23 +41,25 @@ type Unary = (req: unknown, ctx: HandlerContext) => Promise<unknown>;
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
+/** HTTP/2 RST_STREAM codes → the name and status connect-node reports for them. */
+const RESET_CODES: Readonly<Record<number, readonly [string, Code]>> = {
+  0x1: ["PROTOCOL_ERROR", Code.Internal],
+  0x2: ["INTERNAL_ERROR", Code.Internal],
+  0x3: ["FLOW_CONTROL_ERROR", Code.Internal],
+  0x4: ["SETTINGS_TIMEOUT", Code.Internal],
+  0x6: ["FRAME_SIZE_ERROR", Code.Internal],
+  0x7: ["REFUSED_STREAM", Code.Unavailable],
+  0x8: ["CANCEL", Code.Canceled],
+  0x9: ["COMPRESSION_ERROR", Code.Internal],
+  0xa: ["CONNECT_ERROR", Code.Internal],
+  0xb: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
+  0xc: ["INADEQUATE_SECURITY", Code.PermissionDenied],
+  0xd: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
+};
+
 /** The error connect-node aborts a call's signal with when its HTTP/2 stream is reset by the client. */
 function resetError(rstCode: number): ConnectError | undefined {
-  const codes: Record<number, [string, Code]> = {
-    0x1: ["PROTOCOL_ERROR", Code.Internal],
-    0x2: ["INTERNAL_ERROR", Code.Internal],
-    0x3: ["FLOW_CONTROL_ERROR", Code.Internal],
-    0x4: ["SETTINGS_TIMEOUT", Code.Internal],
-    0x6: ["FRAME_SIZE_ERROR", Code.Internal],
-    0x7: ["REFUSED_STREAM", Code.Unavailable],
-    0x8: ["CANCEL", Code.Canceled],
-    0x9: ["COMPRESSION_ERROR", Code.Internal],
-    0xa: ["CONNECT_ERROR", Code.Internal],
-    0xb: ["ENHANCE_YOUR_CALM", Code.ResourceExhausted],
-    0xc: ["INADEQUATE_SECURITY", Code.PermissionDenied],
-    0xd: ["HTTP_1_1_REQUIRED", Code.PermissionDenied],
-  };
-  const c = codes[rstCode];
+  const c = RESET_CODES[rstCode];
   return c && new ConnectError(`http/2 stream closed with error code ${c[0]} (0x${rstCode.toString(16)})`, c[1]);
 }
 

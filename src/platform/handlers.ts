@@ -168,7 +168,7 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
   const metrics = deps.metrics?.forMethod(method);
   return async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
     const began = metrics ? performance.now() : 0;
-    const transport = metrics ? transportOf(ctx) : "";
+    const transport = metrics ? ctx.protocolName : "";
     metrics?.started(transport);
     let code = 0;
     try {
@@ -236,7 +236,7 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
   const metrics = deps.metrics?.forMethod(method);
   return async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
     const began = metrics ? performance.now() : 0;
-    const transport = metrics ? transportOf(ctx) : "";
+    const transport = metrics ? ctx.protocolName : "";
     metrics?.started(transport);
     let code = 0;
     try {
@@ -273,13 +273,4 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
       metrics?.handled(transport, code, (performance.now() - began) / 1000);
     }
   };
-}
-
-/**
- * The transport a call came by, for metrics: `grpc` (grpc-js, or gRPC on
- * the Connect port), `connect`, `grpc-web`, or `in-process` (the in-process
- * transport's calls are marked by their origin).
- */
-function transportOf(ctx: HandlerContext): string {
-  return ctx.protocolName;
 }

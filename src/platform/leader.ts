@@ -15,7 +15,7 @@
  */
 import type { Logger } from "pino";
 import type { Database, SessionLock } from "./db.js";
-import { atMostEvery } from "./rate-limit.js";
+import { atMostEvery } from "./at-most-every.js";
 
 export interface Leadership {
   /** Whether this instance runs the single-instance background work now. */

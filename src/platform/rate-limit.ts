@@ -27,6 +27,7 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Logger } from "pino";
+import { atMostEvery } from "./at-most-every.js";
 import type { RateLimitConfig } from "../config.js";
 import { resourceExhausted, untraced, type DomainError } from "../kernel/errors.js";
 import type { Principal, Role } from "../kernel/principal.js";
@@ -74,16 +75,6 @@ const perSecOf = (c: RateLimitConfig): Record<MethodClass, number> => ({
   watch: c.watchPerSec,
 });
 
-/** Calls `fn` at most once per `intervalMs` (a failing dependency is logged, not each call it fails). */
-export function atMostEvery<A extends unknown[]>(intervalMs: number, fn: (...args: A) => void): (...args: A) => void {
-  let last = -Infinity;
-  return (...args) => {
-    const now = performance.now();
-    if (now - last < intervalMs) return;
-    last = now;
-    fn(...args);
-  };
-}
 
 /**
  * The memory limiter Redis limiters fall back to. The library calls it only

@@ -11,7 +11,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { redactUrl } from "../config.js";
-import { atMostEvery } from "./rate-limit.js";
+import { atMostEvery } from "./at-most-every.js";
 
 export interface RedisHandle {
   readonly client: Redis;
