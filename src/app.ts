@@ -23,6 +23,8 @@ import { createTierLookup } from "./platform/admission/tier-lookup.js";
 import { ASSERTED_PRINCIPAL, type Authenticator } from "./platform/auth/authenticator.js";
 import { createMetrics } from "./platform/metrics.js";
 import { observe } from "./platform/observed-metrics.js";
+import { addDatabaseHistograms } from "./platform/db-metrics.js";
+import { createTracer, tracingInterceptor } from "./platform/tracing.js";
 import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
@@ -74,7 +76,13 @@ export interface App {
   /** Admission's customer tiers (with the VIP roster when customers is hosted here), for tests and tools. */
   readonly tiers: TierCache;
   /** Who runs the single-instance background work (leader.ts), for tests and tools. */
-  readonly leaders: { readonly sweeper?: Leadership; readonly reconciler?: Leadership };
+  readonly leaders: {
+    readonly sweeper?: Leadership;
+    readonly reconciler?: Leadership;
+    /** Retention's (retention.ts), one per service; absent when its window is 0 (nothing purged). */
+    readonly inventoryRetention?: Leadership;
+    readonly ordersRetention?: Leadership;
+  };
   /** Seeds (when configured), starts background work, listens on the configured ports; resolves to the bound ones. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   close(): Promise<void>;
@@ -115,6 +123,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     config.admission.maxConcurrent > 0 ? createAdmissionControl({ ...config.admission, tiers, ungatedServices: [Health.typeName] }) : undefined;
 
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const tracer = config.tracing ? createTracer() : undefined;
   const registry = createServiceRegistry({
     validator: createValidator(),
     logger,
@@ -124,6 +133,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     rateLimiter,
     admission,
     metrics,
+    tracer,
   });
   const transform = overrides.transformImpl ?? ((_s, impl) => impl);
   const hostedNames: string[] = [];
@@ -143,7 +153,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   /** Co-hosted: in process; otherwise gRPC to the configured address. */
   const transportTo = (service: DescService, hosted: boolean, addr: string | undefined): Transport =>
     overrides.dependencyTransport?.(service) ??
-    (hosted || !addr ? asOrders : createGrpcTransport({ baseUrl: addr, interceptors: bearer(auth.serviceCredentials) }));
+    (hosted || !addr ? asOrders : createGrpcTransport({ baseUrl: addr, interceptors: [...(tracer ? [tracingInterceptor(tracer)] : []), ...bearer(auth.serviceCredentials)] }));
 
   if (hosts("customers") || config.customersAddr) {
     tierSource.lookup = createTierLookup(createClient(CustomerService, transportTo(CustomerService, hosts("customers"), config.customersAddr)));
@@ -161,16 +171,23 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   }
   // Single-instance background work runs on the leader of its lock only (leader.ts); each its own
   // lock, so services deployed apart on one database each run theirs.
-  const leaders: { sweeper?: Leadership; reconciler?: Leadership } = {};
+  const leaders: { sweeper?: Leadership; reconciler?: Leadership; inventoryRetention?: Leadership; ordersRetention?: Leadership } = {};
   const leadership = (name: string, what: string) => createLeadership(database, { name, what, retryMs: config.leaderRetryMs, logger });
   if (hosts("inventory")) {
     const sweeper = (leaders.sweeper = leadership("order-service:inventory-expiry-sweeper", "the reservation expiry sweeper"));
+    // A lock (and its connection) only when there is something to purge.
+    const purger =
+      config.retention.reservationsHours > 0
+        ? (leaders.inventoryRetention = leadership("order-service:inventory-retention", "inventory retention"))
+        : undefined;
     const m = (modules.inventory = createInventoryModule({
       db: database.db,
       logger,
       reservationTtlSeconds: config.reservationTtlSeconds,
       sweepIntervalMs: config.reservationSweepMs,
       isLeader: () => sweeper.isLeader,
+      retention: config.retention,
+      isRetentionLeader: () => purger?.isLeader === true,
     }));
     register(InventoryService, m.impl);
     background.push(m);
@@ -178,6 +195,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   }
   if (hosts("orders")) {
     const reconciler = (leaders.reconciler = leadership("order-service:orders-reconciler", "the order reconciler"));
+    const purger =
+      config.retention.idempotencyHours > 0
+        ? (leaders.ordersRetention = leadership("order-service:orders-retention", "orders retention"))
+        : undefined;
     const m = (modules.orders = createOrdersModule({
       db: database.db,
       logger,
@@ -187,6 +208,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
       isLeader: () => reconciler.isLeader,
+      retention: config.retention,
+      isRetentionLeader: () => purger?.isLeader === true,
       watch: {
         pollMs: config.watchPollMs,
         maxPerPrincipal: config.watchMaxPerPrincipal,
@@ -207,14 +230,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const served = registry.registrations();
   if (metrics) {
     const orders = modules.orders;
+    addDatabaseHistograms(metrics, database);
     observe(metrics.meter, {
       pool: database.gate && (() => database.gate!.stats()),
       admission: admission && (() => admission.gate.stats()),
       rateLimited: rateLimiter && (() => rateLimiter.refused()),
       watches: orders && (() => orders.watches.stats()),
       orderCache: orders && (() => orders.orderCache),
-      ordersSettled: orders && (() => orders.settled),
+      ordersSettled: orders && (() => orders.settledBy),
+      ordersCreated: orders && (() => orders.created),
       reservationsExpired: modules.inventory && (() => modules.inventory!.expired),
+      rowsPurged: (orders || modules.inventory) && (() => ({ ...orders?.retention.purged, ...modules.inventory?.retention.purged })),
+      stockShortages: modules.inventory && (() => modules.inventory!.shortages),
     });
   }
   const monitor = startHealthMonitor(health, () => database.ping(), 2000, logger);

@@ -4,6 +4,7 @@
  * variable. README.md documents each one.
  */
 import { ROLES, type Role } from "./kernel/principal.js";
+import { tracingWanted } from "./platform/telemetry-env.js";
 
 export const SERVICE_NAMES = ["orders", "inventory", "customers"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -46,6 +47,14 @@ export interface Config {
   readonly admission: AdmissionConfig;
   /** Prometheus metrics on the HTTP port's /metrics (README "Metrics"). */
   readonly metrics: MetricsConfig;
+  /** Purging of tables that only grow (README "Retention"). */
+  readonly retention: RetentionConfig;
+  /**
+   * Spans for every call (tracing.ts) and trace ids in log lines: on when the
+   * standard OTEL_* variables configure a trace exporter (telemetry-env.ts),
+   * the same rule by which instrumentation.ts starts the SDK.
+   */
+  readonly tracing: boolean;
 }
 
 export interface MetricsConfig {
@@ -53,6 +62,33 @@ export interface MetricsConfig {
   readonly enabled: boolean;
   /** METRICS_PUBLIC: /metrics without a token; default false (an admin or service token is needed). */
   readonly public: boolean;
+}
+
+/**
+ * Retention (README "Retention"): rows past their window are deleted in
+ * batches by one instance (its own leader lock per service). A window of 0
+ * keeps those rows for ever. Outbox rows are not purged yet: nothing
+ * publishes them.
+ */
+export interface RetentionConfig {
+  /** RETENTION_IDEMPOTENCY_HOURS: CreateOrder's idempotency records, by age (default 168 = 7 days; 0 never). */
+  readonly idempotencyHours: number;
+  /** RETENTION_RESERVATIONS_HOURS: released and expired reservations, by time since they ended (default 168; 0 never). */
+  readonly reservationsHours: number;
+  /** RETENTION_INTERVAL_MS: how often a purge pass runs on the leader (default 60000). */
+  readonly intervalMs: number;
+  /** RETENTION_BATCH_SIZE: rows one delete statement removes at most (default 1000). */
+  readonly batchSize: number;
+}
+
+function retentionConfig(env: Env): RetentionConfig {
+  return Object.freeze({
+    // Hours, up to ten years: a window is never shorter than an hour, far past any client's retries.
+    idempotencyHours: int(env, "RETENTION_IDEMPOTENCY_HOURS", 168, 0, 87_600),
+    reservationsHours: int(env, "RETENTION_RESERVATIONS_HOURS", 168, 0, 87_600),
+    intervalMs: int(env, "RETENTION_INTERVAL_MS", 60_000, 100, 86_400_000),
+    batchSize: int(env, "RETENTION_BATCH_SIZE", 1000, 1, 100_000),
+  });
 }
 
 /** Priority admission in front of database work (README: "Overload and priority"). */
@@ -344,5 +380,7 @@ export function loadConfig(env: Env = process.env): Config {
     auth: authConfig(env, databaseUrl, svc.includes("orders") && (!svc.includes("inventory") || !svc.includes("customers"))),
     admission: admissionConfig(env, dbPoolMax),
     metrics: Object.freeze({ enabled: bool(env, "METRICS", true), public: bool(env, "METRICS_PUBLIC", false) }),
+    retention: retentionConfig(env),
+    tracing: tracingWanted(env),
   });
 }

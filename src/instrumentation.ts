@@ -9,26 +9,19 @@
  * OTEL_SDK_DISABLED=true, this file loads nothing and costs nothing. When on,
  * the NodeSDK reads the standard OTEL_* variables itself (protocol, headers,
  * service name, sampler, metrics/logs exporters), and auto-instrumentation
- * covers http/http2, grpc-js, ioredis, pino, undici... (fs, dns and net are off:
- * they are noisy and cost a span per syscall-ish call).
+ * covers HTTP/1, ioredis, undici... (fs, dns and net are off: they are noisy
+ * and cost a span per syscall-ish call). The RPCs' spans are ours
+ * (src/platform/tracing.ts): one SERVER span per call in wrapService,
+ * whichever way the call came in, and a CLIENT span per call to a service
+ * deployed apart, which carries the trace context on.
  *
  * This file reads process.env directly: it runs before src/config.ts.
  */
 import { register } from "node:module";
 import { addExitHook } from "./platform/exit-hooks.js";
+import { tracingWanted } from "./platform/telemetry-env.js";
 
 const env = process.env;
-
-function isTrue(v: string | undefined): boolean {
-  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
-}
-
-function telemetryWanted(): boolean {
-  if (isTrue(env.OTEL_SDK_DISABLED)) return false;
-  const tracesExporter = env.OTEL_TRACES_EXPORTER?.trim();
-  if (tracesExporter === "none") return false;
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || tracesExporter);
-}
 
 /**
  * ESM code (ours is) is only instrumentable through import-in-the-middle's
@@ -64,6 +57,11 @@ async function startTelemetry(): Promise<void> {
         "@opentelemetry/instrumentation-fs": { enabled: false },
         "@opentelemetry/instrumentation-dns": { enabled: false },
         "@opentelemetry/instrumentation-net": { enabled: false },
+        // Every call's SERVER span comes from wrapService (tracing.ts), on all four call paths
+        // alike, and a log line's trace ids from the logger's mixin (logger.ts): grpc-js's own
+        // server spans and pino's injection would repeat both, on one path only.
+        "@opentelemetry/instrumentation-grpc": { enabled: false },
+        "@opentelemetry/instrumentation-pino": { enabled: false },
       }),
     ],
   });
@@ -81,7 +79,7 @@ async function startTelemetry(): Promise<void> {
   process.once("beforeExit", () => void shutdown());
 }
 
-if (telemetryWanted()) {
+if (tracingWanted(env)) {
   await startTelemetry();
 }
 

@@ -1,6 +1,7 @@
 /**
  * The inventory module: repositories → use cases → ServiceImpl, the
- * reservation expiry sweeper, and demo data. The composition root wraps
+ * reservation expiry sweeper, retention (ended reservations past their
+ * window), and demo data. The composition root wraps
  * `impl` (validation, error mapping) and serves it.
  */
 import { randomUUID } from "node:crypto";
@@ -8,13 +9,17 @@ import type { InventoryService } from "../../gen/inventory/v1/inventory_service_
 import type { Db } from "../platform/db.js";
 import type { RpcImpl } from "../platform/handlers.js";
 import type { Logger } from "../platform/logger.js";
+import { isDomainError } from "../kernel/errors.js";
 import type { InventoryAppPorts } from "./app/ports.js";
+import type { ReserveStock } from "./app/reserve-stock.js";
 import { createInventoryUseCases } from "./app/use-cases.js";
 import { money } from "./domain/money.js";
 import { newProduct, type NewProductInput } from "./domain/product.js";
 import { createPeriodic } from "../platform/periodic.js";
+import { createRetention, type Retention, type RetentionSchedule } from "../platform/retention.js";
 import { createProductRepository } from "./infra/product-repository.js";
 import { createReservationRepository } from "./infra/reservation-repository.js";
+import { inventoryPurgeTargets, type InventoryRetentionWindows } from "./infra/retention.js";
 import { createInventoryServiceImpl } from "./rpc/inventory-service.js";
 
 export interface InventoryModuleDeps {
@@ -24,18 +29,26 @@ export interface InventoryModuleDeps {
   sweepIntervalMs: number;
   /** With several instances: whether this one runs the expiry sweeper now (leader.ts); default always. */
   isLeader?: () => boolean;
+  /** Retention (RETENTION_* settings); without it (default) nothing is purged. */
+  retention?: InventoryRetentionWindows & RetentionSchedule;
+  /** With several instances: whether this one runs retention now (its own lock, leader.ts); default always. */
+  isRetentionLeader?: () => boolean;
 }
 
 export interface InventoryModule {
   impl: RpcImpl<typeof InventoryService>;
-  /** Starts the expiry sweeper. */
+  /** Starts the expiry sweeper and retention. */
   start(): void;
-  /** Stops the sweeper, waiting for a sweep in flight. */
+  /** Stops both, waiting for a pass in flight. */
   stop(): Promise<void>;
   /** Expires every pending reservation due at `now` (default: the clock); returns how many. */
   sweepExpired(now?: Date): Promise<number>;
   /** Reservations expired since start (their stock returned), for metrics. */
   readonly expired: number;
+  /** Retention of ended reservations: a pass now (`purge`), rows purged since start per table (for metrics). */
+  readonly retention: Pick<Retention, "enabled" | "purge" | "purged">;
+  /** ReserveStock calls refused INSUFFICIENT_STOCK since start (CreateOrder's holds among them), for metrics. */
+  readonly shortages: number;
   /** Idempotently inserts the README's demo products (fixed ids). */
   seedDemo(): Promise<void>;
 }
@@ -66,6 +79,12 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     expired += n;
     return n;
   };
+  let shortages = 0;
+  const reserveStock: ReserveStock = (cx, input) =>
+    useCases.reserveStock(cx, input).catch((err: unknown) => {
+      if (isDomainError(err) && err.reason === "INSUFFICIENT_STOCK") shortages++;
+      throw err;
+    });
   const sweeper = createPeriodic((stop) => expire(undefined, stop), {
     what: "reservation expiry sweep",
     intervalMs: deps.sweepIntervalMs,
@@ -73,13 +92,29 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     runAtStart: true,
     when: deps.isLeader,
   });
+  const retention = createRetention({
+    what: "inventory retention pass",
+    targets: inventoryPurgeTargets(deps.db, { reservationsHours: deps.retention?.reservationsHours ?? 0 }),
+    schedule: deps.retention,
+    logger,
+    when: deps.isRetentionLeader,
+  });
   return {
-    impl: createInventoryServiceImpl(useCases),
-    start: () => sweeper.start(),
-    stop: () => sweeper.stop(),
+    impl: createInventoryServiceImpl({ ...useCases, reserveStock }),
+    start() {
+      sweeper.start();
+      retention.start();
+    },
+    async stop() {
+      await Promise.all([sweeper.stop(), retention.stop()]);
+    },
     sweepExpired: (now) => expire(now),
     get expired() {
       return expired;
+    },
+    retention,
+    get shortages() {
+      return shortages;
     },
     async seedDemo() {
       for (const { id, ...input } of DEMO_PRODUCTS) {

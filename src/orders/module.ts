@@ -1,8 +1,9 @@
 /**
  * The orders module: repository and clients → use cases → ServiceImpl, plus
  * the background work: the reconciler that settles reservations left behind
- * by crashes and failed calls, and the listener for other processes' order
- * changes that keeps GetOrder's read cache honest and wakes watchers.
+ * by crashes and failed calls, retention (idempotency records past their
+ * window), and the listener for other processes' order changes that keeps
+ * GetOrder's read cache honest and wakes watchers.
  */
 import type { Client } from "@connectrpc/connect";
 import type { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
@@ -13,12 +14,15 @@ import type { RpcImpl } from "../platform/handlers.js";
 import type { OrderRepository } from "./domain/ports.js";
 import type { Logger } from "../platform/logger.js";
 import { createPeriodic } from "../platform/periodic.js";
+import { createRetention, type Retention, type RetentionSchedule } from "../platform/retention.js";
+import { SETTLE_ACTIONS, type SettleAction } from "./app/reconcile-reservations.js";
 import { createOrderUseCases } from "./app/use-cases.js";
 import { createCustomerAdapter } from "./infra/customer-adapter.js";
 import { createInventoryAdapter } from "./infra/inventory-adapter.js";
 import { cachedFindById, createOrderCache, type OrderCache } from "./infra/order-cache.js";
 import { listenToOrderChanges } from "./infra/order-changes.js";
 import { createOrderRepository } from "./infra/order-repository.js";
+import { ordersPurgeTargets, type OrdersRetentionWindows } from "./infra/retention.js";
 import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
 import { createOrderServiceImpl } from "./rpc/order-service.js";
 
@@ -40,6 +44,10 @@ export interface OrdersModuleDeps {
   listen?: Database["listen"];
   /** Orders GetOrder keeps in memory (ORDER_CACHE_SIZE); 0 (default) disables the cache. */
   orderCacheSize?: number;
+  /** Retention (RETENTION_* settings); without it (default) nothing is purged. */
+  retention?: OrdersRetentionWindows & RetentionSchedule;
+  /** With several instances: whether this one runs retention now (its own lock, leader.ts); default always. */
+  isRetentionLeader?: () => boolean;
 }
 
 export interface WatchSettings {
@@ -60,14 +68,36 @@ export interface OrdersModule {
   reconcile(stop?: AbortSignal): Promise<number>;
   /** Orders the reconciler settled since start (every pass, periodic or asked for), for metrics. */
   readonly settled: number;
+  /** The same, by what settling did. */
+  readonly settledBy: Readonly<Record<SettleAction, number>>;
+  /** Orders CreateOrder stored since start (not replays), by customer tier and currency, for metrics. */
+  readonly created: Iterable<OrdersCreated>;
   /** GetOrder's read cache, for a look: on once the change listener is up. */
   readonly orderCache: Pick<OrderCache, "size" | "enabled" | "hits" | "misses">;
   /** The WatchOrder hub: its counts, and close() to end every watch at shutdown (before the servers stop). */
   readonly watches: Pick<WatchHub, "stats" | "close">;
+  /** Retention of idempotency records: a pass now (`purge`), rows purged since start per table (for metrics). */
+  readonly retention: Pick<Retention, "enabled" | "purge" | "purged">;
+}
+
+/** A count of orders created for one customer tier and currency. */
+export interface OrdersCreated {
+  readonly tier: string;
+  readonly currency: string;
+  readonly n: number;
 }
 
 export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   const logger = deps.logger.child({ module: "orders" });
+  const settledBy = Object.fromEntries(SETTLE_ACTIONS.map((a) => [a, 0])) as Record<SettleAction, number>;
+  // Few series: tiers are the customer enum's names, currencies the catalog's prices' (three letters, set by staff).
+  const created = new Map<string, { tier: string; currency: string; n: number }>();
+  const onOrderCreated = (tier: string, currency: string) => {
+    const key = `${tier}/${currency}`;
+    let c = created.get(key);
+    if (!c) created.set(key, (c = { tier, currency, n: 0 }));
+    c.n++;
+  };
   const cache = createOrderCache(deps.listen ? (deps.orderCacheSize ?? 0) : 0);
   const policy = { marginMs: deps.deadlineMarginMs };
   const watch = { ...WATCH_DEFAULTS, ...deps.watch };
@@ -92,6 +122,8 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
+    onOrderCreated,
+    onOrderSettled: (action) => settledBy[action]++,
   });
   let settled = 0;
   const reconcile = async (stop?: AbortSignal) => {
@@ -105,25 +137,38 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     logger,
     when: deps.isLeader,
   });
+  const retention = createRetention({
+    what: "orders retention pass",
+    targets: ordersPurgeTargets(deps.db, { idempotencyHours: deps.retention?.idempotencyHours ?? 0 }),
+    schedule: deps.retention,
+    logger,
+    when: deps.isRetentionLeader,
+  });
   let listener: Listener | undefined;
   return {
     impl: createOrderServiceImpl(useCases),
     start() {
       reconciler.start();
+      retention.start();
       if (deps.listen && !listener) listener = listenToOrderChanges(deps.listen, { cache, watches, logger });
     },
     async stop() {
       const l = listener;
       listener = undefined;
       cache.reset(false);
-      await Promise.all([reconciler.stop(), l?.close(), watches.close()]);
+      await Promise.all([reconciler.stop(), retention.stop(), l?.close(), watches.close()]);
     },
     reconcile,
     get settled() {
       return settled;
     },
+    settledBy,
+    get created() {
+      return created.values();
+    },
     orderCache: cache,
     watches,
+    retention,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * A call's remaining deadline bounds its database work. Repositories open
- * every transaction with `boundedTransaction(db, cx, fn)`, passing the call's
- * context (or nothing, for background work with no caller waiting):
+ * every transaction with `boundedTransaction(db, cx, fn, name)`, passing the
+ * call's context (or nothing, for background work with no caller waiting):
  *
  * - no connection is waited for past the deadline (less DEADLINE_MARGIN_MS)
  *   nor past DB_POOL_WAIT_MS (pool-gate.ts);
@@ -17,11 +17,20 @@
  * no pool to wait for and no other session to hold a lock, and a statement
  * that runs long blocks the event loop, so its timers cannot interrupt it.
  * The settings are sent there too and the check before COMMIT holds.
+ *
+ * Each transaction's duration (BEGIN to COMMIT or ROLLBACK, the pool wait
+ * not included: that is the gate's `waits`) is recorded under the name its
+ * caller gives (`…_tx` by convention), with the prepared statements'
+ * (statements.ts) in `statementDurations(db)`:
+ * db_statement_duration_seconds{statement}. Inside a traced call it is a
+ * span of that name too (tracing.ts `startDbSpan`).
  */
 import { sql } from "drizzle-orm";
 import { deadlineExceeded } from "../kernel/errors.js";
 import type { Db } from "./db.js";
+import { DB_DURATION_BUCKETS, HistogramsByName } from "./histogram.js";
 import type { PoolGate } from "./pool-gate.js";
+import { endDbSpan, startDbSpan } from "./tracing.js";
 
 /** What bounds a call's database work: the part of CallContext an adapter needs. */
 export interface DbBound {
@@ -48,25 +57,39 @@ export function setDbLimits(db: Db, limits: DbLimits): void {
 
 const NO_LIMITS: DbLimits = { marginMs: 0 };
 
+const durationsOf = new WeakMap<Db, HistogramsByName>();
+
+/** Seconds per named statement and transaction run on `db` (DB_DURATION_BUCKETS); names are fixed in code. */
+export function statementDurations(db: Db): HistogramsByName {
+  let d = durationsOf.get(db);
+  if (!d) durationsOf.set(db, (d = new HistogramsByName(DB_DURATION_BUCKETS)));
+  return d;
+}
+
 export const deadlinePassed = () =>
   deadlineExceeded("DEADLINE_EXCEEDED", "the call's deadline passed before its change could commit");
 
 /**
  * Runs `fn` in a transaction bounded by `cx` (see above); without `cx`, only
  * the pool wait is bounded. Whatever `fn` throws rolls the transaction back.
+ * `name` (a constant, like a statement's) labels its duration.
  */
 export async function boundedTransaction<T>(
   db: Db,
   cx: DbBound | undefined,
   fn: (tx: DbTransaction) => Promise<T>,
+  name = "transaction",
 ): Promise<T> {
   const { gate, marginMs } = limitsOf.get(db) ?? NO_LIMITS;
   const until = cx === undefined ? undefined : cx.deadline - marginMs;
   if (until !== undefined && until <= Date.now()) throw deadlinePassed();
   const wait = gate?.acquire(true, until);
   if (wait) await wait;
+  const began = performance.now();
+  const span = startDbSpan(name);
+  let failed = true;
   try {
-    return await db.transaction(async (tx) => {
+    const result = await db.transaction(async (tx) => {
       if (until === undefined) return fn(tx);
       // Sent now, not awaited: the driver queues it before anything fn sends
       // and postgres-js pipelines both on the transaction's connection, so
@@ -84,8 +107,12 @@ export async function boundedTransaction<T>(
       if (until <= Date.now()) throw deadlinePassed();
       return result;
     });
+    failed = false;
+    return result;
   } finally {
     gate?.release(true);
+    statementDurations(db).get(name).record((performance.now() - began) / 1000);
+    if (span) endDbSpan(span, failed);
   }
 }
 

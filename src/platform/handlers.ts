@@ -11,7 +11,8 @@
  * skip the validator), builds the CallContext (principal, actor, deadline:
  * the caller's or `defaultDeadlineMs`; a stream's, the caller's or none), answers DEADLINE_EXCEEDED when a
  * caller-given deadline passes first, and maps whatever the implementation
- * throws (rpc-errors.ts). At shutdown (shutdown.ts) it ends server streams
+ * throws (rpc-errors.ts). With tracing on, the call runs inside a SERVER
+ * span (tracing.ts) whose parent is the caller's trace. At shutdown (shutdown.ts) it ends server streams
  * with UNAVAILABLE / SHUTTING_DOWN when draining begins and fires the signal
  * of unary calls still running when the grace period is over. Behaviour
  * cannot drift between transports because there is nothing per transport.
@@ -38,6 +39,8 @@ import { toConnectError } from "./rpc-errors.js";
 import { shuttingDown, type ShutdownSignals } from "./shutdown.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { Metrics } from "./metrics.js";
+import { traceCalls } from "./tracing.js";
+import type { Tracer } from "@opentelemetry/api";
 import { hasValidationRules } from "./validation-rules.js";
 
 export interface HandlerDeps {
@@ -54,6 +57,8 @@ export interface HandlerDeps {
   readonly admission?: AdmissionControl;
   /** Call counts and durations by method, code and transport (metrics.ts); absent: nothing recorded. */
   readonly metrics?: Metrics;
+  /** A SERVER span per call (tracing.ts); absent (tracing off): no span, no context switch. */
+  readonly tracer?: Tracer;
 }
 
 /** The implementation of one method: the request and the call's context, nothing of the transport. */
@@ -166,7 +171,8 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
     return ctx.timeoutMs() === undefined ? result : untilDeadline(result, ctx.signal);
   };
   const metrics = deps.metrics?.forMethod(method);
-  return async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
+  const tracing = deps.tracer && traceCalls(deps.tracer, method);
+  const call = async (req: MessageShape<DescMessage>, ctx: HandlerContext) => {
     const began = metrics ? performance.now() : 0;
     const transport = metrics ? ctx.protocolName : "";
     metrics?.started(transport);
@@ -189,6 +195,7 @@ function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
       metrics?.handled(transport, code, (performance.now() - began) / 1000);
     }
   };
+  return tracing ? (req: MessageShape<DescMessage>, ctx: HandlerContext) => tracing.unary(ctx, () => call(req, ctx)) : call;
 }
 
 /**
@@ -234,7 +241,8 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
   const gate = deps.admission?.forMethod(method);
   const ending = deps.shutdown?.streams;
   const metrics = deps.metrics?.forMethod(method);
-  return async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
+  const tracing = deps.tracer && traceCalls(deps.tracer, method);
+  const call = async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
     const began = metrics ? performance.now() : 0;
     const transport = metrics ? ctx.protocolName : "";
     metrics?.started(transport);
@@ -273,4 +281,5 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
       metrics?.handled(transport, code, (performance.now() - began) / 1000);
     }
   };
+  return tracing ? (req: MessageShape<DescMessage>, ctx: HandlerContext) => tracing.stream(ctx, () => call(req, ctx)) : call;
 }

@@ -9,8 +9,12 @@
  *   emails, addresses, names), and a database error keeps its SQLSTATE,
  *   constraint and table but not its `detail` (which quotes row values).
  *   URLs in messages lose their passwords.
+ *
+ * With tracing on, each line made inside a call carries its `trace_id` and
+ * `span_id` (the active span, tracing.ts), so logs and traces join.
  */
 import pino, { type Logger } from "pino";
+import { activeTraceIds } from "./tracing.js";
 
 export type { Logger };
 
@@ -58,10 +62,16 @@ export function safeError(err: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export interface LoggerOptions {
+  /** Add the active span's `trace_id` and `span_id` to every line (tracing on: config.ts `tracing`). */
+  readonly traceIds?: boolean;
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, opts: LoggerOptions = {}): Logger {
   return pino(
     {
       level,
+      ...(opts.traceIds ? { mixin: () => activeTraceIds() ?? {} } : {}),
       base: { service: "order-service" },
       redact: { paths: CENSORED, censor: "[redacted]" },
       serializers: { err: (err: unknown) => safeError(err), error: (err: unknown) => safeError(err) },

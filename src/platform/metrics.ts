@@ -21,7 +21,9 @@
  * here, cumulative, and handed to the same reader as OpenTelemetry metric
  * data by a MetricProducer at scrape time, so the exporter prints them as it
  * prints the SDK's (`test/unit/platform/metrics.test.ts` compares the two
- * for the same calls). Other metrics use the SDK's meter (`meter`).
+ * for the same calls). Other hand-kept histograms (histogram.ts: the pool
+ * gate's waits, statement durations) are handed over the same way
+ * (`addHistogram`). Other metrics use the SDK's meter (`meter`).
  */
 import { Code } from "@connectrpc/connect";
 import { ValueType, type Attributes, type HrTime, type Meter } from "@opentelemetry/api";
@@ -41,9 +43,10 @@ import {
 import type { DescMethod } from "@bufbuild/protobuf";
 import type http from "node:http";
 import type http2 from "node:http2";
+import { DURATION_BUCKETS, Histogram } from "./histogram.js";
 
 /** Bucket bounds of rpc.server.call.duration, in seconds (1 ms … 10 s). */
-export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export { DURATION_BUCKETS };
 
 /** gRPC code names as Prometheus dashboards show them (grpc-go's `codes.Code.String()`). */
 const CODE_NAMES: Readonly<Record<number, string>> = {
@@ -76,9 +79,21 @@ export interface MethodMetrics {
   handled(transport: string, code: number, seconds: number): void;
 }
 
+/** A histogram metric kept by hand (histogram.ts), its series read at each scrape. */
+export interface HistogramSource {
+  /** OpenTelemetry name; the exporter prints it with dots as underscores and no unit suffix. */
+  readonly name: string;
+  readonly description: string;
+  readonly unit?: string;
+  /** The series as they stand: their attributes and histogram (both kept by the caller, cumulative). */
+  read(): Iterable<readonly [Attributes, Histogram]>;
+}
+
 export interface Metrics {
   readonly meter: Meter;
   forMethod(method: DescMethod): MethodMetrics;
+  /** Prints `source` at every scrape from now on. */
+  addHistogram(source: HistogramSource): void;
   /** Answers a scrape (Prometheus text format). */
   serve(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void;
   shutdown(): Promise<void>;
@@ -88,12 +103,8 @@ export interface Metrics {
 interface Series {
   readonly rpcAttributes: Attributes;
   readonly grpcAttributes: Attributes;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  /** Per bucket (DURATION_BUCKETS, then +Inf): calls whose duration is ≤ its bound and above the previous. */
-  readonly counts: number[];
+  /** Its calls' durations in seconds (DURATION_BUCKETS); its count is grpc_server_handled_total's. */
+  readonly duration: Histogram;
 }
 
 interface MethodState {
@@ -116,11 +127,7 @@ function newSeries(m: MethodState, transport: string, code: number): Series {
   return {
     rpcAttributes: { "rpc.service": m.service, "rpc.method": m.method, "rpc.code": name, "rpc.transport": transport },
     grpcAttributes: { grpc_service: m.service, grpc_method: m.method, grpc_type: m.type, grpc_code: name, transport },
-    count: 0,
-    sum: 0,
-    min: Infinity,
-    max: -Infinity,
-    counts: new Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+    duration: new Histogram(DURATION_BUCKETS),
   };
 }
 
@@ -128,33 +135,38 @@ const DURATION_DESCRIPTION = "Time from a call's arrival in wrapService to its a
 const STARTED_DESCRIPTION = "RPCs started on the server.";
 const HANDLED_DESCRIPTION = "RPCs completed on the server, whatever their status.";
 
-/** The per-call series as OpenTelemetry metric data (cumulative since `since`). */
-function callMetrics(methods: readonly MethodState[], since: HrTime, resource: Resource): CollectionResult {
+function* seriesOf(methods: readonly MethodState[]): Generator<Series> {
+  for (const m of methods) for (const byCode of m.handled.values()) for (const s of byCode) if (s) yield s;
+}
+
+const descriptor = (name: string, description: string, unit = "") => ({ name, description, unit, valueType: ValueType.DOUBLE });
+const cumulative = AggregationTemporality.CUMULATIVE;
+
+/** A hand-kept histogram's series as OpenTelemetry metric data; undefined while it has none. */
+function histogramData(source: HistogramSource, since: HrTime, now: HrTime): MetricData | undefined {
+  const points: DataPoint<HistogramValue>[] = [];
+  for (const [attributes, h] of source.read()) {
+    const value = { buckets: { boundaries: [...h.boundaries], counts: [...h.counts] }, count: h.count, sum: h.sum, min: h.min, max: h.max };
+    points.push({ startTime: since, endTime: now, attributes, value });
+  }
+  if (points.length === 0) return undefined;
+  const d = descriptor(source.name, source.description, source.unit);
+  return { descriptor: d, aggregationTemporality: cumulative, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
+}
+
+/** The per-call series and the other hand-kept histograms as OpenTelemetry metric data (cumulative since `since`). */
+function callMetrics(methods: readonly MethodState[], histograms: readonly HistogramSource[], since: HrTime, resource: Resource): CollectionResult {
   const now = millisToHrTime(Date.now());
-  const duration: DataPoint<HistogramValue>[] = [];
   const started: DataPoint<number>[] = [];
   const handled: DataPoint<number>[] = [];
   for (const m of methods) {
     for (const s of m.started.values()) started.push({ startTime: since, endTime: now, attributes: s.attributes, value: s.n });
-    for (const byCode of m.handled.values()) {
-      for (const s of byCode) {
-        if (!s) continue;
-        duration.push({
-          startTime: since,
-          endTime: now,
-          attributes: s.rpcAttributes,
-          value: { buckets: { boundaries: DURATION_BUCKETS, counts: [...s.counts] }, count: s.count, sum: s.sum, min: s.min, max: s.max },
-        });
-        handled.push({ startTime: since, endTime: now, attributes: s.grpcAttributes, value: s.count });
-      }
-    }
   }
+  for (const s of seriesOf(methods)) handled.push({ startTime: since, endTime: now, attributes: s.grpcAttributes, value: s.duration.count });
   const metrics: MetricData[] = [];
-  const descriptor = (name: string, description: string, unit = "") => ({ name, description, unit, valueType: ValueType.DOUBLE });
-  const cumulative = AggregationTemporality.CUMULATIVE;
-  if (duration.length > 0) {
-    const d = descriptor("rpc.server.call.duration", DURATION_DESCRIPTION, "s");
-    metrics.push({ descriptor: d, aggregationTemporality: cumulative, dataPointType: DataPointType.HISTOGRAM, dataPoints: duration });
+  for (const source of histograms) {
+    const data = histogramData(source, since, now);
+    if (data) metrics.push(data);
   }
   for (const [points, d] of [
     [started, descriptor("grpc_server_started", STARTED_DESCRIPTION)],
@@ -170,7 +182,17 @@ export function createMetrics(o: { serviceName?: string } = {}): Metrics {
   const methods: MethodState[] = [];
   const byMethod = new Map<DescMethod, MethodMetrics>();
   const since = millisToHrTime(Date.now());
-  const producer: MetricProducer = { collect: async () => callMetrics(methods, since, resource) };
+  const histograms: HistogramSource[] = [
+    {
+      name: "rpc.server.call.duration",
+      description: DURATION_DESCRIPTION,
+      unit: "s",
+      read: function* () {
+        for (const s of seriesOf(methods)) yield [s.rpcAttributes, s.duration] as const;
+      },
+    },
+  ];
+  const producer: MetricProducer = { collect: async () => callMetrics(methods, histograms, since, resource) };
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [producer] });
   const provider = new MeterProvider({ resource, readers: [exporter] });
   const meter = provider.getMeter("order-service");
@@ -192,18 +214,14 @@ export function createMetrics(o: { serviceName?: string } = {}): Metrics {
         handled(transport, code, seconds) {
           let byCode = m.handled.get(transport);
           if (!byCode) m.handled.set(transport, (byCode = []));
-          const s = (byCode[code] ??= newSeries(m, transport, code));
-          s.count++;
-          s.sum += seconds;
-          if (seconds < s.min) s.min = seconds;
-          if (seconds > s.max) s.max = seconds;
-          let i = 0;
-          while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]) i++;
-          s.counts[i]++;
+          (byCode[code] ??= newSeries(m, transport, code)).duration.record(seconds);
         },
       };
       byMethod.set(method, recorder);
       return recorder;
+    },
+    addHistogram(source) {
+      histograms.push(source);
     },
     serve(req, res) {
       exporter.getMetricsRequestHandler(req as http.IncomingMessage, res as http.ServerResponse);

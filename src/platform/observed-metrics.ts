@@ -15,9 +15,12 @@
  * | watch_streams_open, watch_orders_watched, watch_listener_up | gauge | |
  * | order_cache_entries | gauge | |
  * | order_cache_hits_total, order_cache_misses_total | counter | |
- * | reconciler_orders_settled_total, reservations_expired_total | counter | |
+ * | reconciler_orders_settled_total | counter | action |
+ * | reservations_expired_total, stock_shortages_total | counter | |
+ * | orders_created_total | counter | tier, currency |
+ * | retention_rows_purged_total | counter | table |
  */
-import type { Meter } from "@opentelemetry/api";
+import type { Attributes, Meter } from "@opentelemetry/api";
 import { PRIORITY_CLASSES, type GateStats } from "./admission/gate.js";
 import { METHOD_CLASSES, type MethodClass } from "./rate-limit.js";
 
@@ -27,10 +30,16 @@ export interface ObservedSources {
   readonly rateLimited?: () => Readonly<Record<MethodClass, number>>;
   readonly watches?: () => { watches: number; orders: number; healthy: boolean };
   readonly orderCache?: () => { size: number; hits: number; misses: number };
-  /** Orders settled by the reconciler (this instance's passes). */
-  readonly ordersSettled?: () => number;
+  /** Orders settled by the reconciler (this instance's passes), by action (confirmed, cancelled...). */
+  readonly ordersSettled?: () => Readonly<Record<string, number>>;
   /** Reservations expired by the sweeper (this instance's sweeps). */
   readonly reservationsExpired?: () => number;
+  /** Rows retention deleted (this instance's passes), by table ("orders.idempotency_keys"). */
+  readonly rowsPurged?: () => Readonly<Record<string, number>>;
+  /** ReserveStock calls refused INSUFFICIENT_STOCK. */
+  readonly stockShortages?: () => number;
+  /** Orders created (not replays), by customer tier and currency. */
+  readonly ordersCreated?: () => Iterable<{ readonly tier: string; readonly currency: string; readonly n: number }>;
 }
 
 export function observe(meter: Meter, s: ObservedSources): void {
@@ -38,10 +47,30 @@ export function observe(meter: Meter, s: ObservedSources): void {
     meter.createObservableGauge(name, { description }).addCallback((r) => r.observe(read()));
   const counter = (name: string, description: string, read: () => number) =>
     meter.createObservableCounter(name, { description }).addCallback((r) => r.observe(read()));
+  /** A counter of several series: `read` gives each one's labels and value. */
+  const counters = (name: string, description: string, read: () => Iterable<readonly [Attributes, number]>) =>
+    meter.createObservableCounter(name, { description }).addCallback((r) => {
+      for (const [attributes, n] of read()) r.observe(n, attributes);
+    });
 
-  const { pool, admission, rateLimited, watches, orderCache, ordersSettled, reservationsExpired } = s;
-  if (ordersSettled) counter("reconciler_orders_settled", "Orders the reconciler settled (confirmed or cancelled after a lost commit or release).", ordersSettled);
+  const { pool, admission, rateLimited, watches, orderCache, ordersSettled, reservationsExpired, stockShortages, ordersCreated } = s;
+  if (ordersSettled) {
+    const byAction = () => Object.entries(ordersSettled()).map(([action, n]) => [{ action }, n] as const);
+    counters("reconciler_orders_settled", "Orders the reconciler settled, by action: confirmed or cancelled (a PENDING order), released, committed.", byAction);
+  }
   if (reservationsExpired) counter("reservations_expired", "Reservations expired by the sweeper, their stock returned.", reservationsExpired);
+  const { rowsPurged } = s;
+  if (rowsPurged) {
+    const byTable = () => Object.entries(rowsPurged()).map(([table, n]) => [{ table }, n] as const);
+    counters("retention_rows_purged", "Rows deleted past their retention window (RETENTION_* settings), by table.", byTable);
+  }
+  if (stockShortages) counter("stock_shortages", "ReserveStock calls refused INSUFFICIENT_STOCK (CreateOrder's holds among them).", stockShortages);
+  if (ordersCreated) {
+    const byTier = function* () {
+      for (const c of ordersCreated()) yield [{ tier: c.tier, currency: c.currency }, c.n] as const;
+    };
+    counters("orders_created", "Orders CreateOrder created (not idempotent replays), by the customer's tier and the order's currency.", byTier);
+  }
   if (pool) {
     gauge("db_pool_connections_in_use", "Pooled database connections doing work (pool-gate.ts).", () => pool().inUse);
     gauge("db_pool_transactions_in_use", "Of those, transactions holding a connection of their own.", () => pool().transactions);

@@ -21,8 +21,13 @@
  *
  * Cheap on the path every call takes: a free slot is two counter updates and
  * no allocation; only a unit that must wait gets a promise and a timer.
+ *
+ * `waits` (db_pool_wait_seconds) records each unit's wait: 0 for a slot
+ * found free, so its count is the units that asked; a wait that ended in a
+ * refusal is recorded too, for as long as it lasted.
  */
 import { deadlineExceeded, unavailable, type DomainError } from "../kernel/errors.js";
+import { Histogram, POOL_WAIT_BUCKETS } from "./histogram.js";
 
 export interface PoolGateOptions {
   /** Units of work in flight at once: the pool's size. */
@@ -44,11 +49,15 @@ export interface PoolGate {
   release(transaction: boolean): void;
   /** For tests and metrics: slots in use, transactions among them, units waiting. */
   stats(): { inUse: number; transactions: number; waiting: number };
+  /** Seconds each unit waited for its slot (POOL_WAIT_BUCKETS; 0 when one was free), served or refused. */
+  readonly waits: Histogram;
 }
 
 interface Waiter {
   readonly transaction: boolean;
   readonly byDeadline: boolean;
+  /** performance.now() when it began to wait. */
+  readonly since: number;
   resolve(): void;
   reject(err: DomainError): void;
   timer: NodeJS.Timeout | undefined;
@@ -66,6 +75,8 @@ export function createPoolGate(opts: PoolGateOptions): PoolGate {
   let txInUse = 0;
   // FIFO; a waiter leaves by being served or by timing out (spliced out).
   const waiters: Waiter[] = [];
+  const waits = new Histogram(POOL_WAIT_BUCKETS);
+  const waited = (w: Waiter) => waits.record((performance.now() - w.since) / 1000);
 
   const fits = (transaction: boolean) => inUse < size && (!transaction || txInUse < txMax);
   const take = (transaction: boolean) => {
@@ -77,6 +88,7 @@ export function createPoolGate(opts: PoolGateOptions): PoolGate {
     const i = waiters.indexOf(this);
     if (i < 0) return;
     waiters.splice(i, 1);
+    waited(this);
     this.reject(
       this.byDeadline
         ? deadlineExceeded("DEADLINE_EXCEEDED", "the call's deadline passed while it waited for a database connection")
@@ -95,6 +107,7 @@ export function createPoolGate(opts: PoolGateOptions): PoolGate {
       waiters.splice(i, 1);
       clearTimeout(w.timer);
       take(w.transaction);
+      waited(w);
       w.resolve();
     }
   }
@@ -104,12 +117,13 @@ export function createPoolGate(opts: PoolGateOptions): PoolGate {
       // No waiter fits whenever serve() has run, so a unit that fits jumps no queue.
       if (fits(transaction)) {
         take(transaction);
+        waits.record(0);
         return undefined;
       }
       const left = until === undefined ? waitMs : Math.min(waitMs, until - Date.now());
       const byDeadline = until !== undefined && until - Date.now() < waitMs;
       return new Promise<void>((resolve, reject) => {
-        const w: Waiter = { transaction, byDeadline, resolve, reject, timer: undefined };
+        const w: Waiter = { transaction, byDeadline, since: performance.now(), resolve, reject, timer: undefined };
         waiters.push(w);
         w.timer = setTimeout(expire.bind(w), Math.max(0, left));
       });
@@ -120,5 +134,6 @@ export function createPoolGate(opts: PoolGateOptions): PoolGate {
       if (waiters.length > 0) serve();
     },
     stats: () => ({ inUse, transactions: txInUse, waiting: waiters.length }),
+    waits,
   };
 }

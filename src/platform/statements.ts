@@ -14,19 +14,38 @@
  * timestamps as ISO strings, bigints as strings, JSON as text, each with a
  * cast in the SQL. What comes back is the driver's raw row: select bigint
  * money as text and times as epoch milliseconds (both drivers agree on those).
+ *
+ * Each run's duration, failed ones included, is recorded under the
+ * statement's name (db_statement_duration_seconds, bounded.ts); inside a
+ * traced call it is a span of that name too (tracing.ts `startDbSpan`).
  */
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
+import { statementDurations } from "./bounded.js";
 import { rowsOf, type Db } from "./db.js";
+import { endDbSpan, startDbSpan } from "./tracing.js";
 
 const dialect = new PgDialect();
 
 export type Statement<Row> = (values: Record<string, unknown>) => Promise<Row[]>;
 
-/** `name` identifies the statement in logs and traces; the server keys prepared statements by text. */
+/** `name` identifies the statement in logs, traces and metrics; the server keys prepared statements by text. */
 export function prepareStatement<Row>(db: Db, name: string, query: SQL): Statement<Row> {
   const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
-  return async (values) => rowsOf<Row>(await prepared.execute(values));
+  const durations = statementDurations(db).get(name);
+  return async (values) => {
+    const began = performance.now();
+    const span = startDbSpan(name);
+    let failed = true;
+    try {
+      const rows = rowsOf<Row>(await prepared.execute(values));
+      failed = false;
+      return rows;
+    } finally {
+      durations.record((performance.now() - began) / 1000);
+      if (span) endDbSpan(span, failed);
+    }
+  };
 }
 
 /** The SQLSTATE of a database error, through Drizzle's wrapping (`cause`); undefined for other errors. */

@@ -5,11 +5,14 @@
  * `rpc_server_call_duration` and `grpc_server_handled_total` for their
  * method, code and transport; an error is counted under its code; the
  * endpoint wants an admin or service token. The observed metrics (pool,
- * admission, rate limits, watches, order cache) move too.
+ * admission, rate limits, watches, order cache) move too, and so do the
+ * business counters (orders created by tier and currency, stock shortages)
+ * and the database's histograms (pool waits, statement durations).
  */
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CustomerTier } from "../../gen/customers/v1/customer_service_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import { ADMIN, authHeaders, bearer, customer, WAREHOUSE } from "../support/auth.js";
@@ -134,10 +137,58 @@ describe("/metrics", () => {
     await stack.app.modules.orders!.reconcile();
     const later = (await scrape(admin)).text;
     expect(sample(later, "reservations_expired_total", {}) - sample(before, "reservations_expired_total", {})).toBe(1);
-    expect(later).toMatch(/^reconciler_orders_settled_total \d+$/m);
+    for (const action of ["confirmed", "cancelled", "released", "committed"]) {
+      expect(later).toMatch(new RegExp(`^reconciler_orders_settled_total\\{action="${action}"\\} \\d+$`, "m"));
+    }
     // The pool gate exists on Postgres only (PGlite has one connection in this process).
     if (onRealPostgres) for (const g of ["db_pool_connections_in_use", "db_pool_transactions_in_use", "db_pool_waiting"]) expect(after).toMatch(new RegExp(`^${g} \\d+$`, "m"));
     abort.abort();
     await it.next().catch(() => undefined);
+  });
+});
+
+describe("/metrics, business and database", () => {
+  it("counts orders created by tier and currency, stock shortages, pool waits and statement durations", async () => {
+    const admin = await authHeaders(ADMIN);
+    const { inventory, customers } = clientsOver(stack, "grpc", ADMIN);
+    const { product } = await inventory.createProduct({ sku: `b-${Date.now()}`, name: "b", unitPrice: { currencyCode: "CHF", amountMinor: 100n }, initialStock: 3n });
+    const vip = (await customers.createCustomer({ email: `v${Date.now()}@example.com`, displayName: "V", tier: CustomerTier.VIP })).customer!;
+    const standard = (await customers.createCustomer({ email: `s${Date.now()}@example.com`, displayName: "S" })).customer!;
+    const ordersOf = (id: string) =>
+      createClient(OrderService, createConnectTransport({ baseUrl: stack.httpUrl, httpVersion: "1.1", interceptors: [bearer(customer(id))] }));
+    const before = (await scrape(admin)).text;
+
+    const line = [{ productId: product!.id, quantity: 1 }];
+    const requestId = `b-${Date.now()}`;
+    await ordersOf(vip.id).createOrder({ customerId: vip.id, items: line, requestId });
+    await ordersOf(vip.id).createOrder({ customerId: vip.id, items: line, requestId }); // a replay: not counted again
+    await ordersOf(standard.id).createOrder({ customerId: standard.id, items: line, requestId: `${requestId}-s` });
+    // One left: two refused for stock, through CreateOrder and through ReserveStock.
+    await expect(ordersOf(standard.id).createOrder({ customerId: standard.id, items: [{ productId: product!.id, quantity: 2 }], requestId: `${requestId}-x` })).rejects.toThrow(/INSUFFICIENT_STOCK|not enough stock/);
+    await expect(
+      clientsOver(stack, "grpc", WAREHOUSE).inventory.reserveStock({ reservationId: `b-${Date.now()}`, lines: [{ productId: product!.id, quantity: 5 }] }),
+    ).rejects.toThrow(/not enough stock/);
+    // A transaction: a stock change.
+    await inventory.adjustStock({ productId: product!.id, delta: 1n });
+
+    const after = (await scrape(admin)).text;
+    const moved = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+    expect(moved("orders_created_total", { tier: "VIP", currency: "CHF" })).toBe(1);
+    expect(moved("orders_created_total", { tier: "STANDARD", currency: "CHF" })).toBe(1);
+    expect(moved("stock_shortages_total")).toBe(2);
+    // Every CreateOrder that got past its idempotency check stored its order with this statement.
+    const insert = { statement: "orders_insert_order" };
+    expect(moved("db_statement_duration_seconds_count", insert)).toBe(2);
+    expect(moved("db_statement_duration_seconds_bucket", { ...insert, le: "+Inf" })).toBe(2);
+    expect(moved("db_statement_duration_seconds_sum", insert)).toBeGreaterThan(0);
+    expect(moved("db_statement_duration_seconds_count", { statement: "inventory_change_stock_tx" })).toBe(1);
+    expect(after).toContain("# TYPE db_statement_duration_seconds histogram");
+    if (onRealPostgres) {
+      // At least the stock change's transaction and the refused holds' (their shortage is explained under lock).
+      expect(moved("db_pool_wait_seconds_count")).toBeGreaterThanOrEqual(3);
+      expect(sample(after, "db_pool_wait_seconds_bucket", { le: "+Inf" })).toBe(sample(after, "db_pool_wait_seconds_count", {}));
+    } else {
+      expect(after).not.toContain("db_pool_wait_seconds");
+    }
   });
 });

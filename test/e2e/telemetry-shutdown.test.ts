@@ -5,7 +5,7 @@
  * tiny OTLP/HTTP sink, with the periodic span export pushed out of reach so
  * only the shutdown flush can deliver them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -16,6 +16,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { startServiceProcess } from "../support/service-process.js";
 
 let sink: http.Server;
 const received: { path: string; bytes: number }[] = [];
@@ -42,44 +43,15 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function grpcPortOf(proc: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), 60_000);
-    proc.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /gRPC:\s+127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once("exit", (code) => reject(new Error(`service exited (${code}) before listening:\n${out}`)));
-  });
-}
-
 it("flushes the last calls' spans to the collector on SIGTERM, then exits 0", async () => {
-  const { DATABASE_URL: _db, NODE_OPTIONS: _no, ...env } = process.env;
-  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  child = spawn(process.execPath, ["--import", "tsx", "--import", "./src/instrumentation.ts", "src/main.ts"], {
-    env: {
-      ...env,
-      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_METRICS_EXPORTER: "none",
-      OTEL_LOGS_EXPORTER: "none",
-      OTEL_BSP_SCHEDULE_DELAY: "600000",
-      GRPC_PORT: "0",
-      HTTP_PORT: "0",
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      SEED_DEMO_DATA: "false",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const started = await startServiceProcess({
+    otlpEndpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    dataDir,
+    env: { OTEL_BSP_SCHEDULE_DELAY: "600000" },
   });
-  const port = await grpcPortOf(child);
+  child = started.child;
 
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  const health = createClient(Health, createGrpcTransport({ baseUrl: started.grpcUrl }));
   const res = await health.check({ service: "" });
   expect(res.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   expect(received.filter((r) => r.path === "/v1/traces")).toHaveLength(0);

@@ -59,7 +59,7 @@ export function createCustomerRepository(db: Db): CustomerRepository {
           const { id: _id, createTime: _c, ...changes } = toRow(next);
           await tx.update(customers).set(changes).where(eq(customers.id, id));
           return next;
-        }),
+        }, "customers_update_tx"),
       ),
   };
 }

@@ -44,9 +44,9 @@ export function createProductRepository(db: Db): ProductRepository {
       return rows.map(productFromRow);
     },
 
-    update: (id, fn, cx) => boundedTransaction(db, cx, (tx) => updateCatalog(tx, id, fn)),
+    update: (id, fn, cx) => boundedTransaction(db, cx, (tx) => updateCatalog(tx, id, fn), "inventory_update_product_tx"),
 
-    changeStock: (id, change, now, cx) => boundedTransaction(db, cx, (tx) => changeStockIn(tx, id, change, now)),
+    changeStock: (id, change, now, cx) => boundedTransaction(db, cx, (tx) => changeStockIn(tx, id, change, now), "inventory_change_stock_tx"),
   };
 }
 

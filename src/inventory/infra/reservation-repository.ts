@@ -27,7 +27,7 @@ import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 export function createReservationRepository(db: Db): ReservationRepository {
   const statements = createReservationStatements(db);
   const reserveSlowly = (request: ReservationRequest, cx: DbBound | undefined) =>
-    boundedTransaction(db, cx, (tx) => reserveIn(tx, request));
+    boundedTransaction(db, cx, (tx) => reserveIn(tx, request), "inventory_reserve_tx");
   return {
     async reserve(request, cx) {
       let reservation;
@@ -43,8 +43,8 @@ export function createReservationRepository(db: Db): ReservationRepository {
     },
     findById: (owner, id) => load(db, owner, id),
     commitPending: (owner, id, now) => statements.sell(owner, id, now),
-    transition: (owner, id, plan, now, cx) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now)),
-    expireDue: (now, limit) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit)),
+    transition: (owner, id, plan, now, cx) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now), "inventory_transition_reservation_tx"),
+    expireDue: (now, limit) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit), "inventory_expire_due_tx"),
   };
 }
 

@@ -73,6 +73,8 @@ export const reservations = inventorySchema.table(
     primaryKey({ name: "reservations_pkey", columns: [t.owner, t.id] }),
     // What the expiry sweep scans: pending reservations by due time.
     index("reservations_pending_expires_at_idx").on(t.expiresAt).where(sql`status = 'PENDING'`),
+    // What retention scans (inventory/infra/retention.ts): ended reservations by when they ended.
+    index("reservations_ended_update_time_idx").on(t.updateTime).where(sql`status in ('RELEASED', 'EXPIRED')`),
     check("reservations_status_check", sql`${t.status} in ('PENDING', 'COMMITTED', 'RELEASED', 'EXPIRED')`),
   ],
 );

@@ -14,7 +14,7 @@ import type { Logger } from "pino";
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { Money } from "../domain/money.js";
-import { buildOrder, orderIdFor, requestFingerprint, reservationLines, type NewOrderRequest } from "../domain/new-order.js";
+import { buildOrder, orderFingerprint, orderIdFor, requestFingerprint, reservationLines, type NewOrderRequest } from "../domain/new-order.js";
 import type { Order } from "../domain/order.js";
 import {
   customerInactive,
@@ -36,6 +36,8 @@ export interface CreateOrderDeps {
   readonly settler: ReservationSettler;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** A new order was stored (not a replay), by its customer's tier and its currency: orders_created_total. */
+  readonly onCreated?: (tier: string, currency: string) => void;
 }
 
 export function createCreateOrder(deps: CreateOrderDeps) {
@@ -66,11 +68,17 @@ export function createCreateOrder(deps: CreateOrderDeps) {
     return current;
   };
 
-  /** A repeated request: the original order, or IDEMPOTENCY_KEY_REUSED for another payload. */
+  /**
+   * A repeated request: the original order, or IDEMPOTENCY_KEY_REUSED for
+   * another payload. Past the idempotency window (retention purged the
+   * record) the order itself is the record, checked against its own
+   * fingerprint: a late retry still replays, never holds stock again.
+   */
   const replay = async (cx: CallContext, record: IdempotencyRecord, payloadHash: string): Promise<Order> => {
-    if (record.payloadHash !== payloadHash) throw idempotencyKeyReused();
+    if (record.payloadHash !== undefined && record.payloadHash !== payloadHash) throw idempotencyKeyReused();
     const order = await repo.findById(record.orderId, { includeDeleted: true });
     if (!order) throw orderNotFound(record.orderId);
+    if (record.payloadHash === undefined && orderFingerprint(order) !== payloadHash) throw idempotencyKeyReused();
     if (order.deleted) throw orderDeleted(order.id);
     return acknowledged(cx, order);
   };
@@ -80,7 +88,7 @@ export function createCreateOrder(deps: CreateOrderDeps) {
     if (scope !== undefined && req.customerId.toLowerCase() !== scope) throw notOwnCustomer();
     const orderId = orderIdFor(req.customerId, req.requestId);
     const payloadHash = requestFingerprint(req);
-    const earlier = await repo.findIdempotencyRecord(req.customerId, req.requestId);
+    const earlier = await repo.findIdempotencyRecord(req.customerId, req.requestId, orderId);
     if (earlier) return replay(cx, earlier, payloadHash);
 
     const customer = await deps.customers.get(cx, req.customerId);
@@ -96,6 +104,7 @@ export function createCreateOrder(deps: CreateOrderDeps) {
       throw err;
     }
     if (result.kind === "duplicate") return replay(cx, result.record, payloadHash);
+    deps.onCreated?.(customer.tier, result.order.total.currency);
     return acknowledged(cx, result.order);
   };
 }

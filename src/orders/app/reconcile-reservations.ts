@@ -18,11 +18,21 @@ export const RECONCILER_ACTOR = "system:reconciler";
 /** Orders settled per pass at most; the periodic runs take the rest. */
 const BATCH = 500;
 
+/**
+ * What settling an order did: a PENDING order confirmed (its stock sold) or
+ * cancelled (its stock gone); a cancelled order's stock released; an
+ * acknowledged order's sale committed.
+ */
+export type SettleAction = "confirmed" | "cancelled" | "released" | "committed";
+export const SETTLE_ACTIONS: readonly SettleAction[] = ["confirmed", "cancelled", "released", "committed"];
+
 export interface ReconcileDeps {
   readonly repo: OrderRepository;
   readonly settler: ReservationSettler;
   readonly logger: Logger;
   readonly budgetMs: number;
+  /** An order was settled (reconciler_orders_settled_total{action}). */
+  readonly onSettled?: (action: SettleAction) => void;
 }
 
 export function createReconcileReservations(deps: ReconcileDeps) {
@@ -34,22 +44,29 @@ export function createReconcileReservations(deps: ReconcileDeps) {
     return stop ? { ...cx, signal: AbortSignal.any([stop, cx.signal]) } : cx;
   };
 
-  const settle = async (order: Order, stop: AbortSignal | undefined): Promise<boolean> => {
+  /** What was done, or undefined when the order is left for a later pass. */
+  const settle = async (order: Order, stop: AbortSignal | undefined): Promise<SettleAction | undefined> => {
     const cx = contextFor(stop);
     try {
-      if (order.reservationState === "RELEASE_PENDING") await settler.release(cx, order, "order cancelled");
-      else if (order.status === "PENDING") return (await settler.settlePending(cx, order)).status !== "PENDING";
-      else await settler.commit(cx, order);
-      return true;
+      if (order.reservationState === "RELEASE_PENDING") {
+        await settler.release(cx, order, "order cancelled");
+        return "released";
+      }
+      if (order.status === "PENDING") {
+        const { status } = await settler.settlePending(cx, order);
+        return status === "PENDING" ? undefined : status === "CONFIRMED" ? "confirmed" : "cancelled";
+      }
+      await settler.commit(cx, order);
+      return "committed";
     } catch (err) {
-      if (stop?.aborted) return false;
+      if (stop?.aborted) return undefined;
       if (order.reservationState === "PENDING" && order.status !== "PENDING" && isHoldLost(err)) {
         // Acknowledged before its sale was recorded, and the hold is gone: never taken back; a person must look.
         logger.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
-        return false;
+        return undefined;
       }
       logger.warn({ err, orderId: order.id }, "reservation not settled; will retry");
-      return false;
+      return undefined;
     }
   };
 
@@ -58,7 +75,10 @@ export function createReconcileReservations(deps: ReconcileDeps) {
     let settled = 0;
     for (const order of await repo.unsettled(BATCH)) {
       if (stop?.aborted) break;
-      if (await settle(order, stop)) settled++;
+      const action = await settle(order, stop);
+      if (action === undefined) continue;
+      settled++;
+      deps.onSettled?.(action);
     }
     return settled;
   };

@@ -131,7 +131,12 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
       return holdAgain(cx, current);
     },
     async release(cx, order, reason) {
-      await inventory.release(cx, order.reservationId, reason);
+      try {
+        await inventory.release(cx, order.reservationId, reason);
+      } catch (err) {
+        // Gone: retention purges only released or expired reservations, so it holds nothing.
+        if (!(isDomainError(err) && err.reason === "RESERVATION_NOT_FOUND")) throw err;
+      }
       await repo.setReservationState(order.id, ["RELEASE_PENDING"], "RELEASED");
     },
     async releaseSoon(order, reason, actor) {

@@ -6,7 +6,7 @@ import { createCreateOrder } from "./create-order.js";
 import { createDeleteOrder } from "./delete-order.js";
 import { createGetOrder } from "./get-order.js";
 import { createListOrders } from "./list-orders.js";
-import { createReconcileReservations } from "./reconcile-reservations.js";
+import { createReconcileReservations, type SettleAction } from "./reconcile-reservations.js";
 import { createReservationSettler } from "./reservation-settler.js";
 import { createUpdateOrderStatus } from "./update-order-status.js";
 import { createUpdateShippingInfo } from "./update-shipping-info.js";
@@ -25,6 +25,10 @@ export interface UseCaseDeps {
   readonly settleBudgetMs: number;
   /** The longest a WatchOrder stream lives before the client must watch again. */
   readonly watchMaxLifetimeMs: number;
+  /** For metrics: CreateOrder stored a new order, by its customer's tier and its currency. */
+  readonly onOrderCreated?: (tier: string, currency: string) => void;
+  /** For metrics: the reconciler settled an order. */
+  readonly onOrderSettled?: (action: SettleAction) => void;
 }
 
 export function createOrderUseCases(deps: UseCaseDeps) {
@@ -32,7 +36,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
   const settler = createReservationSettler({ repo, inventory: deps.inventory, logger, settleBudgetMs: deps.settleBudgetMs });
   const cancelOrder = createCancelOrder({ repo, settler });
   return {
-    createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler, logger }),
+    createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler, logger, onCreated: deps.onOrderCreated }),
     getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
     listOrders: createListOrders({ repo }),
     updateShippingInfo: createUpdateShippingInfo({ repo }),
@@ -40,7 +44,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
     cancelOrder,
     deleteOrder: createDeleteOrder({ repo, settler }),
     watchOrder: createWatchOrder({ watches: deps.watches, maxLifetimeMs: deps.watchMaxLifetimeMs }),
-    reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs }),
+    reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs, onSettled: deps.onOrderSettled }),
   };
 }
 

@@ -59,6 +59,17 @@ export function requestFingerprint(req: NewOrderRequest): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("base64url");
 }
 
+/**
+ * The fingerprint of the request that made `order`, from what the order kept
+ * of it (customer, lines in request order, shipping address; none of them
+ * ever changes): a retry is checked against it once the idempotency record,
+ * which stored the fingerprint, was purged.
+ */
+export function orderFingerprint(order: Order): string {
+  const { customerId, requestId, lines, shippingAddress } = order;
+  return requestFingerprint({ customerId, requestId, items: lines, shippingAddress });
+}
+
 function addressTuple(a: Address): string[] {
   return [a.recipientName, a.line1, a.line2, a.city, a.region, a.postalCode, a.countryCode];
 }

@@ -29,13 +29,18 @@ export interface InventoryPort {
 }
 
 export interface CustomerPort {
-  /** NOT_FOUND CUSTOMER_NOT_FOUND for an unknown id. */
-  get(cx: CallContext, customerId: string): Promise<{ readonly id: string; readonly active: boolean }>;
+  /** NOT_FOUND CUSTOMER_NOT_FOUND for an unknown id. `tier`: STANDARD, VIP... (the enum's names). */
+  get(cx: CallContext, customerId: string): Promise<{ readonly id: string; readonly active: boolean; readonly tier: string }>;
 }
 
 export interface IdempotencyRecord {
   readonly orderId: string;
-  readonly payloadHash: string;
+  /**
+   * The first request's fingerprint; undefined when its record was purged
+   * (retention) and only the order itself, found by its deterministic id,
+   * stands for it: the order's own fingerprint (orderFingerprint) then.
+   */
+  readonly payloadHash: string | undefined;
 }
 
 export type CreateResult =
@@ -66,7 +71,12 @@ export interface ListCursor {
 
 export interface OrderRepository {
   findById(id: string, opts?: { includeDeleted?: boolean }): Promise<Order | undefined>;
-  findIdempotencyRecord(customerId: string, requestId: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * The record of (customerId, requestId); once retention purged it, the
+   * order `orderId` (the request's deterministic id, deleted ones included)
+   * if it was made by that request, with no payload hash.
+   */
+  findIdempotencyRecord(customerId: string, requestId: string, orderId: string): Promise<IdempotencyRecord | undefined>;
   /** Writes order, lines, history, idempotency record and outbox in one transaction. */
   create(order: Order, payloadHash: string): Promise<CreateResult>;
   /**

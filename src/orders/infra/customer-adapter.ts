@@ -1,6 +1,6 @@
 /** CustomerPort over the generated CustomerService client. */
 import type { Client } from "@connectrpc/connect";
-import { CustomerService, CustomerStatus } from "../../../gen/customers/v1/customer_service_pb.js";
+import { CustomerService, CustomerStatus, CustomerTier } from "../../../gen/customers/v1/customer_service_pb.js";
 import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/remote.js";
 import type { CustomerPort } from "../domain/ports.js";
 
@@ -11,7 +11,8 @@ export function createCustomerAdapter(client: Client<typeof CustomerService>, po
         const res = await client.getCustomer({ customerId }, callOptions(cx, policy));
         const c = res.customer;
         if (!c) throw new Error(`customers answered GetCustomer ${customerId} without a customer`);
-        return { id: c.id, active: c.status === CustomerStatus.ACTIVE };
+        // The enum's own names (a fixed set): a value newer than this build's is UNKNOWN.
+        return { id: c.id, active: c.status === CustomerStatus.ACTIVE, tier: CustomerTier[c.tier] ?? "UNKNOWN" };
       } catch (err) {
         throw fromRemoteError(err, "customers");
       }

@@ -22,19 +22,19 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
   const statements = createOrderStatements(db);
   return {
     findById: (id, opts) => findOrder(db, id, opts?.includeDeleted ?? false),
-    findIdempotencyRecord: (customerId, requestId) => statements.findRecord(customerId, requestId),
+    findIdempotencyRecord: (customerId, requestId, orderId) => statements.findRecord(customerId, requestId, orderId),
     async create(order, payloadHash) {
       if (await statements.insert(order, payloadHash)) {
         onCommit(order.id);
         return { kind: "created", order };
       }
       // A duplicate of the request stored it first; its record is committed now.
-      const record = await statements.findRecord(order.customerId, order.requestId);
+      const record = await statements.findRecord(order.customerId, order.requestId, order.id);
       if (!record) throw new Error(`idempotency record of order ${order.id} vanished`);
       return { kind: "duplicate", record };
     },
     async update(id, guard, fn, cx) {
-      const decision = await boundedTransaction(db, cx, (tx) => updateOrder(tx as unknown as Db, id, guard, fn));
+      const decision = await boundedTransaction(db, cx, (tx) => updateOrder(tx as unknown as Db, id, guard, fn), "orders_update_tx");
       if (decision.changed) onCommit(id);
       return decision;
     },

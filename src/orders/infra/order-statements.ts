@@ -14,9 +14,21 @@ import { decisionEvent, eventValues } from "./order-rows.js";
 
 const p = sql.placeholder;
 
+/*
+ * The idempotency record or, once retention purged it (orders/infra/retention.ts),
+ * the order it named: an order's id is derived from (customer, request id), so
+ * the order row outlives its record as proof of the request (payload hash
+ * NULL: the caller compares with the order's own fingerprint). One
+ * statement: a primary-key probe per table, no extra round trip.
+ */
 const FIND_RECORD = sql`
 select order_id as "orderId", payload_hash as "payloadHash" from orders.idempotency_keys
-where customer_id = ${p("customerId")}::uuid and request_id = ${p("requestId")}`;
+where customer_id = ${p("customerId")}::uuid and request_id = ${p("requestId")}
+union all
+select o.id, null::text from orders.orders o
+where o.id = ${p("orderId")}::uuid and o.customer_id = ${p("customerId")}::uuid and o.request_id = ${p("requestId")}
+  and not exists (select from orders.idempotency_keys k
+    where k.customer_id = ${p("customerId")}::uuid and k.request_id = ${p("requestId")})`;
 
 /*
  * The idempotency record goes first and decides: a racing duplicate waits on
@@ -156,7 +168,8 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
 }
 
 export interface OrderStatements {
-  findRecord(customerId: string, requestId: string): Promise<IdempotencyRecord | undefined>;
+  /** The record, or after its purge the order `orderId` made by that request (no payload hash). */
+  findRecord(customerId: string, requestId: string, orderId: string): Promise<IdempotencyRecord | undefined>;
   /** True when this call stored the order; false when the idempotency record already existed (nothing stored). */
   insert(order: Order, payloadHash: string): Promise<boolean>;
   setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
@@ -166,15 +179,15 @@ export interface OrderStatements {
 }
 
 export function createOrderStatements(db: Db): OrderStatements {
-  const findRecord = prepareStatement<IdempotencyRecord>(db, "orders_find_idempotency_record", FIND_RECORD);
+  const findRecord = prepareStatement<{ orderId: string; payloadHash: string | null }>(db, "orders_find_idempotency_record", FIND_RECORD);
   const insert = prepareStatement<{ orderId: string }>(db, "orders_insert_order", INSERT_ORDER);
   const setState = prepareStatement<{ id: string }>(db, "orders_set_reservation_state", SET_RESERVATION_STATE);
   const apply = prepareStatement<{ id: string }>(db, "orders_apply_if_unchanged", APPLY_IF_UNCHANGED);
   const move = prepareStatement<{ id: string }>(db, "orders_move_reservation", MOVE_RESERVATION);
   return {
-    async findRecord(customerId, requestId) {
-      const [record] = await findRecord({ customerId: customerId.toLowerCase(), requestId });
-      return record;
+    async findRecord(customerId, requestId, orderId) {
+      const [row] = await findRecord({ customerId: customerId.toLowerCase(), requestId, orderId });
+      return row && { orderId: row.orderId, payloadHash: row.payloadHash ?? undefined };
     },
     insert: async (order, payloadHash) => (await insert(insertValues(order, payloadHash))).length > 0,
     setReservationState: async (id, from, to) => (await setState({ id, from: [...from], to })).length > 0,

@@ -106,7 +106,11 @@ export const idempotencyKeys = ordersSchema.table(
     orderId: uuid("order_id").notNull(),
     createTime: ts("create_time").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.customerId, t.requestId] })],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.requestId] }),
+    // What retention scans (orders/infra/retention.ts): records past their window, oldest first.
+    index("idempotency_keys_create_time_idx").on(t.createTime),
+  ],
 );
 
 /** Change events written in the same transaction as the change (transactional outbox). */

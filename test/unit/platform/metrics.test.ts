@@ -3,7 +3,8 @@
  * 12 µs per call): the same calls recorded through it and through the
  * OpenTelemetry SDK's own histogram and counters must print the same
  * Prometheus text — names, types, labels, bucket counts (values on a bound
- * included), sums.
+ * included), sums. So must the other hand-kept histograms (histogram.ts,
+ * `addHistogram`: the database's).
  */
 import http from "node:http";
 import { Code } from "@connectrpc/connect";
@@ -13,6 +14,7 @@ import { AggregationType, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
+import { DB_DURATION_BUCKETS, Histogram, HistogramsByName, POOL_WAIT_BUCKETS } from "../../../src/platform/histogram.js";
 import { codeName, createMetrics, DURATION_BUCKETS } from "../../../src/platform/metrics.js";
 
 const servers: http.Server[] = [];
@@ -60,7 +62,7 @@ describe("the per-call series", () => {
       views: [
         {
           instrumentName: "rpc.server.call.duration",
-          aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: DURATION_BUCKETS } },
+          aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...DURATION_BUCKETS] } },
         },
       ],
     });
@@ -91,5 +93,54 @@ describe("the per-call series", () => {
     const text = await scrape((req, res) => ours.serve(req, res));
     expect(text).not.toContain("grpc_server_handled_total{");
     await ours.shutdown();
+  });
+});
+
+describe("hand-kept histograms", () => {
+  const WAITS = [0, 0, 0, 0.0001 /* on a bound */, 0.0003, 0.02, 12 /* past the last bound */];
+  const STATEMENTS: [name: string, seconds: number][] = [
+    ["orders_insert_order", 0.00008],
+    ["orders_insert_order", 0.0004],
+    ["orders_insert_order", 0.0025],
+    ["orders_update_tx", 0.003],
+    ["orders_update_tx", 11],
+  ];
+
+  it("print as the SDK's own histograms print the same values", async () => {
+    const ours = createMetrics();
+    const waits = new Histogram(POOL_WAIT_BUCKETS);
+    const durations = new HistogramsByName(DB_DURATION_BUCKETS);
+    WAITS.forEach((w) => waits.record(w));
+    for (const [name, seconds] of STATEMENTS) durations.get(name).record(seconds);
+    ours.addHistogram({ name: "db_pool_wait_seconds", description: "Waits.", unit: "s", read: () => [[{}, waits]] });
+    ours.addHistogram({
+      name: "db_statement_duration_seconds",
+      description: "Durations.",
+      unit: "s",
+      read: () => [...durations.entries()].map(([statement, h]) => [{ statement }, h] as const),
+    });
+
+    const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+    const histogram = (name: string, boundaries: readonly number[]) => ({
+      instrumentName: name,
+      aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM as const, options: { boundaries: [...boundaries] } },
+    });
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ "service.name": "order-service" }),
+      readers: [exporter],
+      views: [histogram("db_pool_wait_seconds", POOL_WAIT_BUCKETS), histogram("db_statement_duration_seconds", DB_DURATION_BUCKETS)],
+    });
+    const meter = provider.getMeter("order-service");
+    const sdkWaits = meter.createHistogram("db_pool_wait_seconds", { unit: "s", description: "Waits." });
+    const sdkDurations = meter.createHistogram("db_statement_duration_seconds", { unit: "s", description: "Durations." });
+    WAITS.forEach((w) => sdkWaits.record(w));
+    for (const [statement, seconds] of STATEMENTS) sdkDurations.record(seconds, { statement });
+
+    const mine = samples(await scrape((req, res) => ours.serve(req, res)));
+    const sdk = samples(await scrape((req, res) => exporter.getMetricsRequestHandler(req, res)));
+    expect(mine).toContain('db_pool_wait_seconds_bucket{le="0"} 3');
+    expect(mine).toContain('db_statement_duration_seconds_count{statement="orders_update_tx"} 2');
+    expect(mine).toEqual(sdk);
+    await Promise.all([ours.shutdown(), provider.shutdown()]);
   });
 });

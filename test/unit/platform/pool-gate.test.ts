@@ -67,6 +67,22 @@ describe("pool gate", () => {
     expect(gate.acquire(true)).toBeUndefined(); // the slot was not lost to the waiter that left
   });
 
+  it("records every unit's wait: 0 for a free slot, the time waited for one handed over or refused", async () => {
+    const gate = createPoolGate({ size: 1, transactions: 1, waitMs: 20 });
+    gate.acquire(true);
+    await rejection(gate.acquire(true)); // refused after ~20 ms
+    const handed = gate.acquire(true) as Promise<void>;
+    await new Promise((r) => setTimeout(r, 5));
+    gate.release(true);
+    await handed;
+    const { waits } = gate;
+    expect(waits.count).toBe(3);
+    expect(waits.counts[0]).toBe(1); // le="0": the one that found its slot free
+    expect(waits.min).toBe(0);
+    expect(waits.max).toBeGreaterThanOrEqual(0.015);
+    expect(waits.sum).toBeGreaterThan(0.015);
+  });
+
   it("waits no longer than the call's deadline: DEADLINE_EXCEEDED", async () => {
     const gate = createPoolGate({ size: 1, transactions: 1, waitMs: 60_000 });
     gate.acquire(false);
