@@ -8,7 +8,10 @@
  * reflection, and writes bench/results/{results.json,results.md,chart.svg}.
  * `--help` lists flags.
  */
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { createBenchAuth, measureVerifyCost, mintCustomerTokens, primeTokenCache, type BenchAuth } from "./lib/auth.js";
@@ -27,7 +30,7 @@ import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
 import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
 import { measure, rssMb } from "./lib/proc.js";
-import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, METRICS_COMPARED, metricsLabel, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
+import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, METRICS_COMPARED, metricsLabel, TRACING_COMPARED, tracingLabel, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
 import { abuseServiceEnv, abuseTargets, runAbusive, type AbuseResult } from "./lib/abusive.js";
 
 const log = (s: string) => process.stdout.write(s + "\n");
@@ -221,6 +224,8 @@ async function main(): Promise<void> {
     rows.push(...(await measureLimitsOnOff(db, o, auth, () => data(o.orders), workDir, wanted)));
     // 4c. What metrics cost per call: the same with METRICS on and off.
     rows.push(...(await measureMetricsOnOff(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
+    // 4d. What tracing costs per call: the SDK on, exporting every span, against off.
+    rows.push(...(await measureTracingOnOff(db, o, auth, () => data(o.orders), workDir, wanted)));
 
     // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
@@ -343,6 +348,35 @@ async function measureMetricsOnOff(
   const specs = legSpecs("metrics", metricsLabel, compared);
   const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, { METRICS: isOffLeg(leg) ? "false" : "true" });
   return measureLegs("metrics on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
+}
+
+/**
+ * The tracing on/off legs (the limits legs, alternated): on, the service
+ * starts OpenTelemetry's SDK (instrumentation.ts) with the default sampler
+ * and exports every span over OTLP/HTTP to a sink in this process, which
+ * reads and drops them; off, no exporter is configured, so no SDK is loaded.
+ */
+async function measureTracingOnOff(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: () => LoadData, workDir: string, wanted: (s: RowSpec) => boolean): Promise<Row[]> {
+  const compared = TRACING_COMPARED.filter((c) => !o.quick || c.scenario === "get-order");
+  const specs = legSpecs("tracing", tracingLabel, compared);
+  if (!limitsLegsOf(o).some((leg) => specs(leg).some(wanted))) return [];
+  const sink = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+  });
+  sink.listen(0, "127.0.0.1");
+  await once(sink, "listening");
+  const exporting = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+    OTEL_METRICS_EXPORTER: "none",
+    OTEL_LOGS_EXPORTER: "none",
+  };
+  try {
+    const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, isOffLeg(leg) ? {} : exporting);
+    return await measureLegs("tracing on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted });
+  } finally {
+    sink.close();
+  }
 }
 
 /** A comparison's rows for one leg: each compared scenario and generator over gRPC, labelled with the leg. */

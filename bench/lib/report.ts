@@ -13,7 +13,7 @@ import { AUTH_COMPARED, authComparison } from "./targets.js";
 export interface Row {
   /** Unique, e.g. "get-order grpc h2load". */
   readonly id: string;
-  readonly group: "ceiling" | "service" | "scale" | "auth" | "limits" | "metrics" | "abuse" | "overload";
+  readonly group: "ceiling" | "service" | "scale" | "auth" | "limits" | "metrics" | "tracing" | "abuse" | "overload";
   readonly scenario: string;
   readonly protocol: "grpc" | "connect-json" | "sql";
   readonly generator: "node" | "h2load" | "pgbench";

@@ -48,6 +48,12 @@ export const METRICS_COMPARED = [
   { name: "GetOrder", scenario: "get-order", generator: "node" },
   { name: "GetOrder", scenario: "get-order", generator: "h2load" },
 ] as const;
+export const tracingLabel = (scenario: string, leg: LimitsLeg) => `${scenario} (tracing ${leg})`;
+/** Tracing on (the SDK exporting every span to a local OTLP sink) against off (no SDK loaded). */
+export const TRACING_COMPARED = [
+  { name: "CreateOrder", scenario: "create-order", generator: "node" },
+  { name: "GetOrder", scenario: "get-order", generator: "node" },
+] as const;
 
 function ratioTarget(name: string, goal: number, num: Pick<Row, "rps"> | undefined, den: Pick<Row, "rps"> | undefined, what: string, basis = ""): Target {
   if (!num || !den || den.rps <= 0) {
@@ -113,6 +119,9 @@ export function evaluateTargets(
   }
   for (const c of METRICS_COMPARED) {
     targets.push(onOffTarget(rows, "metrics", limitsLegsOf(o), metricsLabel, c, `${c.name} metrics on vs off (gRPC, ${c.generator})`, `the ${c.scenario} metrics on/off rows (${c.generator})`));
+  }
+  for (const c of TRACING_COMPARED) {
+    targets.push(onOffTarget(rows, "tracing", limitsLegsOf(o), tracingLabel, c, `${c.name} tracing on vs off (gRPC, ${c.generator})`, `the ${c.scenario} tracing on/off rows`));
   }
   for (const s of ["get-order", "list-orders"]) {
     targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} @${o.orders} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));

@@ -43,9 +43,14 @@ from (select gen_random_uuid()::text as oid,
              ('20000000-0000-4000-8000-' || lpad(:c::text, 12, '0')) as cid,
              ('10000000-0000-4000-8000-' || lpad(:p1::text, 12, '0')) as pid1,
              ('10000000-0000-4000-8000-' || lpad(:p2::text, 12, '0')) as pid2) ids \gset
--- 1. idempotency lookup
+-- 1. idempotency lookup: the record, or the order it named once retention purged it
 select order_id as "orderId", payload_hash as "payloadHash" from orders.idempotency_keys
-where customer_id = :cid::uuid and request_id = :rid;
+where customer_id = :cid::uuid and request_id = :rid
+union all
+select o.id, null::text from orders.orders o
+where o.id = :oid::uuid and o.customer_id = :cid::uuid and o.request_id = :rid
+  and not exists (select from orders.idempotency_keys k
+    where k.customer_id = :cid::uuid and k.request_id = :rid);
 -- 2. GetCustomer
 select "id", "email", "display_name", "tier", "status", "version", "create_time", "update_time"
 from "customers"."customers" where "customers"."customers"."id" = :cid limit 1;

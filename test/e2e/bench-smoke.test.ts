@@ -48,6 +48,7 @@ describe("npm run bench --quick", () => {
       for (const leg of limitsLegsOf({ quick: true })) expect(scenarios, `${s} (limits ${leg})`).toContain(`${s} (limits ${leg})`);
     }
     for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`get-order (metrics ${leg})`);
+    for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`get-order (tracing ${leg})`);
     for (const row of report.rows.filter((r) => r.group !== "overload")) {
       expect(row.rps, row.id).toBeGreaterThan(0);
       expect(row.errors, row.id).toEqual({});
@@ -74,6 +75,7 @@ describe("npm run bench --quick", () => {
       "CreateOrder limits on vs off (gRPC, node)",
       "GetOrder limits on vs off (gRPC, node)",
       "GetOrder metrics on vs off (gRPC, node)",
+      "GetOrder tracing on vs off (gRPC, node)",
     ]) {
       expect(report.targets.find((t) => t.name === name)?.status, name).toMatch(/^(met|missed)$/);
     }
