@@ -25,6 +25,7 @@ import { createMetrics } from "./platform/metrics.js";
 import { observe } from "./platform/observed-metrics.js";
 import { addDatabaseHistograms } from "./platform/db-metrics.js";
 import { createTracer, tracingInterceptor } from "./platform/tracing.js";
+import { createEventPublisher } from "./platform/events/publishers.js";
 import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
@@ -171,7 +172,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   }
   // Single-instance background work runs on the leader of its lock only (leader.ts); each its own
   // lock, so services deployed apart on one database each run theirs.
-  const leaders: { sweeper?: Leadership; reconciler?: Leadership; inventoryRetention?: Leadership; ordersRetention?: Leadership } = {};
+  const leaders: {
+    sweeper?: Leadership;
+    reconciler?: Leadership;
+    inventoryRetention?: Leadership;
+    ordersRetention?: Leadership;
+    ordersRelay?: Leadership;
+  } = {};
+  // Events out: one publisher (its own broker connection) shared by the services' relays.
+  const publisher = createEventPublisher(config.events, logger);
   const leadership = (name: string, what: string) => createLeadership(database, { name, what, retryMs: config.leaderRetryMs, logger });
   if (hosts("inventory")) {
     const sweeper = (leaders.sweeper = leadership("order-service:inventory-expiry-sweeper", "the reservation expiry sweeper"));
@@ -196,9 +205,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   if (hosts("orders")) {
     const reconciler = (leaders.reconciler = leadership("order-service:orders-reconciler", "the order reconciler"));
     const purger =
-      config.retention.idempotencyHours > 0
+      config.retention.idempotencyHours > 0 || (publisher && config.retention.outboxHours > 0)
         ? (leaders.ordersRetention = leadership("order-service:orders-retention", "orders retention"))
         : undefined;
+    const relayLeader = publisher && (leaders.ordersRelay = leadership("order-service:orders-relay", "the order events relay"));
     const m = (modules.orders = createOrdersModule({
       db: database.db,
       logger,
@@ -219,6 +229,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       wrapRepository: overrides.wrapOrderRepository,
       listen: database.listen,
       orderCacheSize: config.orderCacheSize,
+      events: publisher && { publisher, relay: config.events, isLeader: () => relayLeader?.isLeader === true },
     }));
     register(OrderService, m.impl);
     background.push(m);
@@ -314,6 +325,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       if (!(await by(stopped, graceEnds))) logger.warn("background work still running at the end of the grace period; closing the database under it");
       await Promise.all(Object.values(leaders).map((l) => l.stop())); // handed over: another instance leads at its next try
       await redis?.close();
+      await publisher?.close();
       await metrics?.shutdown();
       if (!overrides.database) await database.close();
     },

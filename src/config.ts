@@ -49,6 +49,8 @@ export interface Config {
   readonly metrics: MetricsConfig;
   /** Purging of tables that only grow (README "Retention"). */
   readonly retention: RetentionConfig;
+  /** Events out (README "Events"). */
+  readonly events: EventsConfig;
   /**
    * Spans for every call (tracing.ts) and trace ids in log lines: on when the
    * standard OTEL_* variables configure a trace exporter (telemetry-env.ts),
@@ -67,14 +69,15 @@ export interface MetricsConfig {
 /**
  * Retention (README "Retention"): rows past their window are deleted in
  * batches by one instance (its own leader lock per service). A window of 0
- * keeps those rows for ever. Outbox rows are not purged yet: nothing
- * publishes them.
+ * keeps those rows for ever. Outbox rows are purged only once published.
  */
 export interface RetentionConfig {
   /** RETENTION_IDEMPOTENCY_HOURS: CreateOrder's idempotency records, by age (default 168 = 7 days; 0 never). */
   readonly idempotencyHours: number;
   /** RETENTION_RESERVATIONS_HOURS: released and expired reservations, by time since they ended (default 168; 0 never). */
   readonly reservationsHours: number;
+  /** RETENTION_OUTBOX_HOURS: outbox rows, by time since they were published (default 168; 0 never); unpublished rows never. */
+  readonly outboxHours: number;
   /** RETENTION_INTERVAL_MS: how often a purge pass runs on the leader (default 60000). */
   readonly intervalMs: number;
   /** RETENTION_BATCH_SIZE: rows one delete statement removes at most (default 1000). */
@@ -86,9 +89,70 @@ function retentionConfig(env: Env): RetentionConfig {
     // Hours, up to ten years: a window is never shorter than an hour, far past any client's retries.
     idempotencyHours: int(env, "RETENTION_IDEMPOTENCY_HOURS", 168, 0, 87_600),
     reservationsHours: int(env, "RETENTION_RESERVATIONS_HOURS", 168, 0, 87_600),
+    outboxHours: int(env, "RETENTION_OUTBOX_HOURS", 168, 0, 87_600),
     intervalMs: int(env, "RETENTION_INTERVAL_MS", 60_000, 100, 86_400_000),
     batchSize: int(env, "RETENTION_BATCH_SIZE", 1000, 1, 100_000),
   });
+}
+
+/** Events out (README "Events"): the broker the outbox is published to, and the relay's settings. */
+export interface EventsConfig {
+  /** EVENTS_BROKER: `redis` (default when REDIS_URL is set), `nats` (default when only NATS_URL is), `none`. */
+  readonly broker: "redis" | "nats" | "none";
+  readonly redisUrl: string | undefined;
+  /** NATS_URL: nats://host:port[,nats://…] (a cluster's seed servers). */
+  readonly natsUrl: string | undefined;
+  /** EVENTS_REDIS_PREFIX: key prefix of the streams (default "events:"). */
+  readonly redisPrefix: string;
+  /** EVENTS_REDIS_MAXLEN: entries a stream keeps at most, beyond what consumer groups still need (default 1000000). */
+  readonly redisMaxLen: number;
+  /** EVENTS_NATS_REPLICAS: replicas of the JetStream streams the service creates (default 1; 3 on a cluster). */
+  readonly natsReplicas: number;
+  /** EVENTS_BATCH_SIZE: events one relay pass publishes at most (default 200). */
+  readonly batchSize: number;
+  /** EVENTS_POLL_MS: how often the relay looks for other processes' events (default 500; this process's commits wake it). */
+  readonly pollMs: number;
+  /** EVENTS_MAX_ATTEMPTS: refusals of one event before it goes to the dead letters (default 5). */
+  readonly maxAttempts: number;
+  /** EVENTS_SOURCE: the CloudEvents `source` (default "order-service"). */
+  readonly source: string;
+}
+
+function eventsConfig(env: Env, redisUrl: string | undefined): EventsConfig {
+  const natsUrl = natsUrls(env);
+  const named = env.EVENTS_BROKER?.trim();
+  const broker = named || (redisUrl ? "redis" : natsUrl ? "nats" : "none");
+  if (broker !== "redis" && broker !== "nats" && broker !== "none") throw new ConfigError(`EVENTS_BROKER must be redis, nats or none (got "${broker}")`);
+  if (broker === "redis" && !redisUrl) throw new ConfigError("EVENTS_BROKER=redis needs REDIS_URL");
+  if (broker === "nats" && !natsUrl) throw new ConfigError("EVENTS_BROKER=nats needs NATS_URL");
+  return Object.freeze({
+    broker,
+    redisUrl,
+    natsUrl,
+    redisPrefix: env.EVENTS_REDIS_PREFIX ?? "events:",
+    redisMaxLen: int(env, "EVENTS_REDIS_MAXLEN", 1_000_000, 1000, 1_000_000_000),
+    natsReplicas: int(env, "EVENTS_NATS_REPLICAS", 1, 1, 5),
+    batchSize: int(env, "EVENTS_BATCH_SIZE", 200, 1, 10_000),
+    pollMs: int(env, "EVENTS_POLL_MS", 500, 10, 60_000),
+    maxAttempts: int(env, "EVENTS_MAX_ATTEMPTS", 5, 1, 1000),
+    source: env.EVENTS_SOURCE || "order-service",
+  });
+}
+
+/** NATS_URL: one or more nats:// (or tls://) URLs, comma-separated; undefined when unset. */
+function natsUrls(env: Env): string | undefined {
+  const urls = list(env, "NATS_URL");
+  if (urls.length === 0) return undefined;
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new ConfigError(`NATS_URL must be nats://host:port URLs, comma-separated`);
+    }
+    if (!["nats:", "tls:"].includes(parsed.protocol)) throw new ConfigError(`NATS_URL must use nats:// or tls:// (got ${parsed.protocol})`);
+  }
+  return urls.join(",");
 }
 
 /** Priority admission in front of database work (README: "Overload and priority"). */
@@ -381,6 +445,7 @@ export function loadConfig(env: Env = process.env): Config {
     admission: admissionConfig(env, dbPoolMax),
     metrics: Object.freeze({ enabled: bool(env, "METRICS", true), public: bool(env, "METRICS_PUBLIC", false) }),
     retention: retentionConfig(env),
+    events: eventsConfig(env, url(env, "REDIS_URL", ["redis:", "rediss:"])),
     tracing: tracingWanted(env),
   });
 }

@@ -2,7 +2,7 @@
  * The orders module: repository and clients → use cases → ServiceImpl, plus
  * the background work: the reconciler that settles reservations left behind
  * by crashes and failed calls, retention (idempotency records past their
- * window), and the listener for other processes' order changes that keeps
+ * window, published events), the relay publishing the order events, and the listener for other processes' order changes that keeps
  * GetOrder's read cache honest and wakes watchers.
  */
 import type { Client } from "@connectrpc/connect";
@@ -24,6 +24,10 @@ import { listenToOrderChanges } from "./infra/order-changes.js";
 import { createOrderRepository } from "./infra/order-repository.js";
 import { ordersPurgeTargets, type OrdersRetentionWindows } from "./infra/retention.js";
 import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
+import { outbox as outboxTable } from "./infra/schema.js";
+import type { EventPublisher } from "../platform/events/event.js";
+import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "../platform/events/outbox-relay.js";
+import { createOutboxStore, type OutboxStore } from "../platform/events/outbox-store.js";
 import { createOrderServiceImpl } from "./rpc/order-service.js";
 
 export interface OrdersModuleDeps {
@@ -48,6 +52,15 @@ export interface OrdersModuleDeps {
   retention?: OrdersRetentionWindows & RetentionSchedule;
   /** With several instances: whether this one runs retention now (its own lock, leader.ts); default always. */
   isRetentionLeader?: () => boolean;
+  /** Events out (README "Events"): the broker the outbox is published to; absent, events stay in the outbox. */
+  events?: OrdersEvents;
+}
+
+export interface OrdersEvents {
+  readonly publisher: EventPublisher;
+  readonly relay: Pick<OutboxRelayOptions, "source" | "batchSize" | "pollMs" | "maxAttempts">;
+  /** With several instances: whether this one relays now (its own lock, leader.ts); default always. */
+  readonly isLeader?: () => boolean;
 }
 
 export interface WatchSettings {
@@ -78,6 +91,10 @@ export interface OrdersModule {
   readonly watches: Pick<WatchHub, "stats" | "close">;
   /** Retention of idempotency records: a pass now (`purge`), rows purged since start per table (for metrics). */
   readonly retention: Pick<Retention, "enabled" | "purge" | "purged">;
+  /** The order events' outbox (its backlog and dead letters). */
+  readonly outbox: OutboxStore;
+  /** The relay publishing it, when a broker is configured. */
+  readonly relay: OutboxRelay | undefined;
 }
 
 /** A count of orders created for one customer tier and currency. */
@@ -101,9 +118,14 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   const cache = createOrderCache(deps.listen ? (deps.orderCacheSize ?? 0) : 0);
   const policy = { marginMs: deps.deadlineMarginMs };
   const watch = { ...WATCH_DEFAULTS, ...deps.watch };
+  const outbox = createOutboxStore(deps.db, outboxTable, "orders.outbox");
+  const relay =
+    deps.events &&
+    createOutboxRelay({ ...deps.events.relay, store: outbox, publisher: deps.events.publisher, stream: "orders", logger, isLeader: deps.events.isLeader });
   const stored = createOrderRepository(deps.db, (orderId) => {
     cache.invalidate(orderId); // before the writer's RPC answers: read-your-writes on this instance
     watches.committed(orderId);
+    relay?.wake();
   });
   const repo = deps.wrapRepository?.(stored) ?? stored;
   const watches = createWatchHub({
@@ -139,7 +161,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   });
   const retention = createRetention({
     what: "orders retention pass",
-    targets: ordersPurgeTargets(deps.db, { idempotencyHours: deps.retention?.idempotencyHours ?? 0 }),
+    targets: ordersPurgeTargets(deps.db, { idempotencyHours: deps.retention?.idempotencyHours ?? 0, outboxHours: deps.retention?.outboxHours }, outbox),
     schedule: deps.retention,
     logger,
     when: deps.isRetentionLeader,
@@ -150,13 +172,14 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     start() {
       reconciler.start();
       retention.start();
+      relay?.start();
       if (deps.listen && !listener) listener = listenToOrderChanges(deps.listen, { cache, watches, logger });
     },
     async stop() {
       const l = listener;
       listener = undefined;
       cache.reset(false);
-      await Promise.all([reconciler.stop(), retention.stop(), l?.close(), watches.close()]);
+      await Promise.all([reconciler.stop(), retention.stop(), relay?.stop(), l?.close(), watches.close()]);
     },
     reconcile,
     get settled() {
@@ -169,6 +192,8 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     orderCache: cache,
     watches,
     retention,
+    outbox,
+    relay,
   };
 }
 

@@ -161,6 +161,14 @@ export function endDbSpan(span: Span, failed: boolean): void {
 
 const dbTracer = trace.getTracer(TRACER_NAME);
 
+/** The W3C `traceparent` of the active span (stored with an outbox event); undefined outside a recorded span. */
+export function activeTraceparent(): string | undefined {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return undefined;
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, "0")}`;
+}
+
 /** The active span's ids, for log lines (logger.ts); undefined outside any span. */
 export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
   const span = trace.getActiveSpan();

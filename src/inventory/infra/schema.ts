@@ -11,7 +11,9 @@ import {
   check,
   foreignKey,
   index,
+  bigserial,
   integer,
+  jsonb,
   pgSchema,
   primaryKey,
   text,
@@ -109,3 +111,34 @@ export const reservationLines = inventorySchema.table(
 export type ProductRow = typeof products.$inferSelect;
 export type ReservationRow = typeof reservations.$inferSelect;
 export type ReservationLineRow = typeof reservationLines.$inferSelect;
+
+/**
+ * Inventory's own events (stock below its threshold, reservation expired),
+ * written in the transaction of the change, published by the relay like the
+ * orders' outbox (same shape: platform/outbox-relay.ts).
+ */
+export const outbox = inventorySchema.table(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    eventId: uuid("event_id").notNull().defaultRandom(),
+    aggregateType: text("aggregate_type").notNull(),
+    aggregateId: text("aggregate_id").notNull(),
+    version: integer("version"),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").notNull(),
+    traceparent: text("traceparent"),
+    createTime: timestamp("create_time", { withTimezone: true, precision: 3 }).notNull(),
+    publishTime: timestamp("publish_time", { withTimezone: true, precision: 3 }),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    deadTime: timestamp("dead_time", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index("outbox_unpublished_idx")
+      .on(t.id)
+      .where(sql`${t.publishTime} is null and ${t.deadTime} is null`),
+    index("outbox_published_idx").on(t.publishTime).where(sql`${t.publishTime} is not null`),
+    index("outbox_dead_idx").on(t.deadTime).where(sql`${t.deadTime} is not null`),
+  ],
+);

@@ -3,6 +3,9 @@ import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Order, OrderLine, ReservationState, StatusChange } from "../domain/order.js";
 import type { OrderStatus } from "../domain/order-status.js";
 import type { Decision } from "../domain/transition.js";
+import { activeTraceparent } from "../../platform/tracing.js";
+// The events are the contract's messages, mapped as the RPCs map an Order.
+import { orderEvent } from "../rpc/order-events.js";
 import { orderHistory, orderLines, orders, outbox } from "./schema.js";
 
 export type OrderRow = typeof orders.$inferSelect;
@@ -160,28 +163,20 @@ export function historyValues(orderId: string, changes: readonly StatusChange[])
   }));
 }
 
-/** One outbox event per mutation, describing the change (JSON-safe: money as strings). */
+/**
+ * One outbox event per mutation (README "Events"): the event message in
+ * protobuf JSON, the order's version after the change, and the trace context
+ * of the call making it.
+ */
 export function eventValues(o: Order, changes: readonly StatusChange[], created = false): typeof outbox.$inferInsert {
-  const eventType = created
-    ? "orders.v1.OrderCreated"
-    : o.deleted
-      ? "orders.v1.OrderDeleted"
-      : changes.length > 0
-        ? "orders.v1.OrderStatusChanged"
-        : "orders.v1.OrderShippingInfoChanged";
+  const event = orderEvent(o, changes, created);
   return {
     aggregateId: o.id,
-    eventType,
+    version: o.version,
+    eventType: event.type,
     createTime: o.updateTime,
-    payload: {
-      orderId: o.id,
-      customerId: o.customerId,
-      version: o.version,
-      status: o.status,
-      total: { currency: o.total.currency, amountMinor: o.total.amountMinor.toString() },
-      shippingInfo: o.shippingInfo ?? null,
-      changes: changes.map((c) => ({ ...c, from: c.from ?? null, at: c.at.toISOString() })),
-    },
+    payload: event.payload,
+    traceparent: activeTraceparent() ?? null,
   };
 }
 

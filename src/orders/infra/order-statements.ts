@@ -63,8 +63,8 @@ with claimed as (
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, event_type, payload, create_time)
-  select c.id, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("eventTime")}::timestamptz from created c
+  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  select c.id, ${p("eventVersion")}::int, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("traceparent")}, ${p("eventTime")}::timestamptz from created c
 )
 select order_id as "orderId" from claimed`;
 
@@ -94,8 +94,8 @@ with applied as (
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, event_type, payload, create_time)
-  select a.id, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("eventTime")}::timestamptz from applied a
+  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  select a.id, ${p("eventVersion")}::int, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("traceparent")}, ${p("eventTime")}::timestamptz from applied a
 )
 select id from applied`;
 
@@ -112,6 +112,15 @@ const historyJson = (changes: Order["history"]) =>
     changes.map((c) => ({ from_status: c.from ?? null, to_status: c.to, reason: c.reason, actor: c.actor, change_time: iso(c.at) })),
   );
 
+/** The outbox row's values as the statements' parameters. */
+const eventParams = (event: ReturnType<typeof eventValues>) => ({
+  eventVersion: event.version,
+  eventType: event.eventType,
+  eventPayload: JSON.stringify(event.payload),
+  traceparent: event.traceparent ?? null,
+  eventTime: iso(event.createTime),
+});
+
 function applyValues(d: Decision, expectedVersion: number): Record<string, unknown> {
   const o = d.order;
   const event = decisionEvent(d);
@@ -123,9 +132,7 @@ function applyValues(d: Decision, expectedVersion: number): Record<string, unkno
     version: o.version,
     updateTime: iso(o.updateTime),
     history: historyJson(d.changes),
-    eventType: event.eventType,
-    eventPayload: JSON.stringify(event.payload),
-    eventTime: iso(event.createTime),
+    ...eventParams(event),
   };
 }
 
@@ -161,9 +168,7 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
       })),
     ),
     history: historyJson(o.history),
-    eventType: event.eventType,
-    eventPayload: JSON.stringify(event.payload),
-    eventTime: iso(event.createTime),
+    ...eventParams(event),
   };
 }
 

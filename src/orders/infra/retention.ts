@@ -5,17 +5,16 @@
  * deterministic id it answers a later retry of the same request on its own
  * (order-statements.ts FIND_RECORD, create-order.ts `replay`).
  *
- * Not purged (yet):
- * - orders.outbox: nothing publishes it yet. Once the relay sets
- *   `publish_time`, add a target here deleting published rows only
- *   (`publish_time < $cutoff`, never a row with none), with its own window
- *   setting and an index on publish_time.
- * - orders, their lines and history: the record of the business.
+ * and outbox rows published longer ago than RETENTION_OUTBOX_HOURS (never a
+ * row not yet published, nor a dead letter: outbox-store.ts).
+ *
+ * Not purged: orders, their lines and history — the record of the business.
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import type { PurgeTarget } from "../../platform/retention.js";
 import { prepareStatement } from "../../platform/statements.js";
+import type { OutboxStore } from "../../platform/events/outbox-store.js";
 
 const p = sql.placeholder;
 
@@ -40,9 +39,11 @@ select count(*)::int as n from gone`;
 export interface OrdersRetentionWindows {
   /** RETENTION_IDEMPOTENCY_HOURS; 0: kept for ever. */
   readonly idempotencyHours: number;
+  /** RETENTION_OUTBOX_HOURS, after publishing; 0 (default): kept for ever. */
+  readonly outboxHours?: number;
 }
 
-export function ordersPurgeTargets(db: Db, w: OrdersRetentionWindows): PurgeTarget[] {
+export function ordersPurgeTargets(db: Db, w: OrdersRetentionWindows, outbox?: Pick<OutboxStore, "purgePublished">): PurgeTarget[] {
   const purgeRecords = prepareStatement<{ n: number }>(db, "orders_purge_idempotency_records", PURGE_IDEMPOTENCY_RECORDS);
   return [
     {
@@ -50,5 +51,6 @@ export function ordersPurgeTargets(db: Db, w: OrdersRetentionWindows): PurgeTarg
       hours: w.idempotencyHours,
       deleteBatch: async (cutoff, limit) => Number((await purgeRecords({ cutoff: cutoff.toISOString(), limit }))[0]?.n ?? 0),
     },
+    ...(outbox ? [{ table: "orders.outbox", hours: w.outboxHours ?? 0, deleteBatch: (cutoff: Date, limit: number) => outbox.purgePublished(cutoff, limit) }] : []),
   ];
 }

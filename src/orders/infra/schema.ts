@@ -113,16 +113,41 @@ export const idempotencyKeys = ordersSchema.table(
   ],
 );
 
-/** Change events written in the same transaction as the change (transactional outbox). */
+/**
+ * Change events written in the same transaction as the change (transactional
+ * outbox), one per committed change; the relay (outbox-relay.ts) publishes
+ * them in id order, which per order is version order: an order's next event
+ * is inserted only after its previous one committed (its row is locked, or
+ * its version checked, by the writing statement).
+ */
 export const outbox = ordersSchema.table(
   "outbox",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The CloudEvents id consumers dedupe by. */
+    eventId: uuid("event_id").notNull().defaultRandom(),
+    aggregateType: text("aggregate_type").notNull().default("order"),
     aggregateId: uuid("aggregate_id").notNull(),
+    /** The order's version after the change (null: rows written before the events contract). */
+    version: integer("version"),
     eventType: text("event_type").notNull(),
+    /** The event message (proto/orders/v1/order_events.proto) in protobuf JSON. */
     payload: jsonb("payload").notNull(),
+    /** W3C trace context of the call that made the change, when it was traced. */
+    traceparent: text("traceparent"),
     createTime: ts("create_time").notNull(),
     publishTime: ts("publish_time"),
+    /** Failed publish attempts, the last one's error, and when the row went to the dead letters. */
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    deadTime: ts("dead_time"),
   },
-  (t) => [index("outbox_unpublished_idx").on(t.id).where(sql`${t.publishTime} is null`)],
+  (t) => [
+    index("outbox_unpublished_idx")
+      .on(t.id)
+      .where(sql`${t.publishTime} is null and ${t.deadTime} is null`),
+    index("outbox_aggregate_idx").on(t.aggregateId, t.version),
+    index("outbox_published_idx").on(t.publishTime).where(sql`${t.publishTime} is not null`),
+    index("outbox_dead_idx").on(t.deadTime).where(sql`${t.deadTime} is not null`),
+  ],
 );

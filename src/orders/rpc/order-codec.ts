@@ -9,12 +9,13 @@ import {
   type GetOrderResponse,
   type ListOrdersRequest,
   type OrderSchema,
+  type StatusChangeSchema,
 } from "../../../gen/orders/v1/order_service_pb.js";
 import { freezeMessage } from "../../platform/message-encoding.js";
 import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
 import type { OrderStatus } from "../domain/order-status.js";
-import { etagOf, type Address, type Order } from "../domain/order.js";
+import { etagOf, type Address, type Order, type StatusChange } from "../domain/order.js";
 import type { ListQuery } from "../domain/ports.js";
 
 export type OrderInit = MessageInitShape<typeof OrderSchema>;
@@ -29,6 +30,16 @@ export function fromProtoStatus(s: ProtoStatus): OrderStatus {
 }
 
 const toMoney = (m: Money) => ({ currencyCode: m.currency, amountMinor: m.amountMinor });
+
+export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusChangeSchema> {
+  return {
+    fromStatus: h.from ? toProtoStatus(h.from) : ProtoStatus.UNSPECIFIED,
+    toStatus: toProtoStatus(h.to),
+    reason: h.reason,
+    actor: h.actor,
+    changeTime: timestampFromDate(h.at),
+  };
+}
 
 export function toProtoOrder(o: Order): OrderInit {
   return {
@@ -46,13 +57,7 @@ export function toProtoOrder(o: Order): OrderInit {
     shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : undefined,
     shippingInfo: o.shippingInfo ? { ...o.shippingInfo } : undefined,
     requestId: o.requestId,
-    history: o.history.map((h) => ({
-      fromStatus: h.from ? toProtoStatus(h.from) : ProtoStatus.UNSPECIFIED,
-      toStatus: toProtoStatus(h.to),
-      reason: h.reason,
-      actor: h.actor,
-      changeTime: timestampFromDate(h.at),
-    })),
+    history: o.history.map(toProtoChange),
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),

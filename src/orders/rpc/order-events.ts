@@ -1,0 +1,54 @@
+/**
+ * The events an order change publishes (proto/orders/v1/order_events.proto),
+ * as the outbox stores them: the event message's full name (the CloudEvents
+ * `type`) and the message in protobuf JSON (the CloudEvents `data`), so any
+ * consumer decodes it with the contract's generated types. One event per
+ * committed change, chosen by what changed: created; deleted; cancelled;
+ * another status change; else the shipping info.
+ */
+import { create, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  OrderCancelledSchema,
+  OrderCreatedSchema,
+  OrderDeletedSchema,
+  OrderShippingInfoChangedSchema,
+  OrderStatusChangedSchema,
+} from "../../../gen/orders/v1/order_events_pb.js";
+import type { Order, StatusChange } from "../domain/order.js";
+import { toProtoChange, toProtoOrder } from "./order-codec.js";
+
+export interface EncodedEvent {
+  /** "orders.v1.OrderCreated", … */
+  readonly type: string;
+  readonly payload: JsonValue;
+}
+
+export function orderEvent(o: Order, changes: readonly StatusChange[], created = false): EncodedEvent {
+  const version = o.version;
+  if (created) return encode(OrderCreatedSchema, { order: toProtoOrder(o), version });
+  if (o.deleted) {
+    return encode(OrderDeletedSchema, { orderId: o.id, customerId: o.customerId, version, deleteTime: timestampFromDate(o.updateTime) });
+  }
+  if (changes.some((c) => c.to === "CANCELLED")) {
+    return encode(OrderCancelledSchema, {
+      order: toProtoOrder(o),
+      version,
+      changes: changes.map(toProtoChange),
+      stockReturned: o.lines.map((l) => ({ productId: l.productId, variantId: l.variantId, quantity: l.quantity })),
+    });
+  }
+  if (changes.length > 0) return encode(OrderStatusChangedSchema, { order: toProtoOrder(o), version, changes: changes.map(toProtoChange) });
+  return encode(OrderShippingInfoChangedSchema, { order: toProtoOrder(o), version });
+}
+
+type Schema =
+  | typeof OrderCreatedSchema
+  | typeof OrderDeletedSchema
+  | typeof OrderCancelledSchema
+  | typeof OrderStatusChangedSchema
+  | typeof OrderShippingInfoChangedSchema;
+
+function encode<S extends Schema>(schema: S, init: Parameters<typeof create<S>>[1]): EncodedEvent {
+  return { type: schema.typeName, payload: toJson(schema, create(schema, init)) };
+}
