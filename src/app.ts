@@ -26,6 +26,7 @@ import { observe } from "./platform/observed-metrics.js";
 import { addDatabaseHistograms } from "./platform/db-metrics.js";
 import { createTracer, tracingInterceptor } from "./platform/tracing.js";
 import { createEventPublisher } from "./platform/events/publishers.js";
+import { createEventsEndpoint } from "./platform/events/events-endpoint.js";
 import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
@@ -253,7 +254,17 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       reservationsExpired: modules.inventory && (() => modules.inventory!.expired),
       rowsPurged: (orders || modules.inventory) && (() => ({ ...orders?.retention.purged, ...modules.inventory?.retention.purged })),
       stockShortages: modules.inventory && (() => modules.inventory!.shortages),
+      events: orders && [{ stream: "orders", relay: orders.relay && (() => orders.relay!.stats()), backlog: () => orders.outbox.backlog() }],
     });
+    const relay = orders?.relay;
+    if (relay) {
+      metrics.addHistogram({
+        name: "events_publish_lag_seconds",
+        description: "Commit → on the broker, per event this instance's relay published.",
+        unit: "s",
+        read: () => [[{ stream: "orders" }, relay.stats().lag]],
+      });
+    }
   }
   const monitor = startHealthMonitor(health, () => database.ping(), 2000, logger);
 
@@ -271,10 +282,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     createHttpHandler(served, {
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       ready: () => health.status("") === ServingStatus.SERVING,
+      readiness: () => ({ events: eventsReadiness(modules) }),
       metrics: metrics && {
         serve: metrics.serve,
         allowed: config.metrics.public ? () => true : (authorization) => metricsReader(auth.authenticator, authorization),
       },
+      events: modules.orders && createEventsEndpoint({ orders: modules.orders.outbox }, (authorization) => metricsReader(auth.authenticator, authorization)),
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );
@@ -332,7 +345,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   };
 }
 
-/** Who may scrape /metrics without METRICS_PUBLIC: admins and services (a Prometheus with a service token). */
+/** /readyz's word on events: per relaying stream, whether its broker answers and how old the oldest waiting event is. */
+function eventsReadiness(modules: { orders?: OrdersModule }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const relay = modules.orders?.relay;
+  if (relay) {
+    const s = relay.stats();
+    out.orders = { brokerUp: s.brokerUp, oldestWaitingSeconds: s.oldestWaitingMs / 1000, published: s.published, deadLettered: s.deadLettered };
+  }
+  return out;
+}
+
+/** Who may scrape /metrics without METRICS_PUBLIC, and read /events: admins and services (a Prometheus with a service token). */
 async function metricsReader(authenticator: Authenticator, authorization: string | null): Promise<boolean> {
   try {
     const p = await authenticator.principalOf(authorization);

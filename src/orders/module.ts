@@ -21,6 +21,7 @@ import { createCustomerAdapter } from "./infra/customer-adapter.js";
 import { createInventoryAdapter } from "./infra/inventory-adapter.js";
 import { cachedFindById, createOrderCache, type OrderCache } from "./infra/order-cache.js";
 import { listenToOrderChanges } from "./infra/order-changes.js";
+import { createOrderEventLog } from "./infra/order-event-log.js";
 import { createOrderRepository } from "./infra/order-repository.js";
 import { ordersPurgeTargets, type OrdersRetentionWindows } from "./infra/retention.js";
 import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
@@ -141,6 +142,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     inventory: createInventoryAdapter(deps.inventory, policy),
     customers: createCustomerAdapter(deps.customers, policy),
     watches,
+    orderEvents: createOrderEventLog(deps.db),
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
@@ -161,7 +163,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   });
   const retention = createRetention({
     what: "orders retention pass",
-    targets: ordersPurgeTargets(deps.db, { idempotencyHours: deps.retention?.idempotencyHours ?? 0, outboxHours: deps.retention?.outboxHours }, outbox),
+    targets: ordersPurgeTargets(deps.db, { idempotencyHours: deps.retention?.idempotencyHours ?? 0, outboxHours: deps.retention?.outboxHours }, relay && outbox),
     schedule: deps.retention,
     logger,
     when: deps.isRetentionLeader,

@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   readonly maxReceiveMessageBytes: number;
   /** True when the server can take traffic (the database answers). */
   readonly ready: () => boolean;
+  /** More for /readyz's body, not deciding readiness (the event relays' lag: a broker outage never takes the instance out). */
+  readonly readiness?: () => Record<string, unknown>;
   /**
    * Serve plain unary Connect calls (POST, uncompressed JSON or proto) on
    * the fast path of connect-unary.ts rather than through connect-node
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
     serve(req: NodeRequest, res: NodeResponse): void;
     allowed(authorization: string | null): boolean | Promise<boolean>;
   };
+  /** /events… (events-endpoint.ts): the outbox for operators and `npm run events`. */
+  readonly events?: { handle(req: NodeRequest, res: NodeResponse): boolean };
 }
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -38,14 +42,15 @@ type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.
 export function createHttpHandler(regs: readonly ServiceRegistration[], opts: HttpServerOptions): Handler {
   const connect = createConnectAdapter(regs, { readMaxBytes: opts.maxReceiveMessageBytes });
   const fast = opts.connectFastPath === false ? () => false : createConnectUnaryHandler(regs, { readMaxBytes: opts.maxReceiveMessageBytes });
-  const probe = (res: http.ServerResponse | http2.Http2ServerResponse, ok: boolean) => {
+  const probe = (res: http.ServerResponse | http2.Http2ServerResponse, ok: boolean, more?: Record<string, unknown>) => {
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: ok ? "ok" : "unavailable" }));
+    res.end(JSON.stringify({ status: ok ? "ok" : "unavailable", ...more }));
   };
   return (req, res) => {
     if (req.url === "/healthz") return probe(res, true);
-    if (req.url === "/readyz") return probe(res, opts.ready());
+    if (req.url === "/readyz") return probe(res, opts.ready(), opts.readiness?.());
     if (req.url === "/metrics" && opts.metrics) return void scrape(opts.metrics, req, res);
+    if (opts.events && req.url?.startsWith("/events") && opts.events.handle(req, res)) return;
     if (!fast(req, res)) connect(req, res);
   };
 }

@@ -19,6 +19,8 @@
  * | reservations_expired_total, stock_shortages_total | counter | |
  * | orders_created_total | counter | tier, currency |
  * | retention_rows_purged_total | counter | table |
+ * | events_published_total, events_dead_lettered_total, events_publish_failures_total | counter | stream |
+ * | events_broker_up, events_outbox_unpublished, events_outbox_oldest_seconds, events_outbox_dead_letters | gauge | stream |
  */
 import type { Attributes, Meter } from "@opentelemetry/api";
 import { PRIORITY_CLASSES, type GateStats } from "./admission/gate.js";
@@ -38,8 +40,16 @@ export interface ObservedSources {
   readonly rowsPurged?: () => Readonly<Record<string, number>>;
   /** ReserveStock calls refused INSUFFICIENT_STOCK. */
   readonly stockShortages?: () => number;
+  /** The event relays, per stream ("orders"): their counts when relaying, and the outbox backlog (a query at scrape time). */
+  readonly events?: readonly EventsSource[];
   /** Orders created (not replays), by customer tier and currency. */
   readonly ordersCreated?: () => Iterable<{ readonly tier: string; readonly currency: string; readonly n: number }>;
+}
+
+export interface EventsSource {
+  readonly stream: string;
+  readonly relay?: () => { published: number; deadLettered: number; failures: number; brokerUp: boolean };
+  readonly backlog: () => Promise<{ unpublished: number; oldestMs: number; deadLetters: number }>;
 }
 
 export function observe(meter: Meter, s: ObservedSources): void {
@@ -71,6 +81,7 @@ export function observe(meter: Meter, s: ObservedSources): void {
     };
     counters("orders_created", "Orders CreateOrder created (not idempotent replays), by the customer's tier and the order's currency.", byTier);
   }
+  if (s.events && s.events.length > 0) observeEvents(meter, s.events);
   if (pool) {
     gauge("db_pool_connections_in_use", "Pooled database connections doing work (pool-gate.ts).", () => pool().inUse);
     gauge("db_pool_transactions_in_use", "Of those, transactions holding a connection of their own.", () => pool().transactions);
@@ -109,4 +120,32 @@ export function observe(meter: Meter, s: ObservedSources): void {
     counter("order_cache_hits", "Order reads answered from the read cache.", () => orderCache().hits);
     counter("order_cache_misses", "Order reads that went to the database while the cache was on.", () => orderCache().misses);
   }
+}
+
+/** The event relays' counters and the outbox backlog (one query per stream per scrape; the lag histogram is metrics.ts's). */
+function observeEvents(meter: Meter, sources: readonly EventsSource[]): void {
+  const relayCounter = (name: string, description: string, read: (r: NonNullable<EventsSource["relay"]>) => number) =>
+    meter.createObservableCounter(name, { description }).addCallback((r) => {
+      for (const src of sources) if (src.relay) r.observe(read(src.relay), { stream: src.stream });
+    });
+  relayCounter("events_published", "Events this instance's relay put on the broker.", (r) => r().published);
+  relayCounter("events_dead_lettered", "Events moved to the dead letters after EVENTS_MAX_ATTEMPTS refusals.", (r) => r().deadLettered);
+  relayCounter("events_publish_failures", "Failed publishes: the broker unreachable (per try) or an event refused (per event).", (r) => r().failures);
+  meter.createObservableGauge("events_broker_up", { description: "1 while the relay's last try reached the broker, else 0." }).addCallback((r) => {
+    for (const src of sources) if (src.relay) r.observe(src.relay().brokerUp ? 1 : 0, { stream: src.stream });
+  });
+  const unpublished = meter.createObservableGauge("events_outbox_unpublished", { description: "Outbox rows not yet published (dead letters apart)." });
+  const oldest = meter.createObservableGauge("events_outbox_oldest_seconds", {
+    description: "Age of the oldest outbox row not yet published: the events' lag behind their commits.",
+  });
+  const dead = meter.createObservableGauge("events_outbox_dead_letters", { description: "Outbox rows in the dead letters." });
+  meter.addBatchObservableCallback(async (r) => {
+    for (const src of sources) {
+      const b = await src.backlog().catch(() => undefined);
+      if (!b) continue;
+      r.observe(unpublished, b.unpublished, { stream: src.stream });
+      r.observe(oldest, b.oldestMs / 1000, { stream: src.stream });
+      r.observe(dead, b.deadLetters, { stream: src.stream });
+    }
+  }, [unpublished, oldest, dead]);
 }

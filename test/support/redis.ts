@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { Redis } from "ioredis";
+import { startTestStack, testConfig, type TestStack } from "./servers.js";
 
 const LOCAL = "redis://127.0.0.1:6379";
 
@@ -97,4 +98,29 @@ export async function startRedis(): Promise<PrivateRedis> {
   };
   await launch();
   return { url, port, kill, restart: launch, stop: kill };
+}
+
+/** The app as main.ts builds it, publishing its events to `url` under `prefix`, and a client to read them. */
+export interface RedisEventsStack {
+  readonly stack: TestStack;
+  readonly redis: Redis;
+  /** Stops the app, deletes the run's keys, closes the client. */
+  close(): Promise<void>;
+}
+
+export async function startRedisEventsStack(url: string, prefix: string): Promise<RedisEventsStack> {
+  const base = await testConfig();
+  const stack = await startTestStack({ config: { events: { ...base.events, broker: "redis", redisUrl: url, redisPrefix: prefix, pollMs: 50 } } });
+  const redis = new Redis(url, { lazyConnect: true, protocol: 2 });
+  await redis.connect();
+  return {
+    stack,
+    redis,
+    async close() {
+      await stack.close();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
 }

@@ -5,8 +5,9 @@
  * deterministic id it answers a later retry of the same request on its own
  * (order-statements.ts FIND_RECORD, create-order.ts `replay`).
  *
- * and outbox rows published longer ago than RETENTION_OUTBOX_HOURS (never a
- * row not yet published, nor a dead letter: outbox-store.ts).
+ * and, where a relay publishes them, outbox rows published longer ago than
+ * RETENTION_OUTBOX_HOURS (never a row not yet published, nor a dead letter:
+ * outbox-store.ts).
  *
  * Not purged: orders, their lines and history — the record of the business.
  */

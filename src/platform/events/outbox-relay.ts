@@ -30,6 +30,7 @@
  */
 import type { Logger } from "pino";
 import { atMostEvery } from "../at-most-every.js";
+import { DURATION_BUCKETS, Histogram } from "../histogram.js";
 import { eventBytes, type EventPublisher, type OutboxEvent } from "./event.js";
 import type { OutboxStore } from "./outbox-store.js";
 
@@ -56,8 +57,10 @@ export interface RelayStats {
   readonly failures: number;
   /** Whether the last try reached the broker. */
   readonly brokerUp: boolean;
-  /** Commit → on the broker, ms, of events this relay published (the newest 1024). */
-  readonly lagsMs: readonly number[];
+  /** Age of the oldest event still waiting when the relay last looked (0: none waited), ms; for /readyz. */
+  readonly oldestWaitingMs: number;
+  /** Commit → on the broker, seconds, of every event this relay published (events_publish_lag_seconds). */
+  readonly lag: Histogram;
 }
 
 export interface OutboxRelay {
@@ -71,7 +74,8 @@ export interface OutboxRelay {
   stats(): RelayStats;
 }
 
-const LAGS_KEPT = 1024;
+/** Commit → broker: 1 ms … 10 s, then a minute for a backlog drained after an outage. */
+export const LAG_BUCKETS: readonly number[] = [...DURATION_BUCKETS, 30, 60];
 
 export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   const { store, publisher, stream, source, logger } = o;
@@ -80,13 +84,15 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let woken = false;
+  let backingOff = false;
   let backoffMs = 0;
   let checkTail = true; // first batch after (re)taking over: ask the broker what it already has
   let wasLeader = false;
   let unmarked: number[] = [];
   const counts = { published: 0, deadLettered: 0, failures: 0 };
   let brokerUp = true;
-  const lags: number[] = [];
+  let oldestWaitingMs = 0;
+  const lag = new Histogram(LAG_BUCKETS);
   const unreachable = atMostEvery(30_000, (err: unknown) =>
     logger.warn({ err, broker: publisher.broker, stream: publisher.describe(stream) }, "event broker unreachable; events wait in the outbox"),
   );
@@ -116,6 +122,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   async function pass(): Promise<number> {
     await markPending();
     const batch = await store.claim(o.batchSize);
+    oldestWaitingMs = batch.length === 0 ? 0 : Math.max(0, Date.now() - batch[0].time.getTime());
     if (batch.length === 0) return 0;
     // Events the broker cannot take stay behind, and so do their aggregates' later events (order per aggregate).
     const blocked = new Set<string>();
@@ -131,15 +138,16 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       todo.push(e);
     }
     let fresh: OutboxEvent[] = todo;
-    if (checkTail && todo.length > 0) {
-      const there = await publisher.alreadyPublished(stream, todo);
-      if (there.size > 0) {
-        logger.info({ stream: publisher.describe(stream), events: there.size }, "events already on the broker: marked, not added again");
-        for (const e of todo) if (there.has(e.id)) unmarked.push(e.position);
-        fresh = todo.filter((e) => !there.has(e.id));
-      }
-    }
+    // Asking the broker is reaching it too: a failure there counts (and reports the broker down) like a failed publish.
     try {
+      if (checkTail && todo.length > 0) {
+        const there = await publisher.alreadyPublished(stream, todo);
+        if (there.size > 0) {
+          logger.info({ stream: publisher.describe(stream), events: there.size }, "events already on the broker: marked, not added again");
+          for (const e of todo) if (there.has(e.id)) unmarked.push(e.position);
+          fresh = todo.filter((e) => !there.has(e.id));
+        }
+      }
       if (fresh.length > 0) await publisher.publish(stream, source, fresh);
     } catch (err) {
       brokerUp = false;
@@ -155,8 +163,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const now = Date.now();
     for (const e of fresh) {
       unmarked.push(e.position);
-      lags.push(now - e.time.getTime());
-      if (lags.length > LAGS_KEPT) lags.shift();
+      lag.record(Math.max(0, now - e.time.getTime()) / 1000);
     }
     counts.published += fresh.length;
     const handled = unmarked.length;
@@ -196,7 +203,11 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       } catch (err) {
         if (brokerUp) logger.error({ err }, "outbox relay pass failed; retrying");
         backoffMs = Math.min(maxBackoffMs, Math.max(100, backoffMs * 2));
+        // Commits do not cut a backoff short (each would cost a claim and a try at the broker); stop() does.
+        backingOff = true;
+        woken = false;
         await sleep(backoffMs);
+        backingOff = false;
       }
     }
   }
@@ -208,6 +219,7 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       loop = run();
     },
     wake() {
+      if (backingOff) return;
       if (wakeUp) wakeUp();
       else woken = true;
     },
@@ -218,6 +230,6 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
       loop = undefined;
     },
     runOnce: () => pass(),
-    stats: () => ({ ...counts, brokerUp, lagsMs: lags }),
+    stats: () => ({ ...counts, brokerUp, oldestWaitingMs, lag }),
   };
 }

@@ -42,6 +42,13 @@ export interface OutboxStore {
   readonly table: string;
   /** Up to `limit` rows to publish, in id order. */
   claim(limit: number): Promise<OutboxEvent[]>;
+  /**
+   * Up to `limit` rows after `position`, published or not, in id order: what
+   * `npm run events -- tail` shows without a broker. A viewer's read: a row
+   * that commits after a higher id was read is not shown (the relay, which
+   * never uses a cursor, still publishes it).
+   */
+  after(position: number, limit: number): Promise<OutboxEvent[]>;
   markPublished(positions: readonly number[]): Promise<void>;
   /** One more failed attempt of a row; with `dead`, it leaves the queue for the dead letters. */
   recordFailure(position: number, error: string, dead: boolean): Promise<void>;
@@ -69,12 +76,17 @@ interface Row {
 export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxStore {
   const statement = <R>(what: string, query: SQL) => prepareStatement<R>(db, `${name.replace(".", "_")}_${what}`, query);
   const p = sql.placeholder;
+  const selectEvents = sql`select id as position, event_id::text as id, aggregate_type as "aggregateType",
+    aggregate_id::text as "aggregateId", version, event_type as type, (extract(epoch from create_time) * 1000)::float8 as time,
+    payload::text as data, traceparent, attempts from ${table}`;
+  // `order by position`, never `order by id`: in ORDER BY an output column's name wins, and the output `id` is the event id (a random UUID).
   const claim = statement<Row>(
     "claim",
-    sql`select id as position, event_id::text as id, aggregate_type as "aggregateType", aggregate_id::text as "aggregateId",
-      version, event_type as type, (extract(epoch from create_time) * 1000)::float8 as time, payload::text as data,
-      traceparent, attempts
-    from ${table} where publish_time is null and dead_time is null order by id limit ${p("limit")}::int`,
+    sql`${selectEvents} where publish_time is null and dead_time is null order by position limit ${p("limit")}::int`,
+  );
+  const after = statement<Row>(
+    "after",
+    sql`${selectEvents} where id > ${p("after")}::bigint order by position limit ${p("limit")}::int`,
   );
   const markPublished = statement<{ id: number }>(
     "mark_published",
@@ -106,7 +118,7 @@ export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxS
     "dead_letters",
     sql`select id as position, event_id::text as id, event_type as type, aggregate_id::text as "aggregateId", version, attempts,
       last_error as "lastError", (extract(epoch from dead_time) * 1000)::float8 as "deadTime"
-    from ${table} where dead_time is not null order by id limit ${p("limit")}::int`,
+    from ${table} where dead_time is not null order by position limit ${p("limit")}::int`,
   );
   const replay = statement<{ id: number }>(
     "replay",
@@ -122,10 +134,7 @@ export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxS
       returning 1)
     select count(*)::int as n from gone`,
   );
-  return {
-    table: name,
-    async claim(limit) {
-      return (await claim({ limit })).map((r) => ({
+  const toEvent = (r: Row): OutboxEvent => ({
         position: Number(r.position),
         id: r.id,
         aggregateType: r.aggregateType,
@@ -134,10 +143,13 @@ export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxS
         type: r.type,
         time: new Date(Number(r.time)),
         data: typeof r.data === "string" ? r.data : JSON.stringify(r.data),
-        traceparent: r.traceparent,
-        attempts: r.attempts,
-      }));
-    },
+    traceparent: r.traceparent,
+    attempts: r.attempts,
+  });
+  return {
+    table: name,
+    claim: async (limit) => (await claim({ limit })).map(toEvent),
+    after: async (position, limit) => (await after({ after: String(position), limit })).map(toEvent),
     async markPublished(positions) {
       if (positions.length > 0) await markPublished({ ids: positions.map(String) });
     },
