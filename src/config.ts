@@ -108,6 +108,8 @@ export interface EventsConfig {
   readonly redisMaxLen: number;
   /** EVENTS_NATS_REPLICAS: replicas of the JetStream streams the service creates (default 1; 3 on a cluster). */
   readonly natsReplicas: number;
+  /** EVENTS_NATS_PREFIX: prepended to the JetStream streams' names and subjects ("dev_" → stream DEV_ORDERS, subjects dev_orders.>; default none). */
+  readonly natsPrefix: string;
   /** EVENTS_BATCH_SIZE: events one relay pass publishes at most (default 200). */
   readonly batchSize: number;
   /** EVENTS_POLL_MS: how often the relay looks for other processes' events (default 500; this process's commits wake it). */
@@ -132,11 +134,19 @@ function eventsConfig(env: Env, redisUrl: string | undefined): EventsConfig {
     redisPrefix: env.EVENTS_REDIS_PREFIX ?? "events:",
     redisMaxLen: int(env, "EVENTS_REDIS_MAXLEN", 1_000_000, 1000, 1_000_000_000),
     natsReplicas: int(env, "EVENTS_NATS_REPLICAS", 1, 1, 5),
+    natsPrefix: natsPrefix(env),
     batchSize: int(env, "EVENTS_BATCH_SIZE", 200, 1, 10_000),
     pollMs: int(env, "EVENTS_POLL_MS", 500, 10, 60_000),
     maxAttempts: int(env, "EVENTS_MAX_ATTEMPTS", 5, 1, 1000),
     source: env.EVENTS_SOURCE || "order-service",
   });
+}
+
+/** EVENTS_NATS_PREFIX: letters, digits, `_` and `-` only (it becomes part of a stream name and a subject token). */
+function natsPrefix(env: Env): string {
+  const prefix = env.EVENTS_NATS_PREFIX?.trim() ?? "";
+  if (!/^[A-Za-z0-9_-]*$/.test(prefix)) throw new ConfigError(`EVENTS_NATS_PREFIX may hold only letters, digits, _ and - (got "${prefix}")`);
+  return prefix;
 }
 
 /** NATS_URL: one or more nats:// (or tls://) URLs, comma-separated; undefined when unset. */

@@ -24,9 +24,12 @@
 //   int64 as strings, enums by name, timestamps in RFC 3339).
 // - On Redis Streams each event is one entry of the stream "orders" (under
 //   the configured prefix) whose fields are the envelope's attributes and
-//   `data`; on NATS JetStream one message on subject "orders.<type>" whose
-//   `ce-*` headers are the attributes (CloudEvents binary mode) and whose
-//   body is `data`, with `Nats-Msg-Id` = the event id.
+//   `data`; on NATS JetStream one message of the stream "ORDERS" on the
+//   subject that is its `type` ("orders.v1.OrderCreated": the stream's
+//   subjects are "orders.>"; both names under the configured prefix) whose
+//   `ce-*` headers are the attributes and whose `content-type` header is
+//   `datacontenttype` (CloudEvents binary mode), whose body is `data`, and
+//   whose `Nats-Msg-Id` is the event id.
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";

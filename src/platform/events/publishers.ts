@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { EventsConfig } from "../../config.js";
 import type { EventPublisher } from "./event.js";
+import { createNatsPublisher } from "./nats-publisher.js";
 import { createRedisPublisher } from "./redis-publisher.js";
 
 export function createEventPublisher(config: EventsConfig, logger: Logger): EventPublisher | undefined {
@@ -13,7 +14,7 @@ export function createEventPublisher(config: EventsConfig, logger: Logger): Even
     case "redis":
       return createRedisPublisher({ url: config.redisUrl!, prefix: config.redisPrefix, maxLen: config.redisMaxLen, logger });
     case "nats":
-      throw new Error("EVENTS_BROKER=nats: not available in this build");
+      return createNatsPublisher({ servers: config.natsUrl!.split(","), replicas: config.natsReplicas, streamPrefix: config.natsPrefix, logger });
     case "none":
       return undefined;
   }
