@@ -1,6 +1,6 @@
 /** All order use cases, built from their ports: what rpc/ calls. */
 import type { Logger } from "pino";
-import type { CustomerPort, InventoryPort, OrderRepository, OrderWatches } from "../domain/ports.js";
+import type { CustomerPort, InventoryPort, OrderEventLog, OrderRepository, OrderWatches } from "../domain/ports.js";
 import { createCancelOrder } from "./cancel-order.js";
 import { createCreateOrder } from "./create-order.js";
 import { createDeleteOrder } from "./delete-order.js";
@@ -20,6 +20,8 @@ export interface UseCaseDeps {
   readonly customers: CustomerPort;
   /** The watch hub WatchOrder streams hang off. */
   readonly watches: OrderWatches;
+  /** The order events' log (the outbox) a resumed WatchOrder reads. */
+  readonly orderEvents: OrderEventLog;
   readonly logger: Logger;
   /** Budget of settlement calls made outside a caller's deadline. */
   readonly settleBudgetMs: number;
@@ -43,7 +45,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
     updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder }),
     cancelOrder,
     deleteOrder: createDeleteOrder({ repo, settler }),
-    watchOrder: createWatchOrder({ watches: deps.watches, maxLifetimeMs: deps.watchMaxLifetimeMs }),
+    watchOrder: createWatchOrder({ watches: deps.watches, events: deps.orderEvents, maxLifetimeMs: deps.watchMaxLifetimeMs }),
     reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs, onSettled: deps.onOrderSettled }),
   };
 }

@@ -6,26 +6,47 @@
  * watchers and caps how many are open. A customer watches only their own
  * orders; another's is NOT_FOUND.
  *
+ * Resumed (`afterVersion`, the last version the client saw): every change
+ * after it instead, each once and in version order, from the order's event
+ * log (the outbox, which holds one row per version, written with the change):
+ * first those made meanwhile, then, at each wake-up of the hub, every version
+ * since the last one sent — a slow client skips none. A gap in the log (rows
+ * purged by retention, or older than the events contract) is FAILED_PRECONDITION
+ * RESUME_POINT_EXPIRED; a version past the order's, INVALID_ARGUMENT
+ * RESUME_POINT_AHEAD; both after the visibility check, so another customer's
+ * order stays NOT_FOUND. With nothing to send yet it sends a "caught up"
+ * message (the version, no order) at once: the stream starts, and leaves its
+ * admission slot (held until the first message), without waiting for a change.
+ *
  * How long: a stream lives at most `maxLifetimeMs` (WATCH_MAX_LIFETIME_MS),
  * then ends UNAVAILABLE WATCH_LIFETIME_REACHED with a retry hint; the client
- * reconnects and gets the current state first. A caller's deadline, when
- * shorter, ends it DEADLINE_EXCEEDED; DEFAULT_DEADLINE_MS does not apply to
- * streams (wrapService gives them no deadline of their own). A cancelled
- * call ends it at once. Whatever the end, the watch's slot is freed.
+ * reconnects and gets the current state first (or, resuming, what it missed).
+ * A caller's deadline, when shorter, ends it DEADLINE_EXCEEDED;
+ * DEFAULT_DEADLINE_MS does not apply to streams (wrapService gives them no
+ * deadline of their own). A cancelled call ends it at once. Whatever the end,
+ * the watch's slot is freed.
  */
 import type { CallContext } from "../../kernel/call-context.js";
 import { unavailable } from "../../kernel/errors.js";
 import { principalLabel } from "../../kernel/principal.js";
 import { isFinal } from "../domain/order-status.js";
 import type { Order } from "../domain/order.js";
-import { orderNotFound } from "../domain/order-errors.js";
-import type { OrderWatch, OrderWatches } from "../domain/ports.js";
+import { orderNotFound, resumePointAhead, resumePointExpired } from "../domain/order-errors.js";
+import type { OrderEventLog, OrderWatch, OrderWatches, RecordedChange, RecordedOrder } from "../domain/ports.js";
 import { visibleTo } from "./get-order.js";
 
 export interface WatchOrderDeps {
   readonly watches: OrderWatches;
+  /** The recorded changes a resumed watch sends. */
+  readonly events: OrderEventLog;
   readonly maxLifetimeMs: number;
 }
+
+/** What a watch sends: the order as stored now, a recorded change, or (resumed, nothing to send yet) that it is caught up. */
+export type WatchMessage =
+  | { readonly kind: "order"; readonly order: Order }
+  | { readonly kind: "recorded"; readonly version: number; readonly order: RecordedOrder }
+  | { readonly kind: "caught-up"; readonly version: number };
 
 /**
  * Spread of the reconnect hint at the lifetime's end: streams opened together
@@ -33,25 +54,79 @@ export interface WatchOrderDeps {
  */
 const LIFETIME_RETRY_SPREAD_MS = 1000;
 
+/** Outbox rows read at once by a resumed watch. */
+const LOG_PAGE = 100;
+
 export function createWatchOrder(deps: WatchOrderDeps) {
-  return async function* watchOrder(cx: CallContext, orderId: string): AsyncGenerator<Order> {
+  return async function* watchOrder(cx: CallContext, orderId: string, afterVersion?: number): AsyncGenerator<WatchMessage> {
     const watch = deps.watches.open(principalLabel(cx.principal), orderId);
     const stop = endOnCallEnd(watch, cx, deps.maxLifetimeMs);
     try {
-      let order = await watch.next();
+      const order = await watch.next();
       if (!order || !visibleTo(cx, order)) throw orderNotFound(orderId);
-      yield order;
-      while (!isFinal(order.status)) {
-        const next = await watch.next();
-        if (!next) return; // deleted
-        order = next;
-        yield order;
-      }
+      if (afterVersion === undefined) yield* latest(watch, order);
+      else yield* everyChange(watch, deps.events, order, afterVersion);
     } finally {
       stop();
       watch.close();
     }
   };
+}
+
+/** The order now, then the newest version at each wake-up, until it is final or deleted. */
+async function* latest(watch: OrderWatch, first: Order): AsyncGenerator<WatchMessage> {
+  let order = first;
+  yield { kind: "order", order };
+  while (!isFinal(order.status)) {
+    const next = await watch.next();
+    if (!next) return; // deleted
+    order = next;
+    yield { kind: "order", order };
+  }
+}
+
+/**
+ * Every change after `after`, from the log: at the start up to (at least)
+ * `current`, then after each wake-up up to (at least) the version it brought.
+ * Ends after a final status or at the deletion (not sent, as without resuming).
+ */
+async function* everyChange(watch: OrderWatch, log: OrderEventLog, current: Order, after: number): AsyncGenerator<WatchMessage> {
+  const orderId = current.id;
+  if (after > current.version) throw resumePointAhead(orderId, after, current.version);
+  let last = after;
+  if (after === current.version) {
+    yield { kind: "caught-up", version: after };
+    if (isFinal(current.status)) return;
+  }
+  // The newest version the hub has seen; undefined once the order is deleted.
+  let known: Order | undefined = current;
+  for (;;) {
+    if (!known || known.version > last) {
+      for await (const change of changesAfter(log, orderId, last)) {
+        last = change.version;
+        if (!change.order) return; // deleted
+        yield { kind: "recorded", version: change.version, order: change.order.recorded };
+        if (isFinal(change.order.status)) return;
+      }
+      if (!known) return;
+      if (last < known.version) throw resumePointExpired(orderId, last);
+    }
+    known = await watch.next();
+  }
+}
+
+/** The log's changes after `after`, page by page; a version missing from it (purged, or never versioned) is RESUME_POINT_EXPIRED. */
+async function* changesAfter(log: OrderEventLog, orderId: string, after: number): AsyncGenerator<RecordedChange> {
+  let last = after;
+  for (;;) {
+    const page = await log.after(orderId, last, LOG_PAGE);
+    for (const change of page) {
+      if (change.version !== last + 1) throw resumePointExpired(orderId, last);
+      last = change.version;
+      yield change;
+    }
+    if (page.length < LOG_PAGE) return;
+  }
 }
 
 /** Ends `watch` when the call goes away (with the signal's reason: CANCELLED, DEADLINE_EXCEEDED) or lives too long. */

@@ -88,3 +88,25 @@ export const orderCancelled = (id: string) =>
     [{ type: "ORDER_CANCELLED", subject: `orders/${id}`, description: "cancelled while PENDING" }],
     { orderId: id },
   );
+
+/**
+ * A resumed WatchOrder whose changes after `afterVersion` are no longer kept
+ * (published events past the outbox retention, or changes made before the
+ * events contract): the client watches again without a resume point.
+ */
+export const resumePointExpired = (id: string, afterVersion: number) =>
+  failedPrecondition(
+    "RESUME_POINT_EXPIRED",
+    `the changes of order ${id} after version ${afterVersion} are no longer kept; watch without after_version`,
+    [{ type: "RESUME_POINT_EXPIRED", subject: `orders/${id}`, description: `changes after version ${afterVersion} are gone` }],
+    { orderId: id, afterVersion: String(afterVersion) },
+  );
+
+/** A resumed WatchOrder past the order's version: no client can have seen it. */
+export const resumePointAhead = (id: string, afterVersion: number, version: number) =>
+  invalidArgument(
+    "RESUME_POINT_AHEAD",
+    `order ${id} is at version ${version}; there is no version ${afterVersion} to resume after`,
+    [{ field: "after_version", description: `greater than the order's version (${version})` }],
+    { orderId: id, version: String(version) },
+  );

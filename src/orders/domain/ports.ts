@@ -122,3 +122,31 @@ export interface OrderWatch {
   /** Frees the watch's slot; call once the watch is over, however it ended. */
   close(): void;
 }
+
+declare const recordedOrder: unique symbol;
+
+/**
+ * An order as an event recorded it: the contract's message, which only rpc/
+ * reads (proto types stop there); the use cases pass it on untouched.
+ */
+export interface RecordedOrder {
+  readonly [recordedOrder]: never;
+}
+
+/** One committed change of an order, as the order's event log (the outbox) keeps it. */
+export interface RecordedChange {
+  /** The order's version after the change. */
+  readonly version: number;
+  /** The order after the change; undefined when the change deleted it. */
+  readonly order: { readonly status: OrderStatus; readonly recorded: RecordedOrder } | undefined;
+}
+
+/** Every change of an order, one per version, from the outbox (infra/order-event-log.ts). */
+export interface OrderEventLog {
+  /**
+   * The changes of `orderId` after `version`, oldest first, at most `limit`.
+   * Only those still kept: retention purges published ones, and changes
+   * made before the events contract have no version; a gap means gone.
+   */
+  after(orderId: string, version: number, limit: number): Promise<RecordedChange[]>;
+}

@@ -3,6 +3,7 @@ import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
 import type { RpcImpl } from "../../platform/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
 import { fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
+import { toProtoRecordedOrder } from "./recorded-orders.js";
 
 const etagOf = (etag: string) => etag || undefined;
 
@@ -45,7 +46,11 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
       return {};
     },
     async *watchOrder(req, cx) {
-      for await (const order of uc.watchOrder(cx, req.orderId)) yield { order: toProtoOrder(order) };
+      for await (const m of uc.watchOrder(cx, req.orderId, req.afterVersion)) {
+        if (m.kind === "order") yield { order: toProtoOrder(m.order), version: m.order.version };
+        else if (m.kind === "recorded") yield { order: toProtoRecordedOrder(m.order), version: m.version };
+        else yield { version: m.version };
+      }
     },
   };
 }

@@ -1,0 +1,50 @@
+/**
+ * Every order event the outbox stores (rpc/order-events.ts) reads back
+ * (rpc/recorded-orders.ts) as the order it recorded, exactly as the wire
+ * sends it, with its status; a deletion carries none.
+ */
+import { create, equals } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { OrderSchema } from "../../../gen/orders/v1/order_service_pb.js";
+import type { Order } from "../../../src/orders/domain/order.js";
+import { toProtoOrder } from "../../../src/orders/rpc/order-codec.js";
+import { orderEvent, type EncodedEvent } from "../../../src/orders/rpc/order-events.js";
+import { recordedChangeOf, toProtoRecordedOrder } from "../../../src/orders/rpc/recorded-orders.js";
+import { orderFixture, T1 } from "./order-fixture.js";
+
+/** As the outbox keeps it: jsonb, read back as text. */
+const stored = (e: EncodedEvent) => ({ type: e.type, payload: JSON.parse(JSON.stringify(e.payload)) as unknown });
+
+describe("recordedChangeOf", () => {
+  const shipped = orderFixture("SHIPPED", {
+    version: 7,
+    shippingInfo: { carrier: "UPS", trackingNumber: "1Z" },
+    shippingAddress: { recipientName: "Ada", line1: "1 Main St", line2: "", city: "Berlin", region: "", postalCode: "10115", countryCode: "DE" },
+    history: [
+      { from: undefined, to: "CONFIRMED", reason: "", actor: "customer:c", at: new Date("2024-05-01T10:00:00.123Z") },
+      { from: "PROCESSING", to: "SHIPPED", reason: "handed over", actor: "staff:s", at: T1 },
+    ],
+  });
+  const change = { from: "PROCESSING" as const, to: "SHIPPED" as const, reason: "handed over", actor: "staff:s", at: T1 };
+
+  const cancelled = orderFixture("CANCELLED", { version: 4 });
+  it.each([
+    ["created", orderFixture("PENDING", { version: 1 }), (o: Order) => orderEvent(o, [], true)],
+    ["status changed", shipped, (o: Order) => orderEvent(o, [change])],
+    ["shipping info changed", shipped, (o: Order) => orderEvent(o, [])],
+    ["cancelled", cancelled, (o: Order) => orderEvent(o, [{ ...change, to: "CANCELLED" }])],
+  ])("%s: the order as the wire sends it, with its status", (_, order, encode) => {
+    const { type, payload } = stored(encode(order));
+    const got = recordedChangeOf(order.version, type, payload);
+    expect(got.version).toBe(order.version);
+    expect(got.order?.status).toBe(order.status);
+    expect(equals(OrderSchema, toProtoRecordedOrder(got.order!.recorded), create(OrderSchema, toProtoOrder(order)))).toBe(true);
+  });
+
+  it("a deletion carries no order; an unknown event type is an error", () => {
+    const deleted = orderFixture("CANCELLED", { version: 5, deleted: true });
+    const { type, payload } = stored(orderEvent(deleted, []));
+    expect(recordedChangeOf(5, type, payload)).toEqual({ version: 5, order: undefined });
+    expect(() => recordedChangeOf(6, "orders.v1.Nonsense", {})).toThrow(/not an order event/);
+  });
+});
