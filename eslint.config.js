@@ -61,7 +61,7 @@ export default defineConfig(
   },
   {
     name: "tests-and-tools",
-    files: ["test/**", "bench/**", "scripts/**", "*.config.{ts,js,mjs}"],
+    files: ["test/**", "bench/**", "scripts/**", "examples/**", "*.config.{ts,js,mjs}"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-non-null-assertion": "off",
