@@ -9,6 +9,7 @@
  * `--help` lists flags.
  */
 import { once } from "node:events";
+import { Redis } from "ioredis";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,13 +25,13 @@ import { parseOptions, type BenchOptions } from "./lib/options.js";
 import { runPgbench } from "./lib/pgbench.js";
 import { profileMarkdown, summariseProfile } from "./lib/profile.js";
 import { callGhzConfigsOnce, checkGhzConfigs, reflect } from "./lib/reflection.js";
-import { writeReport, type Row, type RunReport } from "./lib/report.js";
+import { writeReport, type RelayFigures, type Row, type RunReport } from "./lib/report.js";
 import type { LoadData } from "./lib/scenarios.js";
 import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
 import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
 import { measure, rssMb } from "./lib/proc.js";
-import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, METRICS_COMPARED, metricsLabel, TRACING_COMPARED, tracingLabel, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
+import { AUTH_LEGS, authLabel, evaluateTargets, isOffLeg, LIMITS_COMPARED, limitsLabel, limitsLegsOf, METRICS_COMPARED, metricsLabel, TRACING_COMPARED, tracingLabel, RELAY_COMPARED, relayLabel, type AuthLeg, type LimitsLeg } from "./lib/targets.js";
 import { abuseServiceEnv, abuseTargets, runAbusive, type AbuseResult } from "./lib/abusive.js";
 
 const log = (s: string) => process.stdout.write(s + "\n");
@@ -65,7 +66,8 @@ async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number
  * (scripts/measure-rate-limit.ts).
  */
 function serviceEnv(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, extra: Record<string, string> = {}) {
-  return { ...db.serviceEnv, ...auth.serviceEnv, DB_POOL_MAX: String(o.poolMax), RATE_LIMITS: "off", ...extra };
+  // No events broker unless a leg asks for one (a REDIS_URL in the bench's environment would turn the relay on).
+  return { ...db.serviceEnv, ...auth.serviceEnv, DB_POOL_MAX: String(o.poolMax), RATE_LIMITS: "off", EVENTS_BROKER: "none", ...extra };
 }
 
 /**
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
   let pgbenchRow: Row | undefined;
   let abuse: AbuseResult | undefined;
   let overload: OverloadResult | undefined;
+  let relayFigures: RelayFigures | undefined;
   try {
     if (o.serve) return await serve(db, o, auth, seconds);
 
@@ -226,6 +229,10 @@ async function main(): Promise<void> {
     rows.push(...(await measureMetricsOnOff(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
     // 4d. What tracing costs per call: the SDK on, exporting every span, against off.
     rows.push(...(await measureTracingOnOff(db, o, auth, () => data(o.orders), workDir, wanted)));
+    // 4e. What publishing events costs CreateOrder: the relay on (Redis) against off; its drain rate and lag.
+    const relay = await measureRelayOnOff(db, o, auth, () => data(o.orders), workDir, wanted);
+    rows.push(...relay.rows);
+    relayFigures = relay.figures;
 
     // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
@@ -278,6 +285,7 @@ async function main(): Promise<void> {
     auth: { alg: auth.alg, customerTokens: tokens.length, verify: verifyCost },
     profiles,
     abuse,
+    relay: relayFigures,
   };
   const out = writeReport(o.outDir, report);
   log(`\nwrote ${out.md}, ${out.json}, ${out.svg}`);
@@ -379,6 +387,87 @@ async function measureTracingOnOff(db: BenchDatabase, o: BenchOptions, auth: Ben
   }
 }
 
+/**
+ * The relay on/off legs (the limits legs, alternated), CreateOrder only: on,
+ * EVENTS_BROKER=redis (a fresh key prefix); off, no broker (the outbox rows
+ * are written all the same). Each on leg's service first drains the backlog
+ * the runs before it left unpublished (every earlier leg ran with no broker)
+ * — timed, that is the relay's sustained rate — and only then is measured.
+ * Afterwards the stream gives the lag, commit → on the stream (entry id
+ * time − event time), of the events committed during the on legs.
+ */
+async function measureRelayOnOff(
+  db: BenchDatabase,
+  o: BenchOptions,
+  auth: BenchAuth,
+  data: () => LoadData,
+  workDir: string,
+  wanted: (s: RowSpec) => boolean,
+): Promise<{ rows: Row[]; figures?: RelayFigures }> {
+  const specs = legSpecs("relay", relayLabel, RELAY_COMPARED);
+  if (!limitsLegsOf(o).some((leg) => specs(leg).some(wanted))) return { rows: [] };
+  const url = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const redis = new Redis(url, { protocol: 2, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on("error", () => undefined);
+  if (!(await redis.connect().then(() => true, () => false))) {
+    log(`relay on vs off: skipped, no Redis at ${url} (BENCH_REDIS_URL)`);
+    return { rows: [] };
+  }
+  const prefix = `bench-${Date.now()}:`;
+  const drains: { events: number; seconds: number }[] = [];
+  const env = (leg: LimitsLeg) => serviceEnv(db, o, auth, isOffLeg(leg) ? {} : { EVENTS_BROKER: "redis", REDIS_URL: url, EVENTS_REDIS_PREFIX: prefix });
+  try {
+    // The lag counts the events each on leg committed after its drain (a drained backlog waited for the leg, not the relay).
+    const windows: { from: number; to: number }[] = [];
+    const rows = await measureLegs("relay on vs off", limitsLegsOf(o), specs, env, { db, o, data, workDir, wanted }, async (leg, child) => {
+      const open = windows.at(-1);
+      if (open && open.to === Infinity) open.to = Date.now();
+      if (isOffLeg(leg)) return;
+      drains.push(await drained(child));
+      windows.push({ from: Date.now(), to: Infinity });
+    });
+    const lags = await streamLags(redis, `${prefix}orders`, (time) => windows.some((w) => time >= w.from && time <= w.to));
+    const figures: RelayFigures = { drains, lagP50Ms: quantile(lags, 0.5), lagP99Ms: quantile(lags, 0.99), events: lags.length };
+    for (const d of drains) log(`  relay drained ${d.events} waiting events in ${d.seconds.toFixed(2)} s (${(d.events / d.seconds).toFixed(0)} events/s)`);
+    log(`  relay lag, commit → on the stream: p50 ${figures.lagP50Ms.toFixed(1)} ms, p99 ${figures.lagP99Ms.toFixed(1)} ms over ${lags.length} events`);
+    return { rows, figures };
+  } finally {
+    await redis.del(`${prefix}orders`).catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+/** Waits until the service's relay has published every waiting event (/readyz: none waiting); how many, how long. */
+async function drained(child: Child): Promise<{ events: number; seconds: number }> {
+  const t0 = performance.now();
+  for (;;) {
+    const ready = (await (await fetch(`http://127.0.0.1:${child.httpPort}/readyz`)).json()) as { events?: { orders?: { oldestWaitingSeconds: number; published: number } } };
+    const relay = ready.events?.orders;
+    if (relay && relay.oldestWaitingSeconds === 0 && (relay.published > 0 || performance.now() - t0 > 2000)) {
+      return { events: relay.published, seconds: (performance.now() - t0) / 1000 };
+    }
+    if (performance.now() - t0 > 600_000) throw new Error("the relay did not drain its backlog in 10 minutes");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Per event on `key` committed at a time `counted`: its entry id's time (when Redis added it) less its commit time, in ms, sorted. */
+async function streamLags(redis: Redis, key: string, counted: (commitMs: number) => boolean): Promise<number[]> {
+  const lags: number[] = [];
+  let from = "-";
+  for (;;) {
+    const entries = (await redis.xrange(key, from, "+", "COUNT", 10_000)) as [string, string[]][];
+    for (const [id, f] of entries) {
+      const time = Date.parse(f[f.indexOf("time") + 1]);
+      if (counted(time)) lags.push(Number(id.split("-")[0]) - time);
+    }
+    if (entries.length < 10_000) return lags.sort((a, b) => a - b);
+    from = `(${entries.at(-1)![0]}`;
+  }
+}
+
+const quantile = (sorted: readonly number[], q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+
 /** A comparison's rows for one leg: each compared scenario and generator over gRPC, labelled with the leg. */
 function legSpecs<L extends string>(
   group: RowSpec["group"],
@@ -395,6 +484,8 @@ async function measureLegs<L extends string>(
   specs: (leg: L) => RowSpec[],
   envOf: (leg: L) => Record<string, string>,
   c: { db: BenchDatabase; o: BenchOptions; data: () => LoadData; workDir: string; wanted: (s: RowSpec) => boolean },
+  /** Runs in each leg's started service before it is measured. */
+  prepare?: (leg: L, child: Child) => Promise<void>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   if (!legs.some((leg) => specs(leg).some(c.wanted))) return rows;
@@ -402,6 +493,7 @@ async function measureLegs<L extends string>(
   for (const leg of legs) {
     const child = await startPrimedService({ env: envOf(leg) }, c.data().tokens);
     try {
+      await prepare?.(leg, child);
       for (const spec of specs(leg).filter(c.wanted)) rows.push(await measureRow(spec, targetOf(child, c.db), c.o, c.data(), c.workDir, log));
     } finally {
       await child.stop();

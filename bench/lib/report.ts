@@ -13,7 +13,7 @@ import { AUTH_COMPARED, authComparison } from "./targets.js";
 export interface Row {
   /** Unique, e.g. "get-order grpc h2load". */
   readonly id: string;
-  readonly group: "ceiling" | "service" | "scale" | "auth" | "limits" | "metrics" | "tracing" | "abuse" | "overload";
+  readonly group: "ceiling" | "service" | "scale" | "auth" | "limits" | "metrics" | "tracing" | "relay" | "abuse" | "overload";
   readonly scenario: string;
   readonly protocol: "grpc" | "connect-json" | "sql";
   readonly generator: "node" | "h2load" | "pgbench";
@@ -54,6 +54,16 @@ export interface RunReport {
   readonly profiles: { title: string; file: string; markdown: string }[];
   /** The abusive scenario's abuser (its normal callers are rows of group "abuse"). */
   readonly abuse?: AbuseResult;
+  /** The events relay: backlog drains (its sustained rate) and each published event's lag. */
+  readonly relay?: RelayFigures;
+}
+
+export interface RelayFigures {
+  readonly drains: readonly { events: number; seconds: number }[];
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  /** Events the lag was measured over. */
+  readonly events: number;
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
@@ -88,6 +98,18 @@ export function targetsTable(targets: readonly Target[]): string {
 
 /** µs of server CPU per successful call (the CPU window includes the warm-up, at the same rate). */
 const cpuUsPerCall = (r: Row) => (r.rps > 0 ? (r.serverCpuCores / r.rps) * 1e6 : NaN);
+
+export function relayMarkdown(f: RelayFigures): string {
+  return [
+    "## Events relay",
+    "",
+    "| backlog drained by one relay (Redis) | events | seconds | events/s |",
+    "|---|---:|---:|---:|",
+    ...f.drains.map((d, i) => `| on leg ${i + 1} | ${d.events} | ${f2(d.seconds)} | ${f0(d.events / d.seconds)} |`),
+    "",
+    `Lag, commit → on the stream (entry id time − event time), of the ${f.events} events committed while the relay was on and caught up: p50 ${f1(f.lagP50Ms)} ms, p99 ${f1(f.lagP99Ms)} ms.`,
+  ].join("\n");
+}
 
 export function authMarkdown(r: RunReport): string {
   const v = r.auth.verify;
@@ -181,6 +203,7 @@ export function reportMarkdown(r: RunReport): string {
     "",
     authMarkdown(r),
     "",
+    ...(r.relay ? [relayMarkdown(r.relay), ""] : []),
     ...(r.profiles.length > 0 ? ["## Profiles (server, self time)", "", ...r.profiles.map((p) => p.markdown)] : []),
   ].join("\n");
 }

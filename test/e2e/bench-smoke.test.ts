@@ -49,6 +49,11 @@ describe("npm run bench --quick", () => {
     }
     for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`get-order (metrics ${leg})`);
     for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`get-order (tracing ${leg})`);
+    // The relay legs need a Redis (CI starts one; elsewhere the bench says it skipped them).
+    if (process.env.CI || report.relay) {
+      for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`create-order (relay ${leg})`);
+      expect(report.relay?.drains.length).toBe(2);
+    }
     for (const row of report.rows.filter((r) => r.group !== "overload")) {
       expect(row.rps, row.id).toBeGreaterThan(0);
       expect(row.errors, row.id).toEqual({});
