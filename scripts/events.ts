@@ -22,7 +22,7 @@ import { createRegistry, fromJsonString, toJsonString, type DescMessage } from "
 import { Redis } from "ioredis";
 import { parseArgs } from "node:util";
 import { file_orders_v1_order_events } from "../gen/orders/v1/order_events_pb.js";
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadConfig } from "../src/config.js";
+import { ConfigError, DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadEventsCliConfig } from "../src/config.js";
 import { ensureDevKeys } from "../src/platform/auth/dev-keys.js";
 import { createTokenSigner } from "../src/platform/auth/token-signer.js";
 import { fieldsOf } from "../src/platform/events/redis-publisher.js";
@@ -143,7 +143,14 @@ const { values, positionals } = (() => {
     fail((err as Error).message);
   }
 })();
-const config = loadConfig();
+const config = (() => {
+  try {
+    return loadEventsCliConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
+    throw err;
+  }
+})();
 const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
 const [command, arg] = positionals;
 const stop = new AbortController();

@@ -402,6 +402,15 @@ function admissionConfig(env: Env, dbPoolMax: number): AdmissionConfig {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
+/**
+ * What `npm run events` needs of the service's settings — its events broker
+ * and HTTP port — read as loadConfig reads them, without the rest (an
+ * operator's shell need not hold the service's keys).
+ */
+export function loadEventsCliConfig(env: Env = process.env): { readonly events: EventsConfig; readonly httpPort: number } {
+  return { events: eventsConfig(env, url(env, "REDIS_URL", ["redis:", "rediss:"])), httpPort: int(env, "HTTP_PORT", 8080, 0, 65535) };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const svc = services(env);
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);

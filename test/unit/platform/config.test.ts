@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, redactUrl } from "../../../src/config.js";
+import { ConfigError, loadConfig, loadEventsCliConfig, redactUrl } from "../../../src/config.js";
 
 describe("loadConfig", () => {
   it("has documented defaults: all services, PGlite, demo data", () => {
@@ -100,5 +100,29 @@ describe("loadConfig", () => {
     const c = loadConfig({ SERVICES: "orders", INVENTORY_ADDR: "http://inv:50051", CUSTOMERS_ADDR: "http://cust:50051" });
     expect(c.services).toEqual(["orders"]);
     expect(c.inventoryAddr).toBe("http://inv:50051");
+  });
+});
+
+describe("events settings", () => {
+  it("publish to Redis when REDIS_URL is set, to NATS when only NATS_URL is, else nowhere", () => {
+    expect(loadConfig({}).events.broker).toBe("none");
+    expect(loadConfig({ REDIS_URL: "redis://r:6379" }).events).toMatchObject({ broker: "redis", redisUrl: "redis://r:6379", redisPrefix: "events:" });
+    expect(loadConfig({ NATS_URL: "nats://a:4222,nats://b:4222" }).events).toMatchObject({ broker: "nats", natsUrl: "nats://a:4222,nats://b:4222", natsReplicas: 1 });
+    expect(loadConfig({ REDIS_URL: "redis://r:6379", EVENTS_BROKER: "none" }).events.broker).toBe("none");
+    expect(loadConfig({}).events).toMatchObject({ batchSize: 200, pollMs: 500, maxAttempts: 5, source: "order-service" });
+  });
+
+  it("refuse a broker without its address, an unknown broker, and a URL of another scheme", () => {
+    expect(() => loadConfig({ EVENTS_BROKER: "redis" })).toThrow(new ConfigError("EVENTS_BROKER=redis needs REDIS_URL"));
+    expect(() => loadConfig({ EVENTS_BROKER: "nats" })).toThrow(/NATS_URL/);
+    expect(() => loadConfig({ EVENTS_BROKER: "kafka" })).toThrow(/EVENTS_BROKER must be redis, nats or none/);
+    expect(() => loadConfig({ NATS_URL: "http://a:4222" })).toThrow(/NATS_URL must use nats:\/\/ or tls:\/\//);
+  });
+
+  it("are read for npm run events without the rest of the service's settings", () => {
+    // A real database and no token keys: the service would refuse to start; the CLI needs neither.
+    const env = { DATABASE_URL: "postgres://u@db/x", REDIS_URL: "redis://r:6379", HTTP_PORT: "9090" };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(loadEventsCliConfig(env)).toMatchObject({ httpPort: 9090, events: { broker: "redis" } });
   });
 });

@@ -96,19 +96,26 @@ describe("createRetention", () => {
 });
 
 describe("retention settings", () => {
-  it("default to a week for both windows, a pass a minute, 1000 rows a statement", () => {
+  it("default to a week for every window, a pass a minute, 1000 rows a statement", () => {
     const c = loadConfig({});
-    expect(c.retention).toEqual({ idempotencyHours: 168, reservationsHours: 168, intervalMs: 60_000, batchSize: 1000 });
+    expect(c.retention).toEqual({ idempotencyHours: 168, reservationsHours: 168, outboxHours: 168, intervalMs: 60_000, batchSize: 1000 });
     expect(Object.isFrozen(c.retention)).toBe(true);
   });
 
   it("take 0 as never, and refuse what is out of bounds", () => {
-    const c = loadConfig({ RETENTION_IDEMPOTENCY_HOURS: "0", RETENTION_RESERVATIONS_HOURS: "720", RETENTION_INTERVAL_MS: "5000", RETENTION_BATCH_SIZE: "50" });
-    expect(c.retention).toEqual({ idempotencyHours: 0, reservationsHours: 720, intervalMs: 5000, batchSize: 50 });
+    const c = loadConfig({
+      RETENTION_IDEMPOTENCY_HOURS: "0",
+      RETENTION_RESERVATIONS_HOURS: "720",
+      RETENTION_OUTBOX_HOURS: "24",
+      RETENTION_INTERVAL_MS: "5000",
+      RETENTION_BATCH_SIZE: "50",
+    });
+    expect(c.retention).toEqual({ idempotencyHours: 0, reservationsHours: 720, outboxHours: 24, intervalMs: 5000, batchSize: 50 });
     for (const [name, bad] of [
       ["RETENTION_IDEMPOTENCY_HOURS", "-1"],
       ["RETENTION_IDEMPOTENCY_HOURS", "1.5"],
       ["RETENTION_RESERVATIONS_HOURS", "87601"],
+      ["RETENTION_OUTBOX_HOURS", "-5"],
       ["RETENTION_INTERVAL_MS", "99"],
       ["RETENTION_BATCH_SIZE", "0"],
       ["RETENTION_BATCH_SIZE", "100001"],
