@@ -392,7 +392,8 @@ async function measureTracingOnOff(db: BenchDatabase, o: BenchOptions, auth: Ben
  * EVENTS_BROKER=redis (a fresh key prefix); off, no broker (the outbox rows
  * are written all the same). Each on leg's service first drains the backlog
  * the runs before it left unpublished (every earlier leg ran with no broker)
- * — timed, that is the relay's sustained rate — and only then is measured.
+ * — the stream's entry ids time it: the relay's sustained rate — and only
+ * then is measured.
  * Afterwards the stream gives the lag, commit → on the stream (entry id
  * time − event time), of the events committed during the on legs.
  */
@@ -423,10 +424,20 @@ async function measureRelayOnOff(
       const open = windows.at(-1);
       if (open && open.to === Infinity) open.to = Date.now();
       if (isOffLeg(leg)) return;
-      drains.push(await drained(child));
+      await drained(child);
       windows.push({ from: Date.now(), to: Infinity });
     });
-    const lags = await streamLags(redis, `${prefix}orders`, (time) => windows.some((w) => time >= w.from && time <= w.to));
+    const entries = await streamEntries(redis, `${prefix}orders`);
+    const lags = entries.filter((e) => windows.some((w) => e.commitMs >= w.from && e.commitMs <= w.to)).map((e) => e.addMs - e.commitMs);
+    lags.sort((a, b) => a - b);
+    // Each on leg's drain: the backlog entries (committed before the leg's window) added since the previous window closed.
+    windows.forEach((w, i) => {
+      const since = i === 0 ? 0 : windows[i - 1].to;
+      const backlog = entries.filter((e) => e.commitMs < w.from && e.addMs > since && e.addMs <= w.from);
+      if (backlog.length < 2) return;
+      const seconds = (backlog.at(-1)!.addMs - backlog[0].addMs) / 1000;
+      drains.push({ events: backlog.length, seconds: Math.max(seconds, 0.001) });
+    });
     const figures: RelayFigures = { drains, lagP50Ms: quantile(lags, 0.5), lagP99Ms: quantile(lags, 0.99), events: lags.length };
     for (const d of drains) log(`  relay drained ${d.events} waiting events in ${d.seconds.toFixed(2)} s (${(d.events / d.seconds).toFixed(0)} events/s)`);
     log(`  relay lag, commit → on the stream: p50 ${figures.lagP50Ms.toFixed(1)} ms, p99 ${figures.lagP99Ms.toFixed(1)} ms over ${lags.length} events`);
@@ -437,31 +448,26 @@ async function measureRelayOnOff(
   }
 }
 
-/** Waits until the service's relay has published every waiting event (/readyz: none waiting); how many, how long. */
-async function drained(child: Child): Promise<{ events: number; seconds: number }> {
+/** Waits until the service's relay has published every waiting event (/readyz: none waiting). */
+async function drained(child: Child): Promise<void> {
   const t0 = performance.now();
   for (;;) {
     const ready = (await (await fetch(`http://127.0.0.1:${child.httpPort}/readyz`)).json()) as { events?: { orders?: { oldestWaitingSeconds: number; published: number } } };
     const relay = ready.events?.orders;
-    if (relay && relay.oldestWaitingSeconds === 0 && (relay.published > 0 || performance.now() - t0 > 2000)) {
-      return { events: relay.published, seconds: (performance.now() - t0) / 1000 };
-    }
+    if (relay && relay.oldestWaitingSeconds === 0 && (relay.published > 0 || performance.now() - t0 > 2000)) return;
     if (performance.now() - t0 > 600_000) throw new Error("the relay did not drain its backlog in 10 minutes");
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Per event on `key` committed at a time `counted`: its entry id's time (when Redis added it) less its commit time, in ms, sorted. */
-async function streamLags(redis: Redis, key: string, counted: (commitMs: number) => boolean): Promise<number[]> {
-  const lags: number[] = [];
+/** Every entry of `key`, in stream order: when Redis added it (its id's time) and when its change committed, in epoch ms. */
+async function streamEntries(redis: Redis, key: string): Promise<{ addMs: number; commitMs: number }[]> {
+  const out: { addMs: number; commitMs: number }[] = [];
   let from = "-";
   for (;;) {
     const entries = (await redis.xrange(key, from, "+", "COUNT", 10_000)) as [string, string[]][];
-    for (const [id, f] of entries) {
-      const time = Date.parse(f[f.indexOf("time") + 1]);
-      if (counted(time)) lags.push(Number(id.split("-")[0]) - time);
-    }
-    if (entries.length < 10_000) return lags.sort((a, b) => a - b);
+    for (const [id, f] of entries) out.push({ addMs: Number(id.split("-")[0]), commitMs: Date.parse(f[f.indexOf("time") + 1]) });
+    if (entries.length < 10_000) return out;
     from = `(${entries.at(-1)![0]}`;
   }
 }
