@@ -434,7 +434,7 @@ async function measureRelayOnOff(
     windows.forEach((w, i) => {
       const since = i === 0 ? 0 : windows[i - 1].to;
       const backlog = entries.filter((e) => e.commitMs < w.from && e.addMs > since && e.addMs <= w.from);
-      if (backlog.length < 2) return;
+      if (backlog.length < 100) return; // too few to time a rate
       const seconds = (backlog.at(-1)!.addMs - backlog[0].addMs) / 1000;
       drains.push({ events: backlog.length, seconds: Math.max(seconds, 0.001) });
     });

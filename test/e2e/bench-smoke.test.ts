@@ -52,7 +52,8 @@ describe("npm run bench --quick", () => {
     // The relay legs need a Redis (CI starts one; elsewhere the bench says it skipped them).
     if (process.env.CI || report.relay) {
       for (const leg of limitsLegsOf({ quick: true })) expect(scenarios).toContain(`create-order (relay ${leg})`);
-      expect(report.relay?.drains.length).toBe(2);
+      // Drains are timed only when a leg found 100 events or more waiting: at --quick scale there may be none.
+      expect(report.relay).toBeDefined();
     }
     for (const row of report.rows.filter((r) => r.group !== "overload")) {
       expect(row.rps, row.id).toBeGreaterThan(0);
