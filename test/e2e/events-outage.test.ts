@@ -12,7 +12,7 @@
  *   row's event — those published before the kill, those in flight when it
  *   came, those committed during the outage — each order's in version
  *   order, repeats only as exact copies (counted), nothing foreign.
- * The Redis keeps its data on disk (durable-redis.ts: append-only file,
+ * The Redis keeps its data on disk (redis.ts `startRedis({ durable: true })`: append-only file,
  * fsync always), so after its restart it still has what it acknowledged
  * before: an event missing from the stream was dropped by the relay, not
  * forgotten by the broker.
@@ -21,9 +21,8 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { ADMIN } from "../support/auth.js";
 import { clientsOver, type Clients } from "../support/clients.js";
-import { startDurableRedis } from "../support/durable-redis.js";
 import { auditStream, drainedSnapshot, outboxRows, readStream } from "../support/event-audit.js";
-import { redisServerPath, uniquePrefix, type PrivateRedis } from "../support/redis.js";
+import { redisServerPath, startRedis, uniquePrefix, type PrivateRedis } from "../support/redis.js";
 import { startTestStack, testConfig, type TestStack } from "../support/servers.js";
 import { newCustomer, newProduct } from "../integration/orders/harness.js";
 
@@ -95,7 +94,7 @@ function startLoad(clients: readonly Clients[], customerId: string, productId: s
 
 describe.skipIf(!redisServerPath())("events out: broker outage", () => {
   it("keeps taking orders while Redis is down and, once it is back, publishes every event in order", { timeout: 180_000 }, async () => {
-    broker = await startDurableRedis();
+    broker = await startRedis({ durable: true });
     const base = await testConfig();
     stack = await startTestStack({ config: { events: { ...base.events, broker: "redis", redisUrl: broker.url, redisPrefix: prefix, pollMs: 50 } } });
     const orders = stack.app.modules.orders!;

@@ -19,7 +19,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { natsNames } from "../../src/platform/events/nats-publisher.js";
 import { tailNats } from "../../src/platform/events/nats-tail.js";
-import { freePort } from "./redis.js";
+import { freePort, until as waitUntil } from "./redis.js";
 
 const LOCAL = "nats://127.0.0.1:4222";
 
@@ -131,13 +131,7 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (cond: () => Promise<boolean>, what: string, timeoutMs = 20_000) => waitUntil(cond, what, timeoutMs, 100);
 
 /** A JetStream cluster of `size` nodes on loopback; resolves once it can place a stream on all of them. */
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {

@@ -10,6 +10,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import net from "node:net";
 import { Redis } from "ioredis";
 import { startTestStack, testConfig, type TestStack } from "./servers.js";
@@ -65,27 +68,37 @@ export interface PrivateRedis {
   readonly port: number;
   /** SIGKILL: no shutdown, connections reset. Resolves once the process is gone. */
   kill(): Promise<void>;
-  /** A new redis-server on the same port (empty: nothing is saved). Resolves once it answers PING. */
+  /** A new redis-server on the same port (empty unless durable). Resolves once it answers PING. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls `cond` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function until(cond: () => Promise<boolean>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
-export async function startRedis(): Promise<PrivateRedis> {
+/**
+ * A private redis-server. By default it keeps nothing: after a restart its
+ * streams are empty. `durable`: an append-only file, fsync on every write, in
+ * a temporary directory (removed by stop()), so what it acknowledged survives
+ * a SIGKILL and is loaded back on restart — a test can then tell an event a
+ * relay lost from one it never sent.
+ */
+export async function startRedis(opts: { durable?: boolean } = {}): Promise<PrivateRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error("redis-server is not installed");
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
+  const dir = opts.durable ? mkdtempSync(join(tmpdir(), "durable-redis-")) : undefined;
+  const persistence = dir ? ["--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"] : ["--save", "", "--appendonly", "no"];
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    child = spawn(bin, ["--port", String(port), "--bind", "127.0.0.1", ...persistence], { stdio: "ignore" });
     await until(() => pings(url, 500), `redis-server on port ${port}`);
   };
   const kill = async () => {
@@ -97,7 +110,11 @@ export async function startRedis(): Promise<PrivateRedis> {
     await gone;
   };
   await launch();
-  return { url, port, kill, restart: launch, stop: kill };
+  const stop = async () => {
+    await kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, port, kill, restart: launch, stop };
 }
 
 /** The app as main.ts builds it, publishing its events to `url` under `prefix`, and a client to read them. */

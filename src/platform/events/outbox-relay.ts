@@ -102,8 +102,13 @@ export function createOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
   async function markPending(): Promise<void> {
     if (unmarked.length === 0) return;
     const positions = unmarked;
-    await store.markPublished(positions);
-    unmarked = unmarked.filter((p) => !positions.includes(p));
+    unmarked = [];
+    try {
+      await store.markPublished(positions);
+    } catch (err) {
+      unmarked = positions.concat(unmarked); // marked first on the next pass
+      throw err;
+    }
   }
 
   /** An event the broker cannot take (over its size limit): one attempt counted; dead-lettered after maxAttempts. */
