@@ -288,6 +288,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         allowed: config.metrics.public ? () => true : (authorization) => metricsReader(auth.authenticator, authorization),
       },
       events: modules.orders && createEventsEndpoint({ orders: modules.orders.outbox }, (authorization) => metricsReader(auth.authenticator, authorization)),
+      pages: [],
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );

@@ -32,6 +32,17 @@ export interface HttpServerOptions {
   };
   /** /events… (events-endpoint.ts): the outbox for operators and `npm run events`. */
   readonly events?: { handle(req: NodeRequest, res: NodeResponse): boolean };
+  /**
+   * Other HTTP pages on this port (the API docs, the browser console), asked
+   * in order before the RPC handlers: each answers (true) or passes (false).
+   */
+  readonly pages?: readonly HttpPage[];
+}
+
+/** A handler of some plain-HTTP paths on the Connect port. */
+export interface HttpPage {
+  /** Answers the request and returns true, or returns false untouched. */
+  handle(req: NodeRequest, res: NodeResponse): boolean;
 }
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -51,6 +62,7 @@ export function createHttpHandler(regs: readonly ServiceRegistration[], opts: Ht
     if (req.url === "/readyz") return probe(res, opts.ready(), opts.readiness?.());
     if (req.url === "/metrics" && opts.metrics) return void scrape(opts.metrics, req, res);
     if (opts.events && req.url?.startsWith("/events") && opts.events.handle(req, res)) return;
+    if (opts.pages) for (const page of opts.pages) if (page.handle(req, res)) return;
     if (!fast(req, res)) connect(req, res);
   };
 }
