@@ -1,18 +1,20 @@
 /**
- * The order events from a terminal (README "Events"):
+ * The service's events from a terminal (README "Events"):
  *
- *   npm run events -- tail [--from start|now|<id>] [--type <type>] [--source broker|outbox]
- *   npm run events -- dead-letters
- *   npm run events -- replay <event id>
+ *   npm run events -- tail [--stream orders|inventory] [--from start|now|<id>] [--type <type>] [--source broker|outbox]
+ *   npm run events -- dead-letters [--stream orders|inventory]
+ *   npm run events -- replay <event id> [--stream orders|inventory]
  *
+ * `--stream` picks the order events (the default) or inventory's.
  * `tail` prints each event as it arrives, decoded with the contract's
- * generated types (gen/orders/v1/order_events_pb.ts): from the broker the
+ * generated types (gen/orders/v1/order_events_pb.ts,
+ * gen/inventory/v1/inventory_events_pb.ts): from the broker the
  * service publishes to (EVENTS_BROKER / REDIS_URL / NATS_URL, read as the
  * service reads them), or — with no broker, or `--source outbox` — from the
  * outbox itself through the running service's /events endpoint. `--from`
  * is a Redis entry id or NATS stream sequence, an outbox position, `start`
  * or `now` (the default). `--type` keeps one event type ("OrderCreated" or
- * "orders.v1.OrderCreated").
+ * "orders.v1.OrderCreated"; "StockLow" on the inventory stream).
  *
  * The outbox commands talk to the service at --url (default
  * http://127.0.0.1:$HTTP_PORT) with an admin token: --token, EVENTS_TOKEN,
@@ -21,33 +23,38 @@
 import { createRegistry, fromJsonString, toJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { Redis } from "ioredis";
 import { parseArgs } from "node:util";
+import { file_inventory_v1_inventory_events } from "../gen/inventory/v1/inventory_events_pb.js";
 import { file_orders_v1_order_events } from "../gen/orders/v1/order_events_pb.js";
 import { ConfigError, DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadEventsCliConfig } from "../src/config.js";
 import { ensureDevKeys } from "../src/platform/auth/dev-keys.js";
 import { createTokenSigner } from "../src/platform/auth/token-signer.js";
 import { fieldsOf } from "../src/platform/events/redis-publisher.js";
 
-const USAGE = `usage: npm run events -- tail [--from start|now|<id>] [--type <type>] [--source broker|outbox]
-       npm run events -- dead-letters
-       npm run events -- replay <event id>`;
+const USAGE = `usage: npm run events -- tail [--stream orders|inventory] [--from start|now|<id>] [--type <type>] [--source broker|outbox]
+       npm run events -- dead-letters [--stream orders|inventory]
+       npm run events -- replay <event id> [--stream orders|inventory]`;
 
-const registry = createRegistry(file_orders_v1_order_events);
+/** The streams and the proto package of their event types. */
+const STREAMS: Readonly<Record<string, string>> = { orders: "orders.v1", inventory: "inventory.v1" };
+
+const registry = createRegistry(file_orders_v1_order_events, file_inventory_v1_inventory_events);
 
 function fail(message: string): never {
   process.stderr.write(`events: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-/** One line per event: when, type, subject, version, id, then the data as the contract's JSON. */
+/** One line per event: when, type, subject, version (order events), id, then the data as the contract's JSON. */
 function print(a: Record<string, string>, data: string, where: string): void {
   const schema = registry.getMessage(a.type) as DescMessage | undefined;
   let json = data;
   if (schema) json = toJsonString(schema, fromJsonString(schema, data, { registry }), { registry });
-  process.stdout.write(`${where}  ${a.time}  ${a.type}  ${a.subject}  v${a.orderversion ?? "?"}  ${a.id}\n  ${json}\n`);
+  const version = a.orderversion ? `  v${a.orderversion}` : "";
+  process.stdout.write(`${where}  ${a.time}  ${a.type}  ${a.subject}${version}  ${a.id}\n  ${json}\n`);
 }
 
-/** "OrderCreated" → "orders.v1.OrderCreated"; a full name stays as it is. */
-const fullType = (type: string | undefined) => (type && !type.includes(".") ? `orders.v1.${type}` : type);
+/** "OrderCreated" → "orders.v1.OrderCreated" (on the stream's package); a full name stays as it is. */
+const fullType = (type: string | undefined) => (type && !type.includes(".") ? `${STREAMS[stream]}.${type}` : type);
 const typeFilter = (type: string | undefined) => (t: string) => !type || t === type;
 
 async function tailRedis(url: string, key: string, from: string, wanted: (t: string) => boolean, signal: AbortSignal): Promise<void> {
@@ -107,7 +114,7 @@ async function tailOutbox(from: string, wanted: (t: string) => boolean, signal: 
   if (from === "now") {
     // The newest position: page to the end once.
     for (;;) {
-      const page = (await outbox(`/events?after=${after}&limit=1000`)) as { next: number; events: unknown[] };
+      const page = (await outbox(`/events?stream=${stream}&after=${after}&limit=1000`)) as { next: number; events: unknown[] };
       after = page.next;
       if (page.events.length < 1000) break;
     }
@@ -117,9 +124,9 @@ async function tailOutbox(from: string, wanted: (t: string) => boolean, signal: 
   }
   process.stderr.write(`tailing the outbox at ${baseUrl} after position ${after}\n`);
   while (!signal.aborted) {
-    const page = (await outbox(`/events?after=${after}&limit=500`)) as { next: number; events: OutboxEventJson[] };
+    const page = (await outbox(`/events?stream=${stream}&after=${after}&limit=500`)) as { next: number; events: OutboxEventJson[] };
     for (const e of page.events) {
-      const attrs = { id: e.id, type: e.type, subject: e.aggregateId, time: new Date(e.time).toISOString(), orderversion: String(e.version ?? "?") };
+      const attrs = { id: e.id, type: e.type, subject: e.aggregateId, time: new Date(e.time).toISOString(), ...(e.version === null ? {} : { orderversion: String(e.version) }) };
       if (wanted(e.type)) print(attrs, e.data, `#${e.position}`);
     }
     after = page.next;
@@ -132,6 +139,7 @@ const { values, positionals } = (() => {
     return parseArgs({
       allowPositionals: true,
       options: {
+        stream: { type: "string" },
         from: { type: "string" },
         type: { type: "string" },
         source: { type: "string" },
@@ -152,6 +160,8 @@ const config = (() => {
   }
 })();
 const baseUrl = values.url ?? `http://127.0.0.1:${config.httpPort}`;
+const stream = values.stream ?? "orders";
+if (!(stream in STREAMS)) fail(`--stream must be one of ${Object.keys(STREAMS).join(", ")}`);
 const [command, arg] = positionals;
 const stop = new AbortController();
 process.on("SIGINT", () => stop.abort());
@@ -164,22 +174,22 @@ switch (command) {
     const source = values.source ?? (config.events.broker === "none" ? "outbox" : "broker");
     if (source === "outbox") await tailOutbox(from, wanted, stop.signal);
     else if (source !== "broker") fail("--source must be broker or outbox");
-    else if (config.events.broker === "redis") await tailRedis(config.events.redisUrl!, `${config.events.redisPrefix}orders`, from, wanted, stop.signal);
+    else if (config.events.broker === "redis") await tailRedis(config.events.redisUrl!, `${config.events.redisPrefix}${stream}`, from, wanted, stop.signal);
     else if (config.events.broker === "nats") {
       const { tailNats } = await import("../src/platform/events/nats-tail.js");
-      await tailNats(config.events.natsUrl!.split(","), "orders", { from: from === "start" || from === "now" ? from : Number(from), type, streamPrefix: config.events.natsPrefix }, (a, data, seq) => print(a, data, `#${seq}`), stop.signal);
+      await tailNats(config.events.natsUrl!.split(","), stream, { from: from === "start" || from === "now" ? from : Number(from), type, streamPrefix: config.events.natsPrefix }, (a, data, seq) => print(a, data, `#${seq}`), stop.signal);
     } else fail("no broker is configured (EVENTS_BROKER=none): use --source outbox");
     break;
   }
   case "dead-letters": {
-    const { deadLetters } = (await outbox("/events/dead-letters")) as { deadLetters: Record<string, unknown>[] };
+    const { deadLetters } = (await outbox(`/events/dead-letters?stream=${stream}`)) as { deadLetters: Record<string, unknown>[] };
     if (deadLetters.length === 0) process.stdout.write("no dead letters\n");
     for (const d of deadLetters) process.stdout.write(`${JSON.stringify(d)}\n`);
     break;
   }
   case "replay": {
     if (!arg) fail("replay needs an event id (see dead-letters)");
-    process.stdout.write(`${JSON.stringify(await outbox(`/events/dead-letters/replay?id=${encodeURIComponent(arg)}`, "POST"))}\n`);
+    process.stdout.write(`${JSON.stringify(await outbox(`/events/dead-letters/replay?stream=${stream}&id=${encodeURIComponent(arg)}`, "POST"))}\n`);
     break;
   }
   default:

@@ -27,6 +27,7 @@ import { addDatabaseHistograms } from "./platform/db-metrics.js";
 import { createTracer, tracingInterceptor } from "./platform/tracing.js";
 import { createEventPublisher } from "./platform/events/publishers.js";
 import { createEventsEndpoint } from "./platform/events/events-endpoint.js";
+import type { OutboxRelay } from "./platform/events/outbox-relay.js";
 import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
@@ -179,6 +180,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     inventoryRetention?: Leadership;
     ordersRetention?: Leadership;
     ordersRelay?: Leadership;
+    inventoryRelay?: Leadership;
   } = {};
   // Events out: one publisher (its own broker connection) shared by the services' relays.
   const publisher = createEventPublisher(config.events, logger);
@@ -187,17 +189,20 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const sweeper = (leaders.sweeper = leadership("order-service:inventory-expiry-sweeper", "the reservation expiry sweeper"));
     // A lock (and its connection) only when there is something to purge.
     const purger =
-      config.retention.reservationsHours > 0
+      config.retention.reservationsHours > 0 || (publisher && config.retention.outboxHours > 0)
         ? (leaders.inventoryRetention = leadership("order-service:inventory-retention", "inventory retention"))
         : undefined;
+    const relayLeader = publisher && (leaders.inventoryRelay = leadership("order-service:inventory-relay", "the inventory events relay"));
     const m = (modules.inventory = createInventoryModule({
       db: database.db,
       logger,
       reservationTtlSeconds: config.reservationTtlSeconds,
       sweepIntervalMs: config.reservationSweepMs,
+      stockLowThreshold: config.stockLowThreshold,
       isLeader: () => sweeper.isLeader,
       retention: config.retention,
       isRetentionLeader: () => purger?.isLeader === true,
+      events: publisher && { publisher, relay: config.events, isLeader: () => relayLeader?.isLeader === true },
     }));
     register(InventoryService, m.impl);
     background.push(m);
@@ -240,6 +245,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   registry.register(Health, health.impl);
   registry.seal();
   const served = registry.registrations();
+  // The outboxes this instance hosts, by stream, with their relays when a broker is configured.
+  const outboxes = [
+    ...(modules.orders ? [{ stream: "orders", store: modules.orders.outbox, relay: modules.orders.relay }] : []),
+    ...(modules.inventory ? [{ stream: "inventory", store: modules.inventory.outbox, relay: modules.inventory.relay }] : []),
+  ];
   if (metrics) {
     const orders = modules.orders;
     addDatabaseHistograms(metrics, database);
@@ -254,15 +264,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       reservationsExpired: modules.inventory && (() => modules.inventory!.expired),
       rowsPurged: (orders || modules.inventory) && (() => ({ ...orders?.retention.purged, ...modules.inventory?.retention.purged })),
       stockShortages: modules.inventory && (() => modules.inventory!.shortages),
-      events: orders && [{ stream: "orders", relay: orders.relay && (() => orders.relay!.stats()), backlog: () => orders.outbox.backlog() }],
+      events: outboxes.map(({ stream, store, relay }) => ({ stream, relay: relay && (() => relay.stats()), backlog: () => store.backlog() })),
     });
-    const relay = orders?.relay;
-    if (relay) {
+    const relaying = outboxes.filter((o) => o.relay);
+    if (relaying.length > 0) {
       metrics.addHistogram({
         name: "events_publish_lag_seconds",
-        description: "Commit → on the broker, per event this instance's relay published.",
+        description: "Commit → on the broker, per event this instance's relays published.",
         unit: "s",
-        read: () => [[{ stream: "orders" }, relay.stats().lag]],
+        read: () => relaying.map(({ stream, relay }) => [{ stream }, relay!.stats().lag]),
       });
     }
   }
@@ -282,12 +292,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     createHttpHandler(served, {
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       ready: () => health.status("") === ServingStatus.SERVING,
-      readiness: () => ({ events: eventsReadiness(modules) }),
+      readiness: () => ({ events: eventsReadiness(outboxes) }),
       metrics: metrics && {
         serve: metrics.serve,
         allowed: config.metrics.public ? () => true : (authorization) => metricsReader(auth.authenticator, authorization),
       },
-      events: modules.orders && createEventsEndpoint({ orders: modules.orders.outbox }, (authorization) => metricsReader(auth.authenticator, authorization)),
+      events:
+        outboxes.length > 0
+          ? createEventsEndpoint(Object.fromEntries(outboxes.map((o) => [o.stream, o.store])), (authorization) => metricsReader(auth.authenticator, authorization))
+          : undefined,
       pages: [],
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
@@ -347,12 +360,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 }
 
 /** /readyz's word on events: per relaying stream, whether its broker answers and how old the oldest waiting event is. */
-function eventsReadiness(modules: { orders?: OrdersModule }): Record<string, unknown> {
+function eventsReadiness(outboxes: readonly { stream: string; relay: OutboxRelay | undefined }[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const relay = modules.orders?.relay;
-  if (relay) {
+  for (const { stream, relay } of outboxes) {
+    if (!relay) continue;
     const s = relay.stats();
-    out.orders = { brokerUp: s.brokerUp, oldestWaitingSeconds: s.oldestWaitingMs / 1000, published: s.published, deadLettered: s.deadLettered };
+    out[stream] = { brokerUp: s.brokerUp, oldestWaitingSeconds: s.oldestWaitingMs / 1000, published: s.published, deadLettered: s.deadLettered };
   }
   return out;
 }

@@ -24,6 +24,8 @@ export interface Config {
   readonly customersAddr: string | undefined;
   readonly reservationTtlSeconds: number;
   readonly reservationSweepMs: number;
+  /** STOCK_LOW_THRESHOLD: available units below which a product is low (StockLow / StockReplenished events); 0: no stock events (default 10). */
+  readonly stockLowThreshold: number;
   readonly reconcileIntervalMs: number;
   /** How often an instance tries to lead the single-instance background work, and a leader checks its lock (LEADER_RETRY_MS). */
   readonly leaderRetryMs: number;
@@ -442,6 +444,7 @@ export function loadConfig(env: Env = process.env): Config {
     customersAddr,
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
+    stockLowThreshold: int(env, "STOCK_LOW_THRESHOLD", 10, 0, 1_000_000_000),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
     leaderRetryMs: int(env, "LEADER_RETRY_MS", 5000, 50, 600000),
     // WatchOrder: the poll is only the fallback while the change listener is down.

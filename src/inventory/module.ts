@@ -1,8 +1,10 @@
 /**
  * The inventory module: repositories → use cases → ServiceImpl, the
- * reservation expiry sweeper, retention (ended reservations past their
- * window), and demo data. The composition root wraps
- * `impl` (validation, error mapping) and serves it.
+ * reservation expiry sweeper, retention (ended reservations and published
+ * events past their window), the relay publishing inventory's events (stock
+ * low or replenished, reservations expired: the stream "inventory"), and
+ * demo data. The composition root wraps `impl` (validation, error mapping)
+ * and serves it.
  */
 import { randomUUID } from "node:crypto";
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
@@ -17,9 +19,13 @@ import { money } from "./domain/money.js";
 import { newProduct, type NewProductInput } from "./domain/product.js";
 import { createPeriodic } from "../platform/periodic.js";
 import { createRetention, type Retention, type RetentionSchedule } from "../platform/retention.js";
+import { createOutboxRelay, type EventsOut, type OutboxRelay } from "../platform/events/outbox-relay.js";
+import { createOutboxStore, type OutboxStore } from "../platform/events/outbox-store.js";
+import { createInventoryEvents } from "./infra/inventory-events.js";
 import { createProductRepository } from "./infra/product-repository.js";
 import { createReservationRepository } from "./infra/reservation-repository.js";
 import { inventoryPurgeTargets, type InventoryRetentionWindows } from "./infra/retention.js";
+import { outbox as outboxTable } from "./infra/schema.js";
 import { createInventoryServiceImpl } from "./rpc/inventory-service.js";
 
 export interface InventoryModuleDeps {
@@ -27,19 +33,23 @@ export interface InventoryModuleDeps {
   logger: Logger;
   reservationTtlSeconds: number;
   sweepIntervalMs: number;
+  /** STOCK_LOW_THRESHOLD: available units below which a product is low (its events); 0: no stock events. */
+  stockLowThreshold: number;
   /** With several instances: whether this one runs the expiry sweeper now (leader.ts); default always. */
   isLeader?: () => boolean;
   /** Retention (RETENTION_* settings); without it (default) nothing is purged. */
   retention?: InventoryRetentionWindows & RetentionSchedule;
   /** With several instances: whether this one runs retention now (its own lock, leader.ts); default always. */
   isRetentionLeader?: () => boolean;
+  /** Events out (README "Events"): the broker inventory's outbox is published to; absent, events stay in the outbox. */
+  events?: EventsOut;
 }
 
 export interface InventoryModule {
   impl: RpcImpl<typeof InventoryService>;
-  /** Starts the expiry sweeper and retention. */
+  /** Starts the expiry sweeper, retention and the relay. */
   start(): void;
-  /** Stops both, waiting for a pass in flight. */
+  /** Stops them, waiting for a pass in flight. */
   stop(): Promise<void>;
   /** Expires every pending reservation due at `now` (default: the clock); returns how many. */
   sweepExpired(now?: Date): Promise<number>;
@@ -51,6 +61,10 @@ export interface InventoryModule {
   readonly shortages: number;
   /** Idempotently inserts the README's demo products (fixed ids). */
   seedDemo(): Promise<void>;
+  /** Inventory's events' outbox (its backlog and dead letters). */
+  readonly outbox: OutboxStore;
+  /** The relay publishing it, when a broker is configured. */
+  readonly relay: OutboxRelay | undefined;
 }
 
 const usd = (minor: bigint) => money("USD", minor);
@@ -64,9 +78,14 @@ export const DEMO_PRODUCTS: readonly (NewProductInput & { id: string })[] = [
 
 export function createInventoryModule(deps: InventoryModuleDeps): InventoryModule {
   const logger = deps.logger.child({ module: "inventory" });
+  const outbox = createOutboxStore(deps.db, outboxTable, "inventory.outbox", { versioned: false });
+  const relay =
+    deps.events &&
+    createOutboxRelay({ ...deps.events.relay, store: outbox, publisher: deps.events.publisher, stream: "inventory", logger, isLeader: deps.events.isLeader });
+  const events = createInventoryEvents(deps.stockLowThreshold, () => relay?.wake());
   const ports: InventoryAppPorts = {
-    products: createProductRepository(deps.db),
-    reservations: createReservationRepository(deps.db),
+    products: createProductRepository(deps.db, events),
+    reservations: createReservationRepository(deps.db, events),
     now: () => new Date(),
     newId: randomUUID,
     log: logger,
@@ -94,7 +113,7 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
   });
   const retention = createRetention({
     what: "inventory retention pass",
-    targets: inventoryPurgeTargets(deps.db, { reservationsHours: deps.retention?.reservationsHours ?? 0 }),
+    targets: inventoryPurgeTargets(deps.db, { reservationsHours: deps.retention?.reservationsHours ?? 0, outboxHours: deps.retention?.outboxHours }, relay && outbox),
     schedule: deps.retention,
     logger,
     when: deps.isRetentionLeader,
@@ -104,9 +123,10 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     start() {
       sweeper.start();
       retention.start();
+      relay?.start();
     },
     async stop() {
-      await Promise.all([sweeper.stop(), retention.stop()]);
+      await Promise.all([sweeper.stop(), retention.stop(), relay?.stop()]);
     },
     sweepExpired: (now) => expire(now),
     get expired() {
@@ -116,6 +136,8 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
     get shortages() {
       return shortages;
     },
+    outbox,
+    relay,
     async seedDemo() {
       for (const { id, ...input } of DEMO_PRODUCTS) {
         const inserted = await ports.products.insertIfAbsent(newProduct(id, input, ports.now()));

@@ -26,8 +26,7 @@ import { createOrderRepository } from "./infra/order-repository.js";
 import { ordersPurgeTargets, type OrdersRetentionWindows } from "./infra/retention.js";
 import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
 import { outbox as outboxTable } from "./infra/schema.js";
-import type { EventPublisher } from "../platform/events/event.js";
-import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "../platform/events/outbox-relay.js";
+import { createOutboxRelay, type EventsOut, type OutboxRelay } from "../platform/events/outbox-relay.js";
 import { createOutboxStore, type OutboxStore } from "../platform/events/outbox-store.js";
 import { createOrderServiceImpl } from "./rpc/order-service.js";
 
@@ -54,14 +53,7 @@ export interface OrdersModuleDeps {
   /** With several instances: whether this one runs retention now (its own lock, leader.ts); default always. */
   isRetentionLeader?: () => boolean;
   /** Events out (README "Events"): the broker the outbox is published to; absent, events stay in the outbox. */
-  events?: OrdersEvents;
-}
-
-export interface OrdersEvents {
-  readonly publisher: EventPublisher;
-  readonly relay: Pick<OutboxRelayOptions, "source" | "batchSize" | "pollMs" | "maxAttempts">;
-  /** With several instances: whether this one relays now (its own lock, leader.ts); default always. */
-  readonly isLeader?: () => boolean;
+  events?: EventsOut;
 }
 
 export interface WatchSettings {
@@ -119,7 +111,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
   const cache = createOrderCache(deps.listen ? (deps.orderCacheSize ?? 0) : 0);
   const policy = { marginMs: deps.deadlineMarginMs };
   const watch = { ...WATCH_DEFAULTS, ...deps.watch };
-  const outbox = createOutboxStore(deps.db, outboxTable, "orders.outbox");
+  const outbox = createOutboxStore(deps.db, outboxTable, "orders.outbox", { versioned: true });
   const relay =
     deps.events &&
     createOutboxRelay({ ...deps.events.relay, store: outbox, publisher: deps.events.publisher, stream: "orders", logger, isLeader: deps.events.isLeader });

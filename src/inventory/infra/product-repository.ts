@@ -1,7 +1,9 @@
 /**
  * Products in Postgres through Drizzle. Catalog updates lock the row and
  * write only catalog columns; stock changes lock the row, let the domain
- * explain a refusal, then write with a guarded relative statement.
+ * explain a refusal, then write with a guarded relative statement, and the
+ * low- or replenished-stock event when the change crosses the threshold
+ * (inventory-events.ts).
  */
 import { and, eq, sql } from "drizzle-orm";
 import { boundedTransaction } from "../../platform/bounded.js";
@@ -10,6 +12,7 @@ import { productNotFound, skuTaken } from "../domain/errors.js";
 import type { ProductRepository, StockChange } from "../domain/ports.js";
 import { checkStockOnHand, type Product } from "../domain/product.js";
 import { isUniqueViolation } from "../../platform/pg-errors.js";
+import type { InventoryEvents, InventoryEventWriter } from "./inventory-events.js";
 import { productFromRow, productToRow, type Tx } from "./rows.js";
 import { products, SKU_UNIQUE_INDEX } from "./schema.js";
 import { notBefore } from "./stock-statements.js";
@@ -17,7 +20,7 @@ import { notBefore } from "./stock-statements.js";
 /** The order of ListProducts, matching the unique index on sku. */
 const SKU_ORDER = sql`${products.sku} collate "C"`;
 
-export function createProductRepository(db: Db): ProductRepository {
+export function createProductRepository(db: Db, events: InventoryEvents): ProductRepository {
   return {
     async insert(product) {
       const rows = await translate(product.sku, () => db.insert(products).values(productToRow(product)).returning());
@@ -46,7 +49,8 @@ export function createProductRepository(db: Db): ProductRepository {
 
     update: (id, fn, cx) => boundedTransaction(db, cx, (tx) => updateCatalog(tx, id, fn), "inventory_update_product_tx"),
 
-    changeStock: (id, change, now, cx) => boundedTransaction(db, cx, (tx) => changeStockIn(tx, id, change, now), "inventory_change_stock_tx"),
+    changeStock: (id, change, now, cx) =>
+      events.within((w) => boundedTransaction(db, cx, (tx) => changeStockIn(tx, id, change, now, w), "inventory_change_stock_tx")),
   };
 }
 
@@ -75,7 +79,7 @@ async function updateCatalog(tx: Tx, id: string, fn: (p: Product) => Product): P
   return productFromRow(rows[0]);
 }
 
-async function changeStockIn(tx: Tx, id: string, change: StockChange, now: Date): Promise<Product> {
+async function changeStockIn(tx: Tx, id: string, change: StockChange, now: Date, events: InventoryEventWriter): Promise<Product> {
   const current = await lockProduct(tx, id, "no key update");
   const target = "set" in change ? change.set : current.stockOnHand + change.add;
   checkStockOnHand(current, target);
@@ -89,7 +93,9 @@ async function changeStockIn(tx: Tx, id: string, change: StockChange, now: Date)
     .where(and(eq(products.id, id), sql`${value} >= ${products.reserved}`))
     .returning();
   if (!rows[0]) throw new Error(`stock guard failed for product ${id}`);
-  return productFromRow(rows[0]);
+  const after = productFromRow(rows[0]);
+  await events.stockChanged(tx, { productId: id, sku: after.sku, stockOnHand: after.stockOnHand, reserved: after.reserved }, after.stockOnHand - current.stockOnHand, now);
+  return after;
 }
 
 async function translate<T>(sku: string, run: () => Promise<T>): Promise<T> {

@@ -9,6 +9,8 @@
  * pending one) are single statements (reservation-statements.ts); the
  * transactions below decide everything else: repeats, a hold that fails
  * (they explain why under lock), commits of reservations in other states.
+ * Each writes its events (low or replenished stock, expired reservations:
+ * inventory-events.ts) in its own transaction or statement.
  */
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import { boundedTransaction, type DbBound } from "../../platform/bounded.js";
@@ -19,36 +21,42 @@ import type { ReservationRepository } from "../domain/ports.js";
 import { repeatOf, type Reservation, type ReservationRequest } from "../domain/reservation.js";
 import { planHold } from "../domain/stock-hold.js";
 import { NOT_NULL_VIOLATION, sqlStateOf } from "../../platform/statements.js";
+import type { InventoryEvents, InventoryEventWriter } from "./inventory-events.js";
 import { createReservationStatements } from "./reservation-statements.js";
 import { lineFromRow, lineToRow, reservationFromRow, type Tx } from "./rows.js";
 import { reservationLines, reservations } from "./schema.js";
 import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 
-export function createReservationRepository(db: Db): ReservationRepository {
+export function createReservationRepository(db: Db, events: InventoryEvents): ReservationRepository {
   const statements = createReservationStatements(db);
   const reserveSlowly = (request: ReservationRequest, cx: DbBound | undefined) =>
-    boundedTransaction(db, cx, (tx) => reserveIn(tx, request), "inventory_reserve_tx");
+    events.within((w) => boundedTransaction(db, cx, (tx) => reserveIn(tx, request, w), "inventory_reserve_tx"));
   return {
     async reserve(request, cx) {
-      let reservation;
+      let held;
       try {
-        reservation = await statements.hold(request);
+        held = await events.within(async (w) => {
+          const h = await statements.hold(request, events.threshold);
+          if (h) w.wrote(h.events);
+          return h;
+        });
       } catch (err) {
         // A line could not be held; nothing stayed. The transaction says why (or holds it now).
         if (sqlStateOf(err) === NOT_NULL_VIOLATION) return reserveSlowly(request, cx);
         throw err;
       }
-      if (reservation) return { reservation, created: true };
+      if (held) return { reservation: held.reservation, created: true };
       return reserveSlowly(request, cx); // the id exists: a repeat
     },
     findById: (owner, id) => load(db, owner, id),
     commitPending: (owner, id, now) => statements.sell(owner, id, now),
-    transition: (owner, id, plan, now, cx) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now), "inventory_transition_reservation_tx"),
-    expireDue: (now, limit) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit), "inventory_expire_due_tx"),
+    transition: (owner, id, plan, now, cx) =>
+      events.within((w) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now, w), "inventory_transition_reservation_tx")),
+    expireDue: (now, limit) => events.within((w) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit, w), "inventory_expire_due_tx")),
   };
 }
 
-async function reserveIn(tx: Tx, request: ReservationRequest) {
+async function reserveIn(tx: Tx, request: ReservationRequest, events: InventoryEventWriter) {
   const { owner, id, now, expireTime } = request;
   // The primary key makes concurrent duplicates wait here for the first one's outcome.
   const inserted = await tx
@@ -63,7 +71,7 @@ async function reserveIn(tx: Tx, request: ReservationRequest) {
   }
   const levels = await lockStockLevels(tx, request.lines.map((l) => l.productId));
   const lines = planHold(id, request.lines, levels);
-  await holdStock(tx, lines, now);
+  await holdStock(tx, lines, now, events);
   await tx.insert(reservationLines).values(lines.map((l) => lineToRow(owner, id, l)));
   const reservation: Reservation = { id, status: "PENDING", lines, expireTime, createTime: now, updateTime: now };
   return { reservation, created: true };
@@ -83,7 +91,7 @@ async function load(tx: Tx | Db, owner: string, id: string, lock = false): Promi
   return reservationFromRow(rows[0], lines.map(lineFromRow));
 }
 
-async function transitionIn(tx: Tx, owner: string, id: string, plan: TransitionPlan, now: Date): Promise<Reservation> {
+async function transitionIn(tx: Tx, owner: string, id: string, plan: TransitionPlan, now: Date, events: InventoryEventWriter): Promise<Reservation> {
   const current = await load(tx, owner, id, true);
   if (!current) throw reservationNotFound(id);
   const to = plan(current);
@@ -94,11 +102,11 @@ async function transitionIn(tx: Tx, owner: string, id: string, plan: TransitionP
     .where(and(byKey(owner, id), eq(reservations.status, current.status)))
     .returning();
   if (!updated[0]) throw new Error(`reservation ${id} changed under its lock`);
-  await moveStock(tx, stockMoveOf(current.status, to), quantitiesByProduct(current.lines), now);
+  await moveStock(tx, stockMoveOf(current.status, to), quantitiesByProduct(current.lines), now, events);
   return reservationFromRow(updated[0], current.lines);
 }
 
-async function expireDueIn(tx: Tx, now: Date, limit: number): Promise<string[]> {
+async function expireDueIn(tx: Tx, now: Date, limit: number, events: InventoryEventWriter): Promise<string[]> {
   const due = await tx
     .select({ owner: reservations.owner, id: reservations.id })
     .from(reservations)
@@ -113,13 +121,19 @@ async function expireDueIn(tx: Tx, now: Date, limit: number): Promise<string[]> 
     .update(reservations)
     .set({ status: "EXPIRED", updateTime: now })
     .where(and(sql`(${reservations.owner}, ${reservations.id}) in (${keys})`, eq(reservations.status, "PENDING")))
-    .returning({ owner: reservations.owner, id: reservations.id });
+    .returning({ owner: reservations.owner, id: reservations.id, expiresAt: reservations.expiresAt });
   if (expired.length === 0) return [];
   const expiredKeys = sql.join(expired.map((d) => sql`(${d.owner}, ${d.id})`), sql`, `);
   const lines = await tx
-    .select({ productId: reservationLines.productId, quantity: reservationLines.quantity })
+    .select({ owner: reservationLines.owner, id: reservationLines.reservationId, productId: reservationLines.productId, quantity: reservationLines.quantity })
     .from(reservationLines)
-    .where(sql`(${reservationLines.owner}, ${reservationLines.reservationId}) in (${expiredKeys})`);
-  await moveStock(tx, stockMoveOf("PENDING", "EXPIRED"), quantitiesByProduct(lines), now);
+    .where(sql`(${reservationLines.owner}, ${reservationLines.reservationId}) in (${expiredKeys})`)
+    .orderBy(asc(reservationLines.productId));
+  const key = (r: { owner: string; id: string }) => `${r.owner}\u0000${r.id}`;
+  const linesOf = new Map<string, typeof lines>();
+  for (const l of lines) linesOf.set(key(l), [...(linesOf.get(key(l)) ?? []), l]);
+  const ended = expired.map((e) => ({ owner: e.owner, id: e.id, expireTime: e.expiresAt, lines: linesOf.get(key(e)) ?? [] }));
+  await events.reservationsExpired(tx, ended, now);
+  await moveStock(tx, stockMoveOf("PENDING", "EXPIRED"), quantitiesByProduct(lines), now, events);
   return expired.map((e) => e.id);
 }

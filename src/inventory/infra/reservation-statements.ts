@@ -13,12 +13,20 @@
  *   reservation_lines refuses it (NOT NULL), and the statement fails.
  * - sell: `reserved - q` below zero is refused by products_reserved_check
  *   (a sell of more than is held is a bug, as in moveStock).
+ *
+ * The hold also writes the StockLow event of each product whose available
+ * stock it takes below the threshold (inventory-events.ts), in the same
+ * statement and so under the same row lock; the event's JSON is built here
+ * the way protobuf-es encodes inventory.v1.StockLow (a test compares them).
+ * A sell leaves available stock as it was: no event.
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import { prepareStatement } from "../../platform/statements.js";
+import { activeTraceparent } from "../../platform/tracing.js";
 import { money } from "../domain/money.js";
 import type { Reservation, ReservationLine, ReservationRequest } from "../domain/reservation.js";
+import { STOCK_LOW_TYPE } from "../rpc/inventory-events.js";
 
 const p = sql.placeholder;
 
@@ -41,14 +49,24 @@ with req as (
   set reserved = pr.reserved + r.quantity, update_time = greatest(pr.update_time, ${p("now")}::timestamptz)
   from locked l join req r on r.product_id = l.id
   where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
-  returning pr.id, pr.unit_price_minor, pr.currency
+  returning pr.id, pr.sku, pr.stock_on_hand, pr.reserved, r.quantity, pr.unit_price_minor, pr.currency
+), low as (
+  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
+  select 'product', h.id::text, ${sql.raw(`'${STOCK_LOW_TYPE}'`)},
+    jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
+      'stockOnHand', h.stock_on_hand::text, 'threshold', ${p("threshold")}::bigint::text),
+    ${p("traceparent")}::text, ${p("now")}::timestamptz
+  from held h
+  where h.stock_on_hand - h.reserved < ${p("threshold")}::bigint and h.stock_on_hand - h.reserved + h.quantity >= ${p("threshold")}::bigint
+  returning 1
 ), lines as (
   insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
   select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
   returning product_id, quantity, unit_price_minor, currency
 )
-select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency
+select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency,
+  (select count(*) from low)::int as events
 from lines order by product_id`;
 
 /** PENDING and not yet due → COMMITTED, selling its stock; nothing for any other reservation. */
@@ -92,20 +110,21 @@ const toLine = (r: LineRow): ReservationLine => ({
 
 export interface ReservationStatements {
   /**
-   * The new reservation, holding every line; undefined when the id exists
+   * The new reservation, holding every line, and how many StockLow events
+   * it wrote (below `threshold`; 0 writes none); undefined when the id exists
    * (nothing changed). Fails (NOT NULL violation, nothing changed) when a
    * line cannot be held: a product is short or unknown.
    */
-  hold(request: ReservationRequest): Promise<Reservation | undefined>;
+  hold(request: ReservationRequest, threshold: bigint): Promise<{ reservation: Reservation; events: number } | undefined>;
   /** The committed reservation with its stock sold, or undefined when it was not PENDING and live. */
   sell(owner: string, id: string, now: Date): Promise<Reservation | undefined>;
 }
 
 export function createReservationStatements(db: Db): ReservationStatements {
-  const hold = prepareStatement<LineRow>(db, "inventory_reserve_hold", HOLD);
+  const hold = prepareStatement<LineRow & { events: number }>(db, "inventory_reserve_hold", HOLD);
   const sell = prepareStatement<LineRow & { expireMs: number; createMs: number }>(db, "inventory_reserve_sell", SELL);
   return {
-    async hold(request) {
+    async hold(request, threshold) {
       const { owner, id, now, expireTime } = request;
       const rows = await hold({
         owner,
@@ -114,9 +133,12 @@ export function createReservationStatements(db: Db): ReservationStatements {
         quantities: request.lines.map((l) => l.quantity),
         expiresAt: expireTime.toISOString(),
         now: now.toISOString(),
+        threshold: threshold.toString(),
+        traceparent: activeTraceparent() ?? null,
       });
       if (rows.length === 0) return undefined;
-      return { id, status: "PENDING", lines: rows.map(toLine), expireTime, createTime: now, updateTime: now };
+      const reservation: Reservation = { id, status: "PENDING", lines: rows.map(toLine), expireTime, createTime: now, updateTime: now };
+      return { reservation, events: rows[0].events };
     },
     async sell(owner, id, now) {
       const rows = await sell({ owner, id, now: now.toISOString() });

@@ -7,6 +7,9 @@
  * COMMITTED reservation is never purged, whatever its age: it holds or sold
  * stock, and a release must still find it.
  *
+ * And, where a relay publishes them, inventory's outbox rows published longer
+ * ago than RETENTION_OUTBOX_HOURS (outbox-store.ts `purgePublished`).
+ *
  * What a purged id means afterwards: ReserveStock under it holds stock anew
  * (it is a new reservation); commit and release are RESERVATION_NOT_FOUND.
  * The order module reserves an id only for an order not yet stored, and
@@ -15,6 +18,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
+import type { OutboxStore } from "../../platform/events/outbox-store.js";
 import type { PurgeTarget } from "../../platform/retention.js";
 import { prepareStatement } from "../../platform/statements.js";
 
@@ -45,9 +49,11 @@ select count(*)::int as n from gone`;
 export interface InventoryRetentionWindows {
   /** RETENTION_RESERVATIONS_HOURS; 0: kept for ever. */
   readonly reservationsHours: number;
+  /** RETENTION_OUTBOX_HOURS: published events (only where a relay publishes them); 0: kept for ever. */
+  readonly outboxHours?: number;
 }
 
-export function inventoryPurgeTargets(db: Db, w: InventoryRetentionWindows): PurgeTarget[] {
+export function inventoryPurgeTargets(db: Db, w: InventoryRetentionWindows, outbox?: Pick<OutboxStore, "purgePublished">): PurgeTarget[] {
   const purgeEnded = prepareStatement<{ n: number }>(db, "inventory_purge_ended_reservations", PURGE_ENDED_RESERVATIONS);
   return [
     {
@@ -55,5 +61,6 @@ export function inventoryPurgeTargets(db: Db, w: InventoryRetentionWindows): Pur
       hours: w.reservationsHours,
       deleteBatch: async (cutoff, limit) => Number((await purgeEnded({ cutoff: cutoff.toISOString(), limit }))[0]?.n ?? 0),
     },
+    ...(outbox ? [{ table: "inventory.outbox", hours: w.outboxHours ?? 0, deleteBatch: (cutoff: Date, limit: number) => outbox.purgePublished(cutoff, limit) }] : []),
   ];
 }

@@ -3,6 +3,8 @@
  * order so that concurrent transactions lock rows in the same order and
  * cannot deadlock. A guard that does not hold means the caller's locked read
  * and the database disagree: a bug, so it throws and the transaction rolls back.
+ * After each update, a change of available stock that crosses the low-stock
+ * threshold writes its event (inventory-events.ts) under the same row lock.
  */
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { StockMove } from "../domain/lifecycle.js";
@@ -11,6 +13,8 @@ import { money } from "../domain/money.js";
 import { MAX_STOCK } from "../domain/product.js";
 import type { ReservationLine } from "../domain/reservation.js";
 import type { StockLevel } from "../domain/stock-hold.js";
+import type { StockAfter } from "../rpc/inventory-events.js";
+import type { InventoryEventWriter } from "./inventory-events.js";
 import type { Tx } from "./rows.js";
 import { products } from "./schema.js";
 
@@ -36,11 +40,13 @@ export async function lockStockLevels(tx: Tx, ids: readonly string[]): Promise<S
 }
 
 /** reserved += q where available >= q, for every line (lines ordered by product id). */
-export async function holdStock(tx: Tx, lines: readonly ReservationLine[], now: Date): Promise<void> {
+export async function holdStock(tx: Tx, lines: readonly ReservationLine[], now: Date, events: InventoryEventWriter): Promise<void> {
   for (const l of lines) {
-    const q = big(BigInt(l.quantity));
-    await guarded(tx, l.productId, { reserved: sql`${products.reserved} + ${q}` }, now,
+    const quantity = BigInt(l.quantity);
+    const q = big(quantity);
+    const after = await guarded(tx, l.productId, { reserved: sql`${products.reserved} + ${q}` }, now,
       sql`${products.stockOnHand} - ${products.reserved} >= ${q}`);
+    await events.stockChanged(tx, after, -quantity, now);
   }
 }
 
@@ -50,24 +56,28 @@ export async function moveStock(
   move: StockMove,
   quantities: readonly [productId: string, quantity: bigint][],
   now: Date,
+  events: InventoryEventWriter,
 ): Promise<void> {
   const ordered = [...quantities].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [productId, quantity] of ordered) {
     const q = big(quantity);
     if (move === "RELEASE_HOLD") {
-      await guarded(tx, productId, { reserved: sql`${products.reserved} - ${q}` }, now, sql`${products.reserved} >= ${q}`);
+      const after = await guarded(tx, productId, { reserved: sql`${products.reserved} - ${q}` }, now, sql`${products.reserved} >= ${q}`);
+      await events.stockChanged(tx, after, quantity, now);
     } else if (move === "SELL") {
+      // Available stock does not change: the sold units were already held.
       const set = { stockOnHand: sql`${products.stockOnHand} - ${q}`, reserved: sql`${products.reserved} - ${q}` };
       await guarded(tx, productId, set, now, sql`${products.reserved} >= ${q}`);
     } else {
       // Stock returned after a sale (a release of a committed reservation) must still fit an int64.
       const fits = sql`${products.stockOnHand} <= ${big(MAX_STOCK - quantity)}`;
-      await guarded(tx, productId, { stockOnHand: sql`${products.stockOnHand} + ${q}` }, now, fits, () => stockOutOfRange(productId));
+      const after = await guarded(tx, productId, { stockOnHand: sql`${products.stockOnHand} + ${q}` }, now, fits, () => stockOutOfRange(productId));
+      await events.stockChanged(tx, after, quantity, now);
     }
   }
 }
 
-/** An update that must match; otherwise `refused()` (by default: a bug, the caller's locked read disagrees). */
+/** An update that must match, returning the stock after it; otherwise `refused()` (by default: a bug, the caller's locked read disagrees). */
 async function guarded(
   tx: Tx,
   productId: string,
@@ -75,11 +85,12 @@ async function guarded(
   now: Date,
   guard: SQL,
   refused: () => Error = () => new Error(`stock guard failed for product ${productId}`),
-): Promise<void> {
+): Promise<StockAfter> {
   const rows = await tx
     .update(products)
     .set({ ...set, updateTime: notBefore(now) })
     .where(and(eq(products.id, productId), guard))
-    .returning({ id: products.id });
-  if (rows.length === 0) throw refused();
+    .returning({ productId: products.id, sku: products.sku, stockOnHand: products.stockOnHand, reserved: products.reserved });
+  if (!rows[0]) throw refused();
+  return rows[0];
 }

@@ -63,6 +63,14 @@ export interface RelayStats {
   readonly lag: Histogram;
 }
 
+/** What a service module needs to publish its outbox: the broker, the relay's settings, whether this instance relays now. */
+export interface EventsOut {
+  readonly publisher: EventPublisher;
+  readonly relay: Pick<OutboxRelayOptions, "source" | "batchSize" | "pollMs" | "maxAttempts">;
+  /** With several instances: whether this one relays now (its own lock, leader.ts); default always. */
+  readonly isLeader?: () => boolean;
+}
+
 export interface OutboxRelay {
   start(): void;
   /** A change committed here: publish soon. */

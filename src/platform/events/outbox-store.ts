@@ -73,7 +73,16 @@ interface Row {
   attempts: number;
 }
 
-export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxStore {
+export interface OutboxStoreOptions {
+  /**
+   * Whether every event of this outbox carries its aggregate's version
+   * (orders.outbox). There, a row without one was written before the events
+   * contract (migration 0005) and is never replayed.
+   */
+  readonly versioned: boolean;
+}
+
+export function createOutboxStore(db: Db, table: PgTable, name: string, o: OutboxStoreOptions): OutboxStore {
   const statement = <R>(what: string, query: SQL) => prepareStatement<R>(db, `${name.replace(".", "_")}_${what}`, query);
   const p = sql.placeholder;
   const selectEvents = sql`select id as position, event_id::text as id, aggregate_type as "aggregateType",
@@ -123,7 +132,7 @@ export function createOutboxStore(db: Db, table: PgTable, name: string): OutboxS
   const replay = statement<{ id: number }>(
     "replay",
     sql`update ${table} set dead_time = null, attempts = 0, last_error = null
-    where event_id = ${p("eventId")}::uuid and dead_time is not null and version is not null returning id`,
+    where event_id = ${p("eventId")}::uuid and dead_time is not null${o.versioned ? sql` and version is not null` : sql``} returning id`,
   );
   const purge = statement<{ n: number }>(
     "purge_published",

@@ -8,6 +8,7 @@ import pino from "pino";
 import { createInventoryUseCases, type InventoryUseCases } from "../../../src/inventory/app/use-cases.js";
 import { money } from "../../../src/inventory/domain/money.js";
 import type { Product } from "../../../src/inventory/domain/product.js";
+import { createInventoryEvents } from "../../../src/inventory/infra/inventory-events.js";
 import { createProductRepository } from "../../../src/inventory/infra/product-repository.js";
 import { createReservationRepository } from "../../../src/inventory/infra/reservation-repository.js";
 import { products } from "../../../src/inventory/infra/schema.js";
@@ -35,9 +36,11 @@ export async function createInventoryFixture(): Promise<InventoryFixture> {
       this.now = new Date(this.now.getTime() + ms);
     },
   };
+  // The service's default threshold (STOCK_LOW_THRESHOLD): the events these tests cause are written as in production.
+  const events = createInventoryEvents(10);
   const uc = createInventoryUseCases({
-    products: createProductRepository(database.db),
-    reservations: createReservationRepository(database.db),
+    products: createProductRepository(database.db, events),
+    reservations: createReservationRepository(database.db, events),
     now: () => clock.now,
     newId: randomUUID,
     log: pino({ level: "silent" }),

@@ -7,6 +7,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { money } from "../../../src/inventory/domain/money.js";
 import { newProduct } from "../../../src/inventory/domain/product.js";
+import { createInventoryEvents } from "../../../src/inventory/infra/inventory-events.js";
 import { createProductRepository } from "../../../src/inventory/infra/product-repository.js";
 import { products } from "../../../src/inventory/infra/schema.js";
 import { DomainError } from "../../../src/kernel/errors.js";
@@ -29,7 +30,7 @@ const input = (sku: string, stock = 5n) => ({
 
 describe("product repository", () => {
   it("stores and reads back a product exactly, bigint money included", async () => {
-    const repo = createProductRepository(f.database.db);
+    const repo = createProductRepository(f.database.db, createInventoryEvents(10));
     const p = newProduct(randomUUID(), { ...input("EXACT-1"), unitPrice: money("USD", 9_007_199_254_740_993n) }, new Date());
     expect(await repo.insert(p)).toEqual(p);
     expect(await repo.findById(p.id)).toEqual(p);
@@ -47,7 +48,7 @@ describe("product repository", () => {
   });
 
   it("other unique violations (same id) are not disguised as SKU_TAKEN", async () => {
-    const repo = createProductRepository(f.database.db);
+    const repo = createProductRepository(f.database.db, createInventoryEvents(10));
     const p = await repo.insert(newProduct(randomUUID(), input("ID-CLASH-1"), new Date()));
     const err = await repo.insert({ ...p, sku: "ID-CLASH-2" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
@@ -55,7 +56,7 @@ describe("product repository", () => {
   });
 
   it("insertIfAbsent is idempotent on id and on SKU", async () => {
-    const repo = createProductRepository(f.database.db);
+    const repo = createProductRepository(f.database.db, createInventoryEvents(10));
     const p = newProduct(randomUUID(), input("SEED-1"), new Date());
     expect(await repo.insertIfAbsent(p)).toBe(true);
     expect(await repo.insertIfAbsent(p)).toBe(false);
@@ -73,7 +74,7 @@ describe("product repository", () => {
   });
 
   it("lists by SKU with keyset pages", async () => {
-    const repo = createProductRepository(f.database.db);
+    const repo = createProductRepository(f.database.db, createInventoryEvents(10));
     for (const sku of ["LST-C", "LST-A", "LST-B"]) await repo.insert(newProduct(randomUUID(), input(sku), new Date()));
     const page = await repo.list({ afterSku: "LST-A", limit: 2 });
     expect(page.map((p) => p.sku)).toEqual(["LST-B", "LST-C"]);
@@ -82,7 +83,7 @@ describe("product repository", () => {
   });
 
   it("orders SKUs by bytes, whatever the database's collation", async () => {
-    const repo = createProductRepository(f.database.db);
+    const repo = createProductRepository(f.database.db, createInventoryEvents(10));
     for (const sku of ["ORD_a", "ORD-b", "ORD-B", "ORD-a", "ORD0"]) await repo.insert(newProduct(randomUUID(), input(sku), new Date()));
     const skus = (await repo.list({ afterSku: "ORC", limit: 5 })).map((p) => p.sku);
     expect(skus).toEqual(["ORD-B", "ORD-a", "ORD-b", "ORD0", "ORD_a"]);
