@@ -292,6 +292,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     createHttpHandler(served, {
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       ready: () => health.status("") === ServingStatus.SERVING,
+      cors: config.cors,
+      reflection: config.grpcReflection,
       readiness: () => ({ events: eventsReadiness(outboxes) }),
       metrics: metrics && {
         serve: metrics.serve,

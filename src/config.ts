@@ -45,6 +45,8 @@ export interface Config {
   /** Connections (README "Connections and shutdown"). */
   readonly connections: ConnectionsConfig;
   readonly grpcReflection: boolean;
+  /** Browsers on other origins (README "Web clients"): CORS on the HTTP port. */
+  readonly cors: CorsConfig;
   readonly auth: AuthConfig;
   readonly admission: AdmissionConfig;
   /** Prometheus metrics on the HTTP port's /metrics (README "Metrics"). */
@@ -313,13 +315,62 @@ function list(env: Env, name: string): string[] {
   return raw.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/** AUTH_DEV_KEYS: zero setup on the embedded database with no keys configured; an explicit choice on a real one. */
+function devKeysWanted(env: Env, databaseUrl: string | undefined): boolean {
+  const configured = (env.AUTH_JWKS_URL ?? "") !== "" || list(env, "AUTH_PUBLIC_KEYS").length > 0;
+  return bool(env, "AUTH_DEV_KEYS", databaseUrl === undefined && !configured);
+}
+
+/** CORS (README "Web clients"). */
+export interface CorsConfig {
+  /**
+   * CORS_ORIGINS: origins whose pages may call the HTTP port — `scheme://host[:port]`,
+   * `scheme://host:*` (any port), or `*` (any origin); comma-separated, empty: none.
+   * Default: localhost on any port while development keys are trusted (AUTH_DEV_KEYS
+   * in effect: the zero-setup start, the compose stack), else none.
+   */
+  readonly origins: readonly string[];
+}
+
+/** The CORS_ORIGINS default while development keys are trusted: pages served from this machine, any port. */
+export const DEV_CORS_ORIGINS: readonly string[] = Object.freeze([
+  "http://localhost:*",
+  "https://localhost:*",
+  "http://127.0.0.1:*",
+  "https://127.0.0.1:*",
+  "http://[::1]:*",
+  "https://[::1]:*",
+]);
+
+function corsConfig(env: Env, devKeys: boolean): CorsConfig {
+  const entries = env.CORS_ORIGINS !== undefined ? list(env, "CORS_ORIGINS") : devKeys ? DEV_CORS_ORIGINS : [];
+  return Object.freeze({ origins: Object.freeze([...new Set(entries.map(corsOrigin))]) });
+}
+
+/** One CORS_ORIGINS entry, as a browser would send it (lower case, no default port), or `…:*`, or `*`. */
+function corsOrigin(entry: string): string {
+  if (entry === "*") return entry;
+  const anyPort = entry.endsWith(":*");
+  const host = anyPort ? entry.slice(0, -2) : entry;
+  const bad = () =>
+    new ConfigError(`CORS_ORIGINS entries must be origins — http(s)://host[:port], http(s)://host:* for any port, or * — got "${entry}"`);
+  let u: URL;
+  try {
+    u = new URL(host);
+  } catch {
+    throw bad();
+  }
+  const bare = !u.username && !u.password && u.pathname === "/" && !u.search && !u.hash && !u.hostname.includes("*");
+  if (!["http:", "https:"].includes(u.protocol) || !bare || (anyPort && /:\d*\/?$/.test(host))) throw bad();
+  return anyPort ? `${u.origin}:*` : u.origin;
+}
+
 function authConfig(env: Env, databaseUrl: string | undefined, needsServiceCredentials: boolean): AuthConfig {
   const jwksUrl = url(env, "AUTH_JWKS_URL", ["https:", "http:"]);
   const publicKeyFiles = list(env, "AUTH_PUBLIC_KEYS");
   const configured = jwksUrl !== undefined || publicKeyFiles.length > 0;
   const disabled = bool(env, "AUTH_DISABLED", false);
-  // Zero setup on the embedded database; an explicit choice on a real one.
-  const devKeys = bool(env, "AUTH_DEV_KEYS", databaseUrl === undefined && !configured);
+  const devKeys = devKeysWanted(env, databaseUrl);
   if (!configured && !devKeys && !disabled) {
     throw new ConfigError(
       "no token keys are configured: set AUTH_JWKS_URL (your identity provider's JWKS) or AUTH_PUBLIC_KEYS " +
@@ -463,6 +514,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10000, 0, 600000),
     connections: connectionsConfig(env),
     grpcReflection: bool(env, "GRPC_REFLECTION", true),
+    cors: corsConfig(env, devKeysWanted(env, databaseUrl)),
     auth: authConfig(env, databaseUrl, svc.includes("orders") && (!svc.includes("inventory") || !svc.includes("customers"))),
     admission: admissionConfig(env, dbPoolMax),
     metrics: Object.freeze({ enabled: bool(env, "METRICS", true), public: bool(env, "METRICS_PUBLIC", false) }),

@@ -19,7 +19,13 @@
  *
  * Checking costs a second parse of the message, on these paths only (the
  * common unary POST takes the fast path). test/unit/platform/connect-adapter.test.ts
- * compares it with connectNodeAdapter on well-formed calls.
+ * compares it with connectNodeAdapter on well-formed calls. Client and bidi
+ * streams (only reflection has one) go to connect unchecked, read as they come.
+ *
+ * connect's refusals of what is no call at all — an unknown path (404), a
+ * wrong verb (405), a content type it does not speak (415), a bidi stream over
+ * HTTP/1.1 (505) — have no body; here they get one saying what to send
+ * (protocol-errors.ts).
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
@@ -30,7 +36,6 @@ import {
   pipe,
   transformDecompressEnvelope,
   transformSplitEnvelope,
-  uResponseNotFound,
   type Compression,
   type UniversalHandler,
   type UniversalServerRequest,
@@ -46,6 +51,8 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { ServiceRegistration } from "./handlers.js";
+import { allowsGet, explainRefusal, notFound, type ProtocolRefusal } from "./protocol-errors.js";
+import type { ConnectService } from "./reflection.js";
 import { readBody, refusedUploadSettled } from "./request-body.js";
 import { CONNECT_JSON_OPTIONS, decodeRequest, requestReadError } from "./request-decoding.js";
 import type { NodeRequest, NodeResponse } from "./connect-unary.js";
@@ -148,6 +155,8 @@ async function checkGet(method: DescMethod, url: string, readMaxBytes: number): 
 
 /** The request connect should see: checked, its body replaced by the bytes read, or by the error found. */
 async function checked(h: UniversalHandler, req: UniversalServerRequest, nodeReq: NodeRequest, readMaxBytes: number): Promise<UniversalServerRequest | UniversalServerResponse> {
+  // A client stream (reflection's bidi stream) is read by connect as it comes: reading it whole first would never end.
+  if (h.method.methodKind === "client_streaming" || h.method.methodKind === "bidi_streaming") return req;
   if (req.method === "GET") return (await checkGet(h.method, req.url, readMaxBytes)) ?? req;
   const f = req.method === "POST" ? framingOf(req.header.get("content-type")) : undefined;
   if (!f) return req;
@@ -169,6 +178,22 @@ const isResponse = (x: UniversalServerRequest | UniversalServerResponse): x is U
 
 export interface ConnectAdapterOptions {
   readonly readMaxBytes: number;
+  /** Services served as they are, not wrapped by wrapService (reflection, anonymous as on the gRPC port). */
+  readonly unwrapped?: readonly ConnectService[];
+}
+
+/** connect's bodiless 405/415/505, with a body saying what to send (protocol-errors.ts). */
+function explained(uRes: UniversalServerResponse, h: UniversalHandler, req: NodeRequest): UniversalServerResponse {
+  if (uRes.body !== undefined) return uRes;
+  const r = explainRefusal(uRes.status, uRes.header, h.method, { method: req.method ?? "", contentType: req.headers["content-type"] ?? null });
+  return r ? { status: r.status, header: r.header, body: createAsyncIterable([r.body]) } : uRes;
+}
+
+function writeRefusal(res: NodeResponse, r: ProtocolRefusal) {
+  const header: Record<string, string> = {};
+  r.header.forEach((v, k) => (header[k] = v));
+  res.writeHead(r.status, { ...header, "content-length": String(r.body.byteLength) });
+  (res as { end(b: Uint8Array): void }).end(r.body);
 }
 
 /** A Node request handler serving `regs` with connect-node, requests checked first. */
@@ -178,16 +203,14 @@ export function createConnectAdapter(regs: readonly ServiceRegistration[], opts:
     jsonOptions: CONNECT_JSON_OPTIONS,
     acceptCompression: [...ACCEPT_COMPRESSION],
   });
-  for (const r of regs) router.service(r.service, r.impl as never);
+  for (const r of [...regs, ...(opts.unwrapped ?? [])]) router.service(r.service, r.impl as never);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  const example = (router.handlers.find((h) => allowsGet(h.method)) ?? router.handlers[0])?.requestPath;
 
   return (req, res) => {
-    const h = paths.get(req.url?.split("?", 2)[0] ?? "");
-    if (!h) {
-      res.writeHead(uResponseNotFound.status);
-      res.end();
-      return;
-    }
+    const path = req.url?.split("?", 2)[0] ?? "";
+    const h = paths.get(path);
+    if (!h) return writeRefusal(res, notFound(path, example));
     if (!("authority" in req) && req.headers.host === undefined) {
       // connect-node throws for a request with no authority; here it is a bad request.
       res.writeHead(400, { "content-type": "text/plain" });
@@ -197,7 +220,7 @@ export function createConnectAdapter(regs: readonly ServiceRegistration[], opts:
     const uReq = universalRequestFromNodeRequest(req as never, res as never, undefined, undefined);
     checked(h, uReq, req, opts.readMaxBytes)
       .then((r) => (isResponse(r) ? r : h(r)))
-      .then((uRes) => universalResponseToNodeResponse(uRes, res as never))
+      .then((uRes) => universalResponseToNodeResponse(explained(uRes, h, req), res as never))
       .catch(() => {
         // The client went away while we wrote (connect-node drops these too), or a bug: never leave the socket open.
         if (!res.writableEnded) res.destroy();

@@ -4,6 +4,8 @@
  * connection preface), plus /healthz (alive) and /readyz (database reachable).
  * Plain unary Connect calls take the fast path of connect-unary.ts; the rest
  * goes to connect-node (connect-adapter.ts, which checks requests first).
+ * What is HTTP-level is answered here, once, before either path: CORS
+ * (cors.ts). Server reflection is served on this port too (reflection.ts).
  */
 import http from "node:http";
 import http2 from "node:http2";
@@ -11,7 +13,9 @@ import type net from "node:net";
 import { createConnectAdapter } from "./connect-adapter.js";
 import { createConnectionFront, createConnectionLimiter, type ConnectionLimiter } from "./connection-front.js";
 import { createConnectUnaryHandler } from "./connect-unary.js";
+import { createCors, type CorsOptions } from "./cors.js";
 import type { ServiceRegistration } from "./handlers.js";
+import { reflectionServices } from "./reflection.js";
 
 export interface HttpServerOptions {
   readonly maxReceiveMessageBytes: number;
@@ -25,6 +29,10 @@ export interface HttpServerOptions {
    * (default true; false is for comparing the two).
    */
   readonly connectFastPath?: boolean;
+  /** Browsers on these origins may call (cors.ts); without it, none may (a preflight is refused). */
+  readonly cors?: CorsOptions;
+  /** Serve gRPC server reflection (v1, v1alpha) for the registered services on this port too (default false). */
+  readonly reflection?: boolean;
   /** GET /metrics (metrics.ts): answered when `allowed` says so for the request's authorization header, else 401. */
   readonly metrics?: {
     serve(req: NodeRequest, res: NodeResponse): void;
@@ -51,13 +59,18 @@ type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 type Handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 
 export function createHttpHandler(regs: readonly ServiceRegistration[], opts: HttpServerOptions): Handler {
-  const connect = createConnectAdapter(regs, { readMaxBytes: opts.maxReceiveMessageBytes });
+  const connect = createConnectAdapter(regs, {
+    readMaxBytes: opts.maxReceiveMessageBytes,
+    unwrapped: opts.reflection ? reflectionServices(regs.map((r) => r.service)) : [],
+  });
+  const cors = createCors(opts.cors ?? { origins: [] });
   const fast = opts.connectFastPath === false ? () => false : createConnectUnaryHandler(regs, { readMaxBytes: opts.maxReceiveMessageBytes });
   const probe = (res: http.ServerResponse | http2.Http2ServerResponse, ok: boolean, more?: Record<string, unknown>) => {
     res.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
     res.end(JSON.stringify({ status: ok ? "ok" : "unavailable", ...more }));
   };
   return (req, res) => {
+    if (cors(req, res)) return; // a preflight, answered
     if (req.url === "/healthz") return probe(res, true);
     if (req.url === "/readyz") return probe(res, opts.ready(), opts.readiness?.());
     if (req.url === "/metrics" && opts.metrics) return void scrape(opts.metrics, req, res);
