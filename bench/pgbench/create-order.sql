@@ -54,7 +54,8 @@ where o.id = :oid::uuid and o.customer_id = :cid::uuid and o.request_id = :rid
 -- 2. GetCustomer
 select "id", "email", "display_name", "tier", "status", "version", "create_time", "update_time"
 from "customers"."customers" where "customers"."customers"."id" = :cid limit 1;
--- 3. ReserveStock: the reservation, the guarded holds (products locked in id order), its lines
+-- 3. ReserveStock: the reservation, the guarded holds (products locked in id order), the StockLow
+--    event of a product whose available stock falls below the threshold (STOCK_LOW_THRESHOLD, 10), its lines
 with req as (
   select * from unnest(:pids::uuid[], :qs::int[]) as r(product_id, quantity)
 ), created as (
@@ -72,14 +73,24 @@ with req as (
   set reserved = pr.reserved + r.quantity, update_time = greatest(pr.update_time, now()::timestamptz)
   from locked l join req r on r.product_id = l.id
   where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
-  returning pr.id, pr.unit_price_minor, pr.currency
+  returning pr.id, pr.sku, pr.stock_on_hand, pr.reserved, r.quantity, pr.unit_price_minor, pr.currency
+), low as (
+  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
+  select 'product', h.id::text, 'inventory.v1.StockLow',
+    jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
+      'stockOnHand', h.stock_on_hand::text, 'threshold', 10::bigint::text),
+    null::text, now()::timestamptz
+  from held h
+  where h.stock_on_hand - h.reserved < 10::bigint and h.stock_on_hand - h.reserved + h.quantity >= 10::bigint
+  returning 1
 ), lines as (
   insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
   select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
   returning product_id, quantity, unit_price_minor, currency
 )
-select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency
+select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency,
+  (select count(*) from low)::int as events
 from lines order by product_id;
 -- 4. the order: idempotency record first (it decides), order, lines, history, outbox
 with claimed as (

@@ -28,7 +28,7 @@ import { reservationLines, reservations } from "./schema.js";
 import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 
 export function createReservationRepository(db: Db, events: InventoryEvents): ReservationRepository {
-  const statements = createReservationStatements(db);
+  const statements = createReservationStatements(db, events.threshold > 0n);
   const reserveSlowly = (request: ReservationRequest, cx: DbBound | undefined) =>
     events.within((w) => boundedTransaction(db, cx, (tx) => reserveIn(tx, request, w), "inventory_reserve_tx"));
   return {

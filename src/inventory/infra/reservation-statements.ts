@@ -30,8 +30,20 @@ import { STOCK_LOW_TYPE } from "../rpc/inventory-events.js";
 
 const p = sql.placeholder;
 
+/** StockLow rows of the products the hold took below the threshold (none when stock events are off: STOCK_LOW_THRESHOLD=0). */
+const LOW = sql`
+  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
+  select 'product', h.id::text, ${sql.raw(`'${STOCK_LOW_TYPE}'`)},
+    jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
+      'stockOnHand', h.stock_on_hand::text, 'threshold', ${p("threshold")}::bigint::text),
+    ${p("traceparent")}::text, ${p("now")}::timestamptz
+  from held h
+  where h.stock_on_hand - h.reserved < ${p("threshold")}::bigint and h.stock_on_hand - h.reserved + h.quantity >= ${p("threshold")}::bigint
+  returning 1`;
+const NO_LOW = sql`select 1 where false`;
+
 /** Inserts the reservation (unless its id exists) and, for a new one, holds every line and records it. */
-const HOLD = sql`
+const hold = (stockEvents: boolean) => sql`
 with req as (
   select * from unnest(${p("productIds")}::uuid[], ${p("quantities")}::int[]) as r(product_id, quantity)
 ), created as (
@@ -50,15 +62,7 @@ with req as (
   from locked l join req r on r.product_id = l.id
   where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
   returning pr.id, pr.sku, pr.stock_on_hand, pr.reserved, r.quantity, pr.unit_price_minor, pr.currency
-), low as (
-  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
-  select 'product', h.id::text, ${sql.raw(`'${STOCK_LOW_TYPE}'`)},
-    jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
-      'stockOnHand', h.stock_on_hand::text, 'threshold', ${p("threshold")}::bigint::text),
-    ${p("traceparent")}::text, ${p("now")}::timestamptz
-  from held h
-  where h.stock_on_hand - h.reserved < ${p("threshold")}::bigint and h.stock_on_hand - h.reserved + h.quantity >= ${p("threshold")}::bigint
-  returning 1
+), low as (${stockEvents ? LOW : NO_LOW}
 ), lines as (
   insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
   select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
@@ -120,21 +124,21 @@ export interface ReservationStatements {
   sell(owner: string, id: string, now: Date): Promise<Reservation | undefined>;
 }
 
-export function createReservationStatements(db: Db): ReservationStatements {
-  const hold = prepareStatement<LineRow & { events: number }>(db, "inventory_reserve_hold", HOLD);
+/** `stockEvents`: whether holds write StockLow events (STOCK_LOW_THRESHOLD > 0); off, the statement has no insert for them. */
+export function createReservationStatements(db: Db, stockEvents: boolean): ReservationStatements {
+  const holdStatement = prepareStatement<LineRow & { events: number }>(db, "inventory_reserve_hold", hold(stockEvents));
   const sell = prepareStatement<LineRow & { expireMs: number; createMs: number }>(db, "inventory_reserve_sell", SELL);
   return {
     async hold(request, threshold) {
       const { owner, id, now, expireTime } = request;
-      const rows = await hold({
+      const rows = await holdStatement({
         owner,
         id,
         productIds: request.lines.map((l) => l.productId),
         quantities: request.lines.map((l) => l.quantity),
         expiresAt: expireTime.toISOString(),
         now: now.toISOString(),
-        threshold: threshold.toString(),
-        traceparent: activeTraceparent() ?? null,
+        ...(stockEvents ? { threshold: threshold.toString(), traceparent: activeTraceparent() ?? null } : {}),
       });
       if (rows.length === 0) return undefined;
       const reservation: Reservation = { id, status: "PENDING", lines: rows.map(toLine), expireTime, createTime: now, updateTime: now };
