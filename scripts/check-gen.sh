@@ -25,6 +25,10 @@ cp buf.yaml buf.gen.yaml "$tmp"/
 mkdir -p "$tmp/third_party"
 cp -R proto "$tmp"/
 cp -R third_party/proto "$tmp/third_party"/
+# buf.gen.yaml's local plugin scripts/protoc-gen-openapi.ts, run as from the
+# work tree: it and its imports resolve through the links to the real files.
+ln -s "$root/scripts" "$tmp/scripts"
+ln -s "$root/node_modules" "$tmp/node_modules"
 
 (cd "$tmp" && buf generate)
 

@@ -35,6 +35,7 @@ import { createConnectionLimiter } from "./platform/connection-front.js";
 import { createGrpcFront, createGrpcServer } from "./platform/grpc-server.js";
 import type { RpcImpl } from "./platform/handlers.js";
 import { createHealthRegistry, ServingStatus, startHealthMonitor } from "./platform/health.js";
+import { createApiDocs } from "./platform/api-docs.js";
 import { createHttpHandler, createHttpServer } from "./platform/http-server.js";
 import { createInProcessTransport } from "./platform/in-process-transport.js";
 import type { Logger } from "./platform/logger.js";
@@ -303,7 +304,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         outboxes.length > 0
           ? createEventsEndpoint(Object.fromEntries(outboxes.map((o) => [o.stream, o.store])), (authorization) => metricsReader(auth.authenticator, authorization))
           : undefined,
-      pages: [],
+      pages: [createApiDocs()],
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );

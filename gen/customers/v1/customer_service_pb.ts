@@ -92,6 +92,8 @@ export const CustomerSchema: GenMessage<Customer> = /*@__PURE__*/
 /**
  * Request for CreateCustomer.
  *
+ * Example: {"email": "katherine@example.com", "displayName": "Katherine Johnson"}
+ *
  * @generated from message customers.v1.CreateCustomerRequest
  */
 export type CreateCustomerRequest = Message<"customers.v1.CreateCustomerRequest"> & {
@@ -148,6 +150,8 @@ export const CreateCustomerResponseSchema: GenMessage<CreateCustomerResponse> = 
 /**
  * Request for GetCustomer.
  *
+ * Example: {"customerId": "11111111-1111-4111-8111-111111111111"}
+ *
  * @generated from message customers.v1.GetCustomerRequest
  */
 export type GetCustomerRequest = Message<"customers.v1.GetCustomerRequest"> & {
@@ -189,6 +193,8 @@ export const GetCustomerResponseSchema: GenMessage<GetCustomerResponse> = /*@__P
 
 /**
  * Request for ListCustomers.
+ *
+ * Example: {"pageSize": 10, "tier": "CUSTOMER_TIER_VIP"}
  *
  * @generated from message customers.v1.ListCustomersRequest
  */
@@ -260,6 +266,8 @@ export const ListCustomersResponseSchema: GenMessage<ListCustomersResponse> = /*
 
 /**
  * Request for UpdateCustomer. Only the fields that are set change.
+ *
+ * Example: {"customerId": "11111111-1111-4111-8111-111111111111", "displayName": "Ada King"}
  *
  * @generated from message customers.v1.UpdateCustomerRequest
  */

@@ -108,6 +108,10 @@ export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
 /**
  * Request for CreateProduct.
  *
+ * Example:
+ *   {"sku": "LAMP-001", "name": "Desk lamp",
+ *    "unitPrice": {"currencyCode": "USD", "amountMinor": "4900"}, "initialStock": "25"}
+ *
  * @generated from message inventory.v1.CreateProductRequest
  */
 export type CreateProductRequest = Message<"inventory.v1.CreateProductRequest"> & {
@@ -178,6 +182,8 @@ export const CreateProductResponseSchema: GenMessage<CreateProductResponse> = /*
 /**
  * Request for GetProduct.
  *
+ * Example: {"productId": "aaaaaaaa-0000-4000-8000-000000000001"}
+ *
  * @generated from message inventory.v1.GetProductRequest
  */
 export type GetProductRequest = Message<"inventory.v1.GetProductRequest"> & {
@@ -219,6 +225,8 @@ export const GetProductResponseSchema: GenMessage<GetProductResponse> = /*@__PUR
 
 /**
  * Request for ListProducts.
+ *
+ * Example: {"pageSize": 10}
  *
  * @generated from message inventory.v1.ListProductsRequest
  */
@@ -275,6 +283,10 @@ export const ListProductsResponseSchema: GenMessage<ListProductsResponse> = /*@_
 
 /**
  * Request for UpdateProduct. Only the fields that are set change.
+ *
+ * Example:
+ *   {"productId": "aaaaaaaa-0000-4000-8000-000000000004", "name": "Tote bag, large",
+ *    "unitPrice": {"currencyCode": "USD", "amountMinor": "1700"}}
  *
  * @generated from message inventory.v1.UpdateProductRequest
  */
@@ -346,6 +358,8 @@ export const UpdateProductResponseSchema: GenMessage<UpdateProductResponse> = /*
 /**
  * Request for SetStock.
  *
+ * Example: {"productId": "aaaaaaaa-0000-4000-8000-000000000004", "stockOnHand": "1200"}
+ *
  * @generated from message inventory.v1.SetStockRequest
  */
 export type SetStockRequest = Message<"inventory.v1.SetStockRequest"> & {
@@ -394,6 +408,8 @@ export const SetStockResponseSchema: GenMessage<SetStockResponse> = /*@__PURE__*
 
 /**
  * Request for AdjustStock.
+ *
+ * Example: {"productId": "aaaaaaaa-0000-4000-8000-000000000004", "delta": "25", "reason": "delivery 4711"}
  *
  * @generated from message inventory.v1.AdjustStockRequest
  */
@@ -570,6 +586,10 @@ export const ReservationSchema: GenMessage<Reservation> = /*@__PURE__*/
 /**
  * Request for ReserveStock.
  *
+ * Example:
+ *   {"reservationId": "warehouse-4711",
+ *    "lines": [{"productId": "aaaaaaaa-0000-4000-8000-000000000003", "quantity": 2}], "ttl": "900s"}
+ *
  * @generated from message inventory.v1.ReserveStockRequest
  */
 export type ReserveStockRequest = Message<"inventory.v1.ReserveStockRequest"> & {
@@ -628,6 +648,8 @@ export const ReserveStockResponseSchema: GenMessage<ReserveStockResponse> = /*@_
 /**
  * Request for CommitReservation.
  *
+ * Example: {"reservationId": "warehouse-4711"}
+ *
  * @generated from message inventory.v1.CommitReservationRequest
  */
 export type CommitReservationRequest = Message<"inventory.v1.CommitReservationRequest"> & {
@@ -669,6 +691,8 @@ export const CommitReservationResponseSchema: GenMessage<CommitReservationRespon
 
 /**
  * Request for ReleaseReservation.
+ *
+ * Example: {"reservationId": "warehouse-4711", "reason": "returned to stock"}
  *
  * @generated from message inventory.v1.ReleaseReservationRequest
  */
@@ -718,6 +742,8 @@ export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResp
 
 /**
  * Request for GetReservation.
+ *
+ * Example: {"reservationId": "warehouse-4711"}
  *
  * @generated from message inventory.v1.GetReservationRequest
  */

@@ -351,6 +351,14 @@ export const CreateOrderItemSchema: GenMessage<CreateOrderItem> = /*@__PURE__*/
 /**
  * Request for CreateOrder.
  *
+ * Example (the README tour's first order: Grace buys two demo products; its id is
+ * 50702ee9-…, derived from the customer and request_id):
+ *   {"customerId": "22222222-2222-4222-8222-222222222222", "requestId": "tour-1",
+ *    "items": [{"productId": "aaaaaaaa-0000-4000-8000-000000000001", "quantity": 2},
+ *              {"productId": "aaaaaaaa-0000-4000-8000-000000000002", "quantity": 1}],
+ *    "shippingAddress": {"recipientName": "Grace Hopper", "line1": "1 Navy Way",
+ *                        "city": "Arlington", "countryCode": "US"}}
+ *
  * @generated from message orders.v1.CreateOrderRequest
  */
 export type CreateOrderRequest = Message<"orders.v1.CreateOrderRequest"> & {
@@ -416,6 +424,8 @@ export const CreateOrderResponseSchema: GenMessage<CreateOrderResponse> = /*@__P
 /**
  * Request for GetOrder.
  *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8"}
+ *
  * @generated from message orders.v1.GetOrderRequest
  */
 export type GetOrderRequest = Message<"orders.v1.GetOrderRequest"> & {
@@ -459,6 +469,8 @@ export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*
  * Request for ListOrders. Every field but page_size and page_token must stay
  * the same while walking pages, else INVALID_ARGUMENT, reason
  * INVALID_PAGE_TOKEN.
+ *
+ * Example: {"customerId": "22222222-2222-4222-8222-222222222222", "pageSize": 10}
  *
  * @generated from message orders.v1.ListOrdersRequest
  */
@@ -551,6 +563,10 @@ export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PUR
 /**
  * Request for UpdateShippingInfo.
  *
+ * Example:
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8",
+ *    "shippingInfo": {"carrier": "UPS", "trackingNumber": "1Z999"}}
+ *
  * @generated from message orders.v1.UpdateShippingInfoRequest
  */
 export type UpdateShippingInfoRequest = Message<"orders.v1.UpdateShippingInfoRequest"> & {
@@ -606,6 +622,10 @@ export const UpdateShippingInfoResponseSchema: GenMessage<UpdateShippingInfoResp
 
 /**
  * Request for UpdateOrderStatus.
+ *
+ * Example:
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8",
+ *    "status": "ORDER_STATUS_PROCESSING", "reason": "picking"}
  *
  * @generated from message orders.v1.UpdateOrderStatusRequest
  */
@@ -670,6 +690,8 @@ export const UpdateOrderStatusResponseSchema: GenMessage<UpdateOrderStatusRespon
 /**
  * Request for CancelOrder.
  *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "reason": "customer request"}
+ *
  * @generated from message orders.v1.CancelOrderRequest
  */
 export type CancelOrderRequest = Message<"orders.v1.CancelOrderRequest"> & {
@@ -726,6 +748,8 @@ export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__P
 /**
  * Request for DeleteOrder.
  *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8"}
+ *
  * @generated from message orders.v1.DeleteOrderRequest
  */
 export type DeleteOrderRequest = Message<"orders.v1.DeleteOrderRequest"> & {
@@ -768,6 +792,8 @@ export const DeleteOrderResponseSchema: GenMessage<DeleteOrderResponse> = /*@__P
 
 /**
  * Request for WatchOrder.
+ *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "afterVersion": 0}
  *
  * @generated from message orders.v1.WatchOrderRequest
  */
@@ -909,10 +935,10 @@ export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
  * Status transitions (anything else fails with FAILED_PRECONDITION, reason
  * ILLEGAL_TRANSITION, naming the current status):
  *
- *   PENDING    -> CONFIRMED, CANCELLED
- *   CONFIRMED  -> PROCESSING, CANCELLED
- *   PROCESSING -> SHIPPED, CANCELLED
- *   SHIPPED    -> DELIVERED
+ *     PENDING    -> CONFIRMED, CANCELLED
+ *     CONFIRMED  -> PROCESSING, CANCELLED
+ *     PROCESSING -> SHIPPED, CANCELLED
+ *     SHIPPED    -> DELIVERED
  *
  * An order is acknowledged (CreateOrder answers OK) only once its stock is
  * sold: from then on the system never cancels it; only a customer or staff
