@@ -44,6 +44,8 @@ import { createRedisClient } from "./platform/redis.js";
 import { addReflection } from "./platform/reflection.js";
 import { createServiceRegistry } from "./platform/service-registry.js";
 import { createShutdownSignals } from "./platform/shutdown.js";
+import { createWebConsole } from "./platform/web-console.js";
+import { createDemoIdentities } from "./demo-identities.js";
 
 export interface AppOverrides {
   /** Use this database instead of opening one from the config. */
@@ -54,6 +56,8 @@ export interface AppOverrides {
   readonly dependencyTransport?: (service: DescService) => Transport | undefined;
   /** Test hook: wrap the orders repository (count its reads). */
   readonly wrapOrderRepository?: (repo: OrderRepository) => OrderRepository;
+  /** Test hook: serve the browser console from this directory (a fresh web/build.mjs output) instead of dist/web. */
+  readonly webConsoleDir?: string;
 }
 
 /** Sends the order module's service token on calls to services deployed apart. */
@@ -304,7 +308,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         outboxes.length > 0
           ? createEventsEndpoint(Object.fromEntries(outboxes.map((o) => [o.stream, o.store])), (authorization) => metricsReader(auth.authenticator, authorization))
           : undefined,
-      pages: [createApiDocs()],
+      pages: [createApiDocs(), createWebConsole({ dir: overrides.webConsoleDir, demoIdentities: createDemoIdentities(config, auth) })],
     }),
     { maxHeaderBytes: config.maxHeaderBytes, ...conn, limiter },
   );

@@ -43,7 +43,9 @@ export async function banner(config: Config, auth: Auth, ports: { grpcPort: numb
     "",
     `order service ready — hosting ${config.services.join(", ")} on ${db}`,
     `  gRPC:            127.0.0.1:${ports.grpcPort}   (reflection${config.grpcReflection ? "" : " off"} + grpc.health.v1)`,
-    `  Connect/HTTP:    ${http}   (Connect JSON/binary, gRPC-Web, gRPC; /healthz /readyz)`,
+    `  Connect/HTTP:    ${http}   (Connect JSON/binary, gRPC-Web, gRPC, reflection; /healthz /readyz)`,
+    `  Browser console: ${http}/   (demo identities on the zero-setup default, from this machine)`,
+    `  API docs:        ${http}/docs/   (OpenAPI: ${http}/openapi.json)`,
     "",
     ...authLines(config, auth),
   ];

@@ -1,0 +1,43 @@
+/** How values of the API read on the page. */
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Money } from "../../gen/common/v1/money_pb.js";
+import { OrderStatus } from "../../gen/orders/v1/order_service_pb.js";
+
+/** An amount in minor units as the currency writes it: 4900 USD → $49.00. */
+export function money(m: Money | undefined): string {
+  if (!m) return "—";
+  try {
+    const f = new Intl.NumberFormat(undefined, { style: "currency", currency: m.currencyCode });
+    const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+    const abs = m.amountMinor < 0n ? -m.amountMinor : m.amountMinor;
+    const scale = 10n ** BigInt(digits);
+    const fraction = digits > 0 ? `.${(abs % scale).toString().padStart(digits, "0")}` : "";
+    // Through a decimal string, so amounts past 2^53 minor units stay exact.
+    return f.format(`${m.amountMinor < 0n ? "-" : ""}${abs / scale}${fraction}` as Intl.StringNumericLiteral);
+  } catch {
+    return `${m.amountMinor} ${m.currencyCode} (minor units)`;
+  }
+}
+
+/** PROCESSING, SHIPPED, … as the API names them without the enum prefix. */
+export function statusName(s: OrderStatus): string {
+  return OrderStatus[s] ?? `status ${s}`;
+}
+
+/** A timestamp in the browser's locale and zone: date and time, or the time of day alone. */
+export function time(ts: Timestamp | undefined, part: "date and time" | "time" = "date and time"): string {
+  if (!ts) return "—";
+  const d = timestampDate(ts);
+  return part === "time" ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+/** The first block of a UUID, for tables (the full id is in the element's title). */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** History's actor with a customer's id shortened: customer:22222222…, staff:demo-staff as is. */
+export function shortActor(actor: string): string {
+  const m = /^customer:([0-9a-f]{8})-[0-9a-f-]{27}$/.exec(actor);
+  return m ? `customer:${m[1]}…` : actor;
+}
