@@ -1,8 +1,11 @@
 # syntax=docker/dockerfile:1
 # The order service: gRPC on 50051, Connect/HTTP (+ /healthz, /readyz) on 8080.
-# A build stage compiles the TypeScript to dist/ (`npm run build`); the image
-# runs that JavaScript with production dependencies only, as `npm start` does
-# (no TypeScript compiler at run time). gen/ and migrations/ are committed.
+# A build stage turns the TypeScript into JavaScript in dist/ and bundles the
+# browser console into dist/web (`npm run build`, esbuild); the image runs that
+# JavaScript with production dependencies only, as `npm start` does (no
+# TypeScript at run time). gen/ and migrations/ are committed. No dependency
+# runs an install script (package.json "allowScripts" denies them all; the npm
+# of node:20 does not read that field, so --ignore-scripts says it here).
 #
 #   docker build -t order-service .
 #   docker run --rm -p 50051:50051 -p 8080:8080 order-service          # embedded PGlite
@@ -11,19 +14,20 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
 COPY scripts/build.mjs ./scripts/build.mjs
 COPY gen ./gen
 COPY migrations ./migrations
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 FROM node:20-slim AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-slim
 WORKDIR /app
