@@ -92,7 +92,7 @@ with req as (
 select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency,
   (select count(*) from low)::int as events
 from lines order by product_id;
--- 4. the order: idempotency record first (it decides), order, lines, history, outbox
+-- 4. the order: idempotency record first (it decides), order (its number from the sequence), lines, history, outbox
 with claimed as (
   insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
   values (:cid::uuid, :rid, 'pgbench-payload-hash-0000000000000000000000', :oid::uuid, now()::timestamptz)
@@ -106,7 +106,7 @@ with claimed as (
     null, null, 'order-' || :oid, 'PENDING',
     1::int, now()::timestamptz, now()::timestamptz, null::timestamptz
   from claimed
-  returning id
+  returning id, number
 ), lines as (
   insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
   select c.id, l.line_no, l.product_id, l.variant_id, l.quantity, l.currency, l.unit_price_minor, l.line_total_minor
@@ -120,9 +120,9 @@ with claimed as (
   order by h.n
 ), event as (
   insert into orders.outbox (aggregate_id, event_type, payload, create_time)
-  select c.id, 'orders.v1.OrderCreated', :payload::jsonb, now()::timestamptz from created c
+  select c.id, 'orders.v1.OrderCreated', jsonb_set(:payload::jsonb, '{order,number}', to_jsonb(c.number::text)), now()::timestamptz from created c
 )
-select order_id as "orderId" from claimed;
+select c.id as "orderId", c.number::text as "number" from created c;
 -- 5. CommitReservation: PENDING and live → COMMITTED, its stock sold (products locked in id order)
 with moved as (
   update inventory.reservations set status = 'COMMITTED', update_time = now()::timestamptz

@@ -38,7 +38,7 @@ export function createOrdersView(api: Api, session: Session, actions: OrderActio
     h(
       "tr",
       { "data-order": o.id },
-      h("th", { scope: "row" }, h("code", { title: o.id }, shortId(o.id))),
+      h("th", { scope: "row" }, h("code", { title: o.id }, o.number ? `#${o.number}` : shortId(o.id))),
       h("td", { class: "staff-only" }, h("code", { title: o.customerId }, shortId(o.customerId))),
       h("td", { class: "nowrap" }, time(o.createTime)),
       h("td", {}, h("span", { class: `status status-${statusName(o.status).toLowerCase()}` }, statusName(o.status))),

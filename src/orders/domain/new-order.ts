@@ -111,6 +111,7 @@ export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Mon
   }));
   return {
     id: cx.id,
+    number: "", // the store assigns it
     customerId: req.customerId.toLowerCase(),
     requestId: req.requestId,
     status: "PENDING",

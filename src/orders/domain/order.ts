@@ -46,6 +46,8 @@ export type ReservationState = "PENDING" | "COMMITTED" | "RELEASE_PENDING" | "RE
 
 export interface Order {
   readonly id: string;
+  /** The order number, in decimal ("100001"): assigned when the order is stored; "" before. */
+  readonly number: string;
   readonly customerId: string;
   readonly requestId: string;
   readonly status: OrderStatus;

@@ -24,9 +24,10 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
     findById: (id, opts) => findOrder(db, id, opts?.includeDeleted ?? false),
     findIdempotencyRecord: (customerId, requestId, orderId) => statements.findRecord(customerId, requestId, orderId),
     async create(order, payloadHash) {
-      if (await statements.insert(order, payloadHash)) {
+      const number = await statements.insert(order, payloadHash);
+      if (number !== undefined) {
         onCommit(order.id);
-        return { kind: "created", order };
+        return { kind: "created", order: { ...order, number } };
       }
       // A duplicate of the request stored it first; its record is committed now.
       const record = await statements.findRecord(order.customerId, order.requestId, order.id);

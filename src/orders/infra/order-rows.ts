@@ -17,6 +17,7 @@ export type ChildRow<T> = Omit<T, "orderId">;
 export function toOrder(row: OrderRow, lines: readonly ChildRow<LineRow>[], history: readonly ChildRow<HistoryRow>[]): Order {
   return {
     id: row.id,
+    number: row.number.toString(),
     customerId: row.customerId,
     requestId: row.requestId,
     status: row.status as OrderStatus,

@@ -35,7 +35,9 @@ where o.id = ${p("orderId")}::uuid and o.customer_id = ${p("customerId")}::uuid 
  * its primary key until the winner commits, then inserts nothing at all (the
  * order and its children are inserted only from the claimed record). One
  * statement, so the order, its lines, history and outbox event are stored
- * together or not at all.
+ * together or not at all. The order's number comes from the column's default
+ * (the sequence); the OrderCreated event gets it here, and the statement
+ * returns it.
  */
 const INSERT_ORDER = sql`
 with claimed as (
@@ -50,7 +52,7 @@ with claimed as (
     ${p("shippingAddress")}::jsonb, ${p("carrier")}, ${p("trackingNumber")}, ${p("reservationId")}, ${p("reservationState")},
     ${p("version")}::int, ${p("createTime")}::timestamptz, ${p("updateTime")}::timestamptz, ${p("deleteTime")}::timestamptz
   from claimed
-  returning id
+  returning id, number
 ), lines as (
   insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
   select c.id, l.line_no, l.product_id, l.variant_id, l.quantity, l.currency, l.unit_price_minor, l.line_total_minor
@@ -64,9 +66,11 @@ with claimed as (
   order by h.n
 ), event as (
   insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
-  select c.id, ${p("eventVersion")}::int, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("traceparent")}, ${p("eventTime")}::timestamptz from created c
+  select c.id, ${p("eventVersion")}::int, ${p("eventType")},
+    jsonb_set(${p("eventPayload")}::jsonb, '{order,number}', to_jsonb(c.number::text)), ${p("traceparent")}, ${p("eventTime")}::timestamptz
+  from created c
 )
-select order_id as "orderId" from claimed`;
+select c.id as "orderId", c.number::text as "number" from created c`;
 
 const SET_RESERVATION_STATE = sql`
 update orders.orders set reservation_state = ${p("to")}
@@ -175,8 +179,8 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
 export interface OrderStatements {
   /** The record, or after its purge the order `orderId` made by that request (no payload hash). */
   findRecord(customerId: string, requestId: string, orderId: string): Promise<IdempotencyRecord | undefined>;
-  /** True when this call stored the order; false when the idempotency record already existed (nothing stored). */
-  insert(order: Order, payloadHash: string): Promise<boolean>;
+  /** The number of the order this call stored; undefined when the idempotency record already existed (nothing stored). */
+  insert(order: Order, payloadHash: string): Promise<string | undefined>;
   setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
   /** Writes a status decision (status, reservation state, history, event) if the order is still `expectedVersion`. */
   applyIfUnchanged(decision: Decision, expectedVersion: number): Promise<boolean>;
@@ -185,7 +189,7 @@ export interface OrderStatements {
 
 export function createOrderStatements(db: Db): OrderStatements {
   const findRecord = prepareStatement<{ orderId: string; payloadHash: string | null }>(db, "orders_find_idempotency_record", FIND_RECORD);
-  const insert = prepareStatement<{ orderId: string }>(db, "orders_insert_order", INSERT_ORDER);
+  const insert = prepareStatement<{ orderId: string; number: string }>(db, "orders_insert_order", INSERT_ORDER);
   const setState = prepareStatement<{ id: string }>(db, "orders_set_reservation_state", SET_RESERVATION_STATE);
   const apply = prepareStatement<{ id: string }>(db, "orders_apply_if_unchanged", APPLY_IF_UNCHANGED);
   const move = prepareStatement<{ id: string }>(db, "orders_move_reservation", MOVE_RESERVATION);
@@ -194,7 +198,7 @@ export function createOrderStatements(db: Db): OrderStatements {
       const [row] = await findRecord({ customerId: customerId.toLowerCase(), requestId, orderId });
       return row && { orderId: row.orderId, payloadHash: row.payloadHash ?? undefined };
     },
-    insert: async (order, payloadHash) => (await insert(insertValues(order, payloadHash))).length > 0,
+    insert: async (order, payloadHash) => (await insert(insertValues(order, payloadHash)))[0]?.number,
     setReservationState: async (id, from, to) => (await setState({ id, from: [...from], to })).length > 0,
     applyIfUnchanged: async (decision, expectedVersion) => (await apply(applyValues(decision, expectedVersion))).length > 0,
     moveReservation: async (id, from, to) => (await move({ id, from, to })).length > 0,

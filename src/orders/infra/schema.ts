@@ -12,12 +12,20 @@ import {
   jsonb,
   pgSchema,
   primaryKey,
+  uniqueIndex,
   text,
   timestamp,
   uuid,
 } from "drizzle-orm/pg-core";
 
 export const ordersSchema = pgSchema("orders");
+
+/**
+ * Order numbers (README "Orders"): a person can say them on the phone. A
+ * sequence, not a counter row: CreateOrder never waits on another order for
+ * its number. Numbers only grow; a rolled-back CreateOrder leaves a gap.
+ */
+export const orderNumbers = ordersSchema.sequence("order_number_seq", { startWith: 100001 });
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -35,6 +43,10 @@ export const orders = ordersSchema.table(
   "orders",
   {
     id: uuid("id").primaryKey(),
+    /** Assigned by the insert (order_number_seq). */
+    number: bigint("number", { mode: "bigint" })
+      .notNull()
+      .default(sql`nextval('orders.order_number_seq')`),
     customerId: uuid("customer_id").notNull(),
     requestId: text("request_id").notNull(),
     status: text("status").notNull(),
@@ -51,6 +63,7 @@ export const orders = ordersSchema.table(
     deleteTime: ts("delete_time"),
   },
   (t) => [
+    uniqueIndex("orders_number_key").on(t.number),
     // A customer's page: an index range scan on (customer_id, create_time, id).
     index("orders_customer_page_idx")
       .on(t.customerId, t.createTime, t.id)

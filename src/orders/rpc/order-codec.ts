@@ -57,6 +57,7 @@ export function toProtoOrder(o: Order): OrderInit {
     shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : undefined,
     shippingInfo: o.shippingInfo ? { ...o.shippingInfo } : undefined,
     requestId: o.requestId,
+    number: o.number,
     history: o.history.map(toProtoChange),
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),

@@ -8,6 +8,7 @@ export function orderFixture(status: OrderStatus, overrides: Partial<Order> = {}
   const unit = { currency: "EUR", amountMinor: 1250n };
   return {
     id: "7d5c1f3e-9a2b-5c4d-8e6f-0a1b2c3d4e5f",
+    number: "100001",
     customerId: "11111111-1111-4111-8111-111111111111",
     requestId: "req-1",
     status,
