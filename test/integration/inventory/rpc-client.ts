@@ -19,7 +19,10 @@ export interface InventoryRpc {
 export async function createInventoryRpc(database: TestDatabase, reservationTtlSeconds = 900): Promise<InventoryRpc> {
   const stack = await startTestStack({
     database,
-    config: { services: ["inventory"], reservationTtlSeconds, reservationSweepMs: 60_000 },
+    // A minute per call: the race tests queue 150–200 calls on a few product rows, and on a loaded
+    // machine the default 5 s deadline would turn that queue into OVERLOADED refusals (admission),
+    // which is not what they test.
+    config: { services: ["inventory"], reservationTtlSeconds, reservationSweepMs: 60_000, defaultDeadlineMs: 60_000 },
   });
   const client = createClient(InventoryService, asPermitted(stack.transport));
   return { module: stack.app.modules.inventory!, client, close: () => stack.close() };
