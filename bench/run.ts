@@ -443,7 +443,7 @@ async function measureRelayOnOff(
     log(`  relay lag, commit → on the stream: p50 ${figures.lagP50Ms.toFixed(1)} ms, p99 ${figures.lagP99Ms.toFixed(1)} ms over ${lags.length} events`);
     return { rows, figures };
   } finally {
-    await redis.del(`${prefix}orders`).catch(() => undefined);
+    await redis.del(`${prefix}orders`, `${prefix}inventory`).catch(() => undefined);
     redis.disconnect();
   }
 }

@@ -29,7 +29,7 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [flags]
-  --quick              tiny scale, ~1 s per scenario (the smoke test)
+  --quick              tiny scale, ~2 s per scenario (the smoke test)
   --full               1M orders (scale scenario 10k vs 1M)
   --products N         seeded products (default 10000)
   --customers N        seeded customers (default 10000)
@@ -86,7 +86,8 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     customers,
     orders,
     smallOrders: Math.min(orders, num("small-orders", quick ? 500 : 10_000)),
-    durationMs: num("duration", quick ? 1 : 8) * 1000,
+    // --quick: 2 s, so one stall of a loaded CI box (a GC pause, a relay catching up) cannot leave a leg with no completed call.
+    durationMs: num("duration", quick ? 2 : 8) * 1000,
     warmupMs: num("warmup", quick ? 0.5 : 2) * 1000,
     concurrency: num("concurrency", quick ? 8 : 32),
     workers: Math.max(1, num("workers", 1)),

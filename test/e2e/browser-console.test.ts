@@ -61,7 +61,8 @@ async function startConsoleServer(webDir: string, zeroSetup: boolean): Promise<C
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "console-data-"));
   const auth = zeroSetup ? loadConfig({ DATA_DIR: dataDir }).auth : await testAuthConfig();
-  const config = await testConfig({ auth, dataDir, seedDemoData: true });
+  // A UI test, not a deadline test: calls get 30 s, so a loaded CI box slows the page rather than refusing it.
+  const config = await testConfig({ auth, dataDir, seedDemoData: true, defaultDeadlineMs: 30_000 });
   const app = await createApp(config, createLogger(config.logLevel), { database, webConsoleDir: webDir });
   const { httpPort } = await app.start();
   return {
@@ -243,7 +244,11 @@ describe.skipIf(!haveChromium && !process.env.CI)("the console in Chromium", () 
       expect(await customer.locator("#whoami").textContent()).toContain(`customer ${VIP}`);
       await customer.getByLabel("Quantity of Coffee mug").fill("2");
       await customer.getByRole("button", { name: "Place order" }).click();
-      await customer.getByRole("status").filter({ hasText: "placed: CONFIRMED" }).waitFor();
+      // The order's notice, or — so a failure says why — the refusal the page shows instead.
+      const placed = customer.getByRole("status").filter({ hasText: "placed: CONFIRMED" });
+      const refused = customer.getByRole("alert").filter({ hasText: "Place order" });
+      await placed.or(refused).first().waitFor();
+      expect(await refused.count(), `the page refused the order: ${await refused.allTextContents()}`).toBe(0);
       await customer.locator("#watch-status", { hasText: "CONFIRMED" }).waitFor();
       await customer.locator("#watch-stream", { hasText: "live" }).waitFor();
       const orderId = (await customer.locator("#watch-heading").getAttribute("title"))!;
