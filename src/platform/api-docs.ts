@@ -11,34 +11,18 @@
  * the reader's own token, checked like any other call.
  *
  * Files are read once, when first asked for, and kept with their gzip and an
- * ETag; answers say `cache-control: no-cache`, so a browser revalidates and
- * gets `304 Not Modified` until the service is upgraded.
+ * ETag (static-assets.ts).
  */
-import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import type http from "node:http";
-import type http2 from "node:http2";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import type { HttpPage } from "./http-server.js";
-
-type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+import { assetOf, findUp, sendAsset, type Asset } from "./static-assets.js";
 
 export interface ApiDocsOptions {
   /** The OpenAPI document (default: gen/openapi/openapi.json of this checkout). */
   readonly openApiFile?: string;
-}
-
-interface Asset {
-  readonly type: string;
-  readonly body: Buffer;
-  readonly gzipped?: Buffer;
-  readonly etag: string;
 }
 
 /** The Swagger UI files a page needs, by their name under /docs/. */
@@ -132,7 +116,7 @@ export function createApiDocs(opts: ApiDocsOptions = {}): HttpPage {
         res.end("404 not found\n");
       } else {
         load(path, source).then(
-          (a) => send(req, res, a),
+          (a) => sendAsset(req, res, a, { "x-content-type-options": "nosniff", ...(a.type.startsWith("text/html") && { "content-security-policy": CONTENT_SECURITY_POLICY }) }),
           () => {
             res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
             res.end(`500 ${path} cannot be read\n`);
@@ -144,47 +128,12 @@ export function createApiDocs(opts: ApiDocsOptions = {}): HttpPage {
   };
 }
 
-function send(req: NodeRequest, res: NodeResponse, a: Asset) {
-  const headers: Record<string, string> = {
-    "content-type": a.type,
-    "cache-control": "no-cache",
-    etag: a.etag,
-    "x-content-type-options": "nosniff",
-    ...(a.type.startsWith("text/html") && { "content-security-policy": CONTENT_SECURITY_POLICY }),
-    ...(a.gzipped && { vary: "accept-encoding" }),
-  };
-  if (matches(req.headers["if-none-match"], a.etag)) {
-    res.writeHead(304, headers);
-    res.end();
-    return;
-  }
-  const zipped = a.gzipped && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
-  const body = zipped ? a.gzipped! : a.body;
-  res.writeHead(200, { ...headers, ...(zipped && { "content-encoding": "gzip" }), "content-length": String(body.length) });
-  if (req.method === "HEAD") res.end();
-  else res.end(body);
-}
-
-/** Whether an If-None-Match header names `etag` (or is `*`). */
-function matches(header: string | string[] | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return String(header)
-    .split(",")
-    .map((t) => t.trim().replace(/^W\//, ""))
-    .some((t) => t === etag || t === "*");
-}
-
-const gzipAsync = promisify(gzip);
-
 async function readAsset(file: string, type: string): Promise<Asset> {
   return asset(await readFile(file), type);
 }
 
-async function asset(body: Buffer, type: string): Promise<Asset> {
-  const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-  const compressible = !type.startsWith("image/");
-  return { type, body, etag, ...(compressible && { gzipped: await gzipAsync(body) }) };
-}
+/** Images are compressed already. */
+const asset = (body: Buffer, type: string) => assetOf(body, type, !type.startsWith("image/"));
 
 /**
  * gen/openapi/openapi.json of this checkout: the nearest directory up from
@@ -192,10 +141,6 @@ async function asset(body: Buffer, type: string): Promise<Asset> {
  * dist/src/ (the compiled service).
  */
 function findOpenApiFile(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "gen", "openapi", "openapi.json");
-    if (existsSync(candidate) || dirname(dir) === dir) return candidate;
-    dir = dirname(dir);
-  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  return join(findUp(here, join("gen", "openapi", "openapi.json")) ?? here, "gen", "openapi", "openapi.json");
 }

@@ -13,13 +13,13 @@
  * Content-Security-Policy: scripts, styles and calls from this origin only,
  * nothing inline, Trusted Types for any HTML sink, no framing.
  */
-import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import type http from "node:http";
 import type http2 from "node:http2";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { HttpPage } from "./http-server.js";
+import { etagOf, findUp, sendAsset, type Asset } from "./static-assets.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -76,12 +76,6 @@ export interface WebConsoleOptions {
   readonly demoIdentities?: { issue(): Promise<readonly object[]> };
 }
 
-interface Asset {
-  readonly body: Buffer;
-  readonly type: string;
-  readonly etag: string;
-}
-
 export function createWebConsole(opts: WebConsoleOptions = {}): HttpPage {
   const dir = opts.dir ?? defaultConsoleDir();
   let assets: Map<string, Asset> | undefined;
@@ -119,11 +113,7 @@ function answer(res: NodeResponse, status: number, headers: Record<string, strin
   else res.end(body);
 }
 
-function serveFile(req: NodeRequest, res: NodeResponse, file: Asset) {
-  const headers = { "content-type": file.type, "cache-control": "no-cache", etag: file.etag };
-  if (req.headers["if-none-match"] === file.etag) return answer(res, 304, headers);
-  answer(res, 200, { ...headers, "content-length": String(file.body.length) }, req.method === "HEAD" ? undefined : file.body);
-}
+const serveFile = (req: NodeRequest, res: NodeResponse, file: Asset) => sendAsset(req, res, file, SECURITY_HEADERS);
 
 async function serveDemoIdentities(req: NodeRequest, res: NodeResponse, demo: WebConsoleOptions["demoIdentities"]) {
   const json = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
@@ -182,8 +172,7 @@ function loadAssets(dir: string): Map<string, Asset> | undefined {
       const path = join(dir, name);
       if (!SERVABLE_NAME.test(name) || !lstatSync(path).isFile()) continue;
       const body = readFileSync(path);
-      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-      assets.set(name, { body, type: CONTENT_TYPES[extname(name)] ?? "application/octet-stream", etag });
+      assets.set(name, { body, type: CONTENT_TYPES[extname(name)] ?? "application/octet-stream", etag: etagOf(body) });
     }
     return assets;
   } catch {
@@ -197,11 +186,7 @@ function loadAssets(dir: string): Map<string, Asset> | undefined {
  * in production both find the package's — else the nearest package root's.
  */
 export function defaultConsoleDir(from: string = fileURLToPath(import.meta.url)): string {
-  let packageRoot: string | undefined;
-  for (let dir = dirname(from); ; dir = dirname(dir)) {
-    const candidate = join(dir, "dist", "web");
-    if (existsSync(join(candidate, "index.html"))) return candidate;
-    if (!packageRoot && existsSync(join(dir, "package.json"))) packageRoot = dir;
-    if (dirname(dir) === dir) return join(packageRoot ?? dirname(from), "dist", "web");
-  }
+  const here = dirname(from);
+  const root = findUp(here, join("dist", "web", "index.html")) ?? findUp(here, "package.json") ?? here;
+  return join(root, "dist", "web");
 }

@@ -43,9 +43,7 @@ export interface InventoryEvents {
   within<T>(work: (w: InventoryEventWriter) => Promise<T>): Promise<T>;
 }
 
-export const NO_INVENTORY_EVENTS_WAKE = () => {};
-
-export function createInventoryEvents(threshold: number, onCommitted: () => void = NO_INVENTORY_EVENTS_WAKE): InventoryEvents {
+export function createInventoryEvents(threshold: number, onCommitted: () => void = () => {}): InventoryEvents {
   const t = BigInt(threshold);
   return {
     threshold: t,
