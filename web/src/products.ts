@@ -21,10 +21,12 @@ export function createProductsView(api: Api, session: Session, onPlaced: (order:
   const button = byId("place-order", HTMLButtonElement);
   let products: Product[] = [];
 
+  /** Refreshes the catalog; quantities typed meanwhile survive (a refresh answering late must not undo them). */
   const load = async () => {
     try {
       products = (await api.inventory.listProducts({ pageSize: 100 })).products;
-      fill(body, ...products.map(productRow));
+      const typed = new Map([...form.querySelectorAll<HTMLInputElement>("input[data-product]")].map((i) => [i.dataset.product!, i.value]));
+      fill(body, ...products.map((p) => productRow(p, typed.get(p.id) ?? "0")));
     } catch (err) {
       sayRefused("List products", err);
     }
@@ -63,7 +65,7 @@ export function createProductsView(api: Api, session: Session, onPlaced: (order:
   return { load };
 }
 
-function productRow(p: Product): HTMLTableRowElement {
+function productRow(p: Product, quantity: string): HTMLTableRowElement {
   return h(
     "tr",
     {},
@@ -80,7 +82,7 @@ function productRow(p: Product): HTMLTableRowElement {
         min: "0",
         max: p.available.toString(),
         step: "1",
-        value: "0",
+        value: quantity,
         "data-product": p.id,
         "aria-label": `Quantity of ${p.name}`,
       }),
