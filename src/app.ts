@@ -228,6 +228,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       defaultDeadlineMs: config.defaultDeadlineMs,
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
+      requireCaptureBeforeFulfilment: config.requireCaptureBeforeFulfilment,
       isLeader: () => reconciler.isLeader,
       retention: config.retention,
       isRetentionLeader: () => purger?.isLeader === true,

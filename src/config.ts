@@ -26,6 +26,11 @@ export interface Config {
   readonly reservationSweepMs: number;
   /** STOCK_LOW_THRESHOLD: available units below which a product is low (StockLow / StockReplenished events); 0: no stock events (default 10). */
   readonly stockLowThreshold: number;
+  /**
+   * REQUIRE_CAPTURE_BEFORE_FULFILMENT: an order moves to PROCESSING or SHIPPED only once its whole
+   * total is captured (default false: authorise at checkout, capture on shipment, the usual card flow).
+   */
+  readonly requireCaptureBeforeFulfilment: boolean;
   readonly reconcileIntervalMs: number;
   /** How often an instance tries to lead the single-instance background work, and a leader checks its lock (LEADER_RETRY_MS). */
   readonly leaderRetryMs: number;
@@ -496,6 +501,7 @@ export function loadConfig(env: Env = process.env): Config {
     reservationTtlSeconds: int(env, "RESERVATION_TTL_SECONDS", 900, 1, 86400),
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
     stockLowThreshold: int(env, "STOCK_LOW_THRESHOLD", 10, 0, 1_000_000_000),
+    requireCaptureBeforeFulfilment: bool(env, "REQUIRE_CAPTURE_BEFORE_FULFILMENT", false),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
     leaderRetryMs: int(env, "LEADER_RETRY_MS", 5000, 50, 600000),
     // WatchOrder: the poll is only the fallback while the change listener is down.

@@ -49,20 +49,39 @@ import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderDeletedSchema,
+  OrderPaymentReportedSchema,
+  OrderRefundDueSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
   type OrderCancelled,
   type OrderCreated,
   type OrderDeleted,
+  type OrderPaymentReported,
+  type OrderRefundDue,
   type OrderShippingInfoChanged,
   type OrderStatusChanged,
 } from "../../gen/orders/v1/order_events_pb.js";
 
 /** The event messages; `switch (event.data.$typeName)` narrows to one. */
-export type OrderEventData = OrderCreated | OrderStatusChanged | OrderShippingInfoChanged | OrderCancelled | OrderDeleted;
+export type OrderEventData =
+  | OrderCreated
+  | OrderStatusChanged
+  | OrderShippingInfoChanged
+  | OrderCancelled
+  | OrderDeleted
+  | OrderPaymentReported
+  | OrderRefundDue;
 
 const SCHEMAS = new Map<string, DescMessage>(
-  [OrderCreatedSchema, OrderStatusChangedSchema, OrderShippingInfoChangedSchema, OrderCancelledSchema, OrderDeletedSchema].map((s) => [s.typeName, s]),
+  [
+    OrderCreatedSchema,
+    OrderStatusChangedSchema,
+    OrderShippingInfoChangedSchema,
+    OrderCancelledSchema,
+    OrderDeletedSchema,
+    OrderPaymentReportedSchema,
+    OrderRefundDueSchema,
+  ].map((s) => [s.typeName, s]),
 );
 
 /** One event: the CloudEvents attributes, the decoded data, and how it reached you. */

@@ -8,7 +8,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { OrderStatus } from "../../gen/orders/v1/order_service_pb.js";
+import { OrderStatus, PaymentEventKind, PaymentStatus } from "../../gen/orders/v1/order_service_pb.js";
 import { createOrderEventsConsumer, type OrderEvent } from "./consumer.js";
 
 const { values: args } = parseArgs({
@@ -44,6 +44,12 @@ function describe(e: OrderEvent): string {
       break;
     case "orders.v1.OrderDeleted":
       gist = `customer=${d.customerId}`;
+      break;
+    case "orders.v1.OrderPaymentReported":
+      gist = `payment=${PaymentStatus[d.order?.payment?.status ?? 0]} ${PaymentEventKind[d.kind]} ${d.amount?.amountMinor ?? ""} ${d.amount?.currencyCode ?? ""}`;
+      break;
+    case "orders.v1.OrderRefundDue":
+      gist = `refund due=${d.amount?.amountMinor} ${d.amount?.currencyCode} reason=${JSON.stringify(d.reason)}`;
       break;
   }
   return `${e.time.toISOString()} ${e.type.replace("orders.v1.", "").padEnd(24)} order=${e.subject} v${e.version} ${gist} id=${e.id}${e.redelivered ? " (redelivered)" : ""}`;

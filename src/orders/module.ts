@@ -38,6 +38,8 @@ export interface OrdersModuleDeps {
   defaultDeadlineMs: number;
   deadlineMarginMs: number;
   reconcileIntervalMs: number;
+  /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured (default false). */
+  requireCaptureBeforeFulfilment?: boolean;
   /** With several instances: whether this one runs the reconciler now (leader.ts); default always. */
   isLeader?: () => boolean;
   /** WatchOrder limits and fallback poll (WATCH_* settings); defaults as in config.ts. */
@@ -137,6 +139,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     orderEvents: createOrderEventLog(deps.db),
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
+    requireCaptureBeforeFulfilment: deps.requireCaptureBeforeFulfilment ?? false,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
     onOrderCreated,
     onOrderSettled: (action) => settledBy[action]++,

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
-import { OrderService, OrderStatus } from "../../gen/orders/v1/order_service_pb.js";
+import { OrderService, OrderStatus, PaymentEventKind } from "../../gen/orders/v1/order_service_pb.js";
 import type { Principal, Role } from "../../src/kernel/principal.js";
 import { ruleOf } from "../../src/platform/access.js";
 import { ADMIN, customer, STAFF, WAREHOUSE, withPrincipal } from "../support/auth.js";
@@ -81,6 +81,8 @@ const REQUESTS: Record<string, Call> = {
   "OrderService.UpdateOrderStatus": (c, w) => c.orders.updateOrderStatus({ orderId: w.orderId, status: OrderStatus.PROCESSING }),
   "OrderService.CancelOrder": (c, w) => c.orders.cancelOrder({ orderId: w.orderId }),
   "OrderService.DeleteOrder": (c, w) => c.orders.deleteOrder({ orderId: w.orderId }),
+  "OrderService.ReportPayment": (c, w) =>
+    c.orders.reportPayment({ orderId: w.orderId, providerEventId: unique(), kind: PaymentEventKind.AUTHORIZED, amount: { currencyCode: "EUR", amountMinor: 100n } }),
   "OrderService.WatchOrder": (c, w) => firstOf(c.orders.watchOrder({ orderId: w.orderId }, { signal: AbortSignal.timeout(10_000) })),
   "InventoryService.CreateProduct": (c) => c.inventory.createProduct({ sku: `M-${unique()}`, name: "x", unitPrice: { currencyCode: "EUR", amountMinor: 1n } }),
   "InventoryService.GetProduct": (c, w) => c.inventory.getProduct({ productId: w.productId }),

@@ -262,6 +262,7 @@ describe.skipIf(!haveChromium && !process.env.CI)("the console in Chromium", () 
       expect(await refused.count(), `the page refused the order: ${await refused.allTextContents()}`).toBe(0);
       await customer.locator("#watch-status", { hasText: "CONFIRMED" }).waitFor();
       await customer.locator("#watch-stream", { hasText: "live" }).waitFor();
+      expect(await customer.locator("#watch-payment").textContent()).toBe("Payment: PENDING");
       const orderId = (await customer.locator("#watch-heading").getAttribute("title"))!;
       const short = orderId.slice(0, 8);
       let navigations = 0;

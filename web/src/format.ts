@@ -1,7 +1,7 @@
 /** How values of the API read on the page. */
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money } from "../../gen/common/v1/money_pb.js";
-import { OrderStatus } from "../../gen/orders/v1/order_service_pb.js";
+import { OrderStatus, PaymentStatus, type Payment } from "../../gen/orders/v1/order_service_pb.js";
 
 /** An amount in minor units as the currency writes it: 4900 USD → $49.00. */
 export function money(m: Money | undefined): string {
@@ -22,6 +22,21 @@ export function money(m: Money | undefined): string {
 /** PROCESSING, SHIPPED, … as the API names them without the enum prefix. */
 export function statusName(s: OrderStatus): string {
   return OrderStatus[s] ?? `status ${s}`;
+}
+
+/** AUTHORIZED, CAPTURED, … without the enum prefix. */
+export function paymentStatusName(s: PaymentStatus): string {
+  return PaymentStatus[s] ?? `payment ${s}`;
+}
+
+/** The payment in one line: its status, what was captured and refunded, and any refund still owed. */
+export function paymentSummary(p: Payment | undefined): string {
+  if (!p) return "—";
+  const parts = [paymentStatusName(p.status)];
+  if ((p.captured?.amountMinor ?? 0n) > 0n) parts.push(`captured ${money(p.captured)}`);
+  if ((p.refunded?.amountMinor ?? 0n) > 0n) parts.push(`refunded ${money(p.refunded)}`);
+  if ((p.refundPending?.amountMinor ?? 0n) > 0n) parts.push(`refund due ${money(p.refundPending)}`);
+  return parts.join(", ");
 }
 
 /** A timestamp in the browser's locale and zone: date and time, or the time of day alone. */

@@ -7,7 +7,7 @@
 import type { Order } from "../../gen/orders/v1/order_service_pb.js";
 import type { Api } from "./api.js";
 import { busy, byId, fill, h } from "./dom.js";
-import { money, shortId, statusName, time } from "./format.js";
+import { money, paymentStatusName, shortId, statusName, time } from "./format.js";
 import { clearNotices, say, sayRefused } from "./notices.js";
 import type { Session } from "./session.js";
 
@@ -42,6 +42,7 @@ export function createOrdersView(api: Api, session: Session, actions: OrderActio
       h("td", { class: "staff-only" }, h("code", { title: o.customerId }, shortId(o.customerId))),
       h("td", { class: "nowrap" }, time(o.createTime)),
       h("td", {}, h("span", { class: `status status-${statusName(o.status).toLowerCase()}` }, statusName(o.status))),
+      h("td", {}, o.payment ? paymentStatusName(o.payment.status) : "—"),
       h("td", { class: "num" }, money(o.total)),
       h(
         "td",

@@ -11,7 +11,7 @@ import type { Order } from "../../gen/orders/v1/order_service_pb.js";
 import type { Api } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { describeError } from "./errors.js";
-import { shortActor, shortId, statusName, time } from "./format.js";
+import { paymentSummary, shortActor, shortId, statusName, time } from "./format.js";
 import { sayRefused } from "./notices.js";
 
 export interface WatchPanel {
@@ -31,6 +31,7 @@ export function createWatchPanel(api: Api, onOrder: (order: Order) => void): Wat
   const live = byId("watch-live");
   const stream = byId("watch-stream");
   const shipping = byId("watch-shipping");
+  const payment = byId("watch-payment");
   const history = byId("watch-history");
   let running: AbortController | undefined;
 
@@ -40,6 +41,7 @@ export function createWatchPanel(api: Api, onOrder: (order: Order) => void): Wat
     fill(status, name);
     status.className = `status status-${name.toLowerCase()}`;
     fill(version, `version ${v}`);
+    fill(payment, `Payment: ${paymentSummary(o.payment)}`);
     fill(shipping, o.shippingInfo ? `Shipping: ${o.shippingInfo.carrier}, tracking ${o.shippingInfo.trackingNumber}` : "No shipping info yet.");
     fill(
       history,

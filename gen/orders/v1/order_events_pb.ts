@@ -7,10 +7,13 @@
 //
 // Delivery contract (README "Events"):
 //
-// - Every committed change of an order writes exactly one outbox entry in the
-//   same transaction as the change, and every entry is published AT LEAST
-//   ONCE. A consumer dedupes by the event id (the CloudEvents `id`), or by
+// - Every change of an order writes exactly one outbox entry in the same
+//   transaction as the change, and every entry is published AT LEAST ONCE.
+//   A consumer dedupes by the event id (the CloudEvents `id`), or by
 //   (order id, version): an order's version grows by one with each change.
+//   One commit usually makes one change; a cancellation of an order with
+//   money captured makes two (OrderCancelled, then OrderRefundDue one
+//   version later), committed and published together.
 // - Events of one order are published in commit order (version order).
 //   There is no order across orders.
 // - Envelope: CloudEvents 1.0 — `id` (a UUID), `source` ("order-service"),
@@ -33,9 +36,11 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Money } from "../../common/v1/money_pb.js";
+import { file_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Order, StatusChange } from "./order_service_pb.js";
+import type { Order, PaymentEventKind, StatusChange } from "./order_service_pb.js";
 import { file_orders_v1_order_service } from "./order_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -43,7 +48,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_events.proto.
  */
 export const file_orders_v1_order_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_orders_v1_order_service]);
+  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKFE9yZGVyUGF5bWVudFJlcG9ydGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSGQoRcHJvdmlkZXJfZXZlbnRfaWQYAyABKAkSKQoEa2luZBgEIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kEiAKBmFtb3VudBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkidAoOT3JkZXJSZWZ1bmREdWUSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIgCgZhbW91bnQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAQgASgJYgZwcm90bzM", [file_common_v1_money, file_google_protobuf_timestamp, file_orders_v1_order_service]);
 
 /**
  * An order was taken: CreateOrder stored it, PENDING until its stock is sold
@@ -259,4 +264,115 @@ export type OrderDeleted = Message<"orders.v1.OrderDeleted"> & {
  */
 export const OrderDeletedSchema: GenMessage<OrderDeleted> = /*@__PURE__*/
   messageDesc(file_orders_v1_order_events, 5);
+
+/**
+ * The payment system reported a payment event (ReportPayment) and the
+ * order's payment moved.
+ *
+ * @generated from message orders.v1.OrderPaymentReported
+ */
+export type OrderPaymentReported = Message<"orders.v1.OrderPaymentReported"> & {
+  /**
+   * The order after the change (its payment as it is now).
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * The provider's event id the report carried.
+   *
+   * @generated from field: string provider_event_id = 3;
+   */
+  providerEventId: string;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: orders.v1.PaymentEventKind kind = 4;
+   */
+  kind: PaymentEventKind;
+
+  /**
+   * The amount reported (unset for VOIDED and FAILED).
+   *
+   * @generated from field: common.v1.Money amount = 5;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * The report's reason.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * Who reported it (the caller's principal).
+   *
+   * @generated from field: string actor = 7;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message orders.v1.OrderPaymentReported.
+ * Use `create(OrderPaymentReportedSchema)` to create a new message.
+ */
+export const OrderPaymentReportedSchema: GenMessage<OrderPaymentReported> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 6);
+
+/**
+ * A refund is owed to the customer: an order with money captured was
+ * cancelled (in the same commit as its OrderCancelled, one version later),
+ * or money was captured on an order already cancelled. The payment system
+ * refunds it and reports REFUNDED; the order shows it in
+ * payment.refund_pending until then.
+ *
+ * @generated from message orders.v1.OrderRefundDue
+ */
+export type OrderRefundDue = Message<"orders.v1.OrderRefundDue"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * How much is now due (this change's part; payment.refund_pending is the
+   * whole amount still owed).
+   *
+   * @generated from field: common.v1.Money amount = 3;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Why, e.g. "order cancelled".
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message orders.v1.OrderRefundDue.
+ * Use `create(OrderRefundDueSchema)` to create a new message.
+ */
+export const OrderRefundDueSchema: GenMessage<OrderRefundDue> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 7);
 

@@ -18,7 +18,59 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_service.proto.
  */
 export const file_orders_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxItoBCgdBZGRyZXNzEiIKDnJlY2lwaWVudF9uYW1lGAEgASgJQgq6SAdyBRABGMgBEhkKBWxpbmUxGAIgASgJQgq6SAdyBRABGMgBEhcKBWxpbmUyGAMgASgJQgi6SAVyAxjIARIXCgRjaXR5GAQgASgJQgm6SAZyBBABGGQSFwoGcmVnaW9uGAUgASgJQge6SARyAhhkEhwKC3Bvc3RhbF9jb2RlGAYgASgJQge6SARyAhgUEicKDGNvdW50cnlfY29kZRgHIAEoCUIRukgOcgwyCl5bQS1aXXsyfSQiTgoMU2hpcHBpbmdJbmZvEhoKB2NhcnJpZXIYASABKAlCCbpIBnIEEAEYZBIiCg90cmFja2luZ19udW1iZXIYAiABKAlCCbpIBnIEEAEYZCKRAQoJT3JkZXJMaW5lEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBRIkCgp1bml0X3ByaWNlGAQgASgLMhAuY29tbW9uLnYxLk1vbmV5EiQKCmxpbmVfdG90YWwYBSABKAsyEC5jb21tb24udjEuTW9uZXkitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKyAwoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGbnVtYmVyGA0gASgJImoKD0NyZWF0ZU9yZGVySXRlbRIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIbCgp2YXJpYW50X2lkGAIgASgJQge6SARyAhhAEhwKCHF1YW50aXR5GAMgASgFQgq6SAcaBRiQTiAAIrgBChJDcmVhdGVPcmRlclJlcXVlc3QSHQoLY3VzdG9tZXJfaWQYASABKAlCCLpIBXIDsAEBEjUKBWl0ZW1zGAIgAygLMhoub3JkZXJzLnYxLkNyZWF0ZU9yZGVySXRlbUIKukgHkgEECAEQZBIsChBzaGlwcGluZ19hZGRyZXNzGAMgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSHgoKcmVxdWVzdF9pZBgEIAEoCUIKukgHcgUQARiAASI2ChNDcmVhdGVPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIi0KD0dldE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQEiMwoQR2V0T3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKSAwoRTGlzdE9yZGVyc1JlcXVlc3QSGgoJcGFnZV9zaXplGAEgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEiAKC2N1c3RvbWVyX2lkGAMgASgJQgu6SAjYAQFyA7ABARI7CghzdGF0dXNlcxgEIAMoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IRukgOkgELEAYiB4IBBBABIAASUwoRY3JlYXRlX3RpbWVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhy6SBmyARYiBwj/gtH/rwcyCwiAkrjDmP7///8BElEKD2NyZWF0ZV90aW1lX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESPAoIb3JkZXJfYnkYByABKAlCKrpIJ3IlUgBSEGNyZWF0ZV90aW1lIGRlc2NSD2NyZWF0ZV90aW1lIGFzYyJPChJMaXN0T3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAub3JkZXJzLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoZVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESNgoNc2hpcHBpbmdfaW5mbxgCIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm9CBrpIA8gBARIVCgRldGFnGAMgASgJQge6SARyAhhAIj0KGlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpsBChhVcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjIKBnN0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBCABKAlCB7pIBHICGEAiPAoZVXBkYXRlT3JkZXJTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJhChJDYW5jZWxPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI2ChNDYW5jZWxPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIkcKEkRlbGV0ZU9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESFQoEZXRhZxgCIAEoCUIHukgEcgIYQCIVChNEZWxldGVPcmRlclJlc3BvbnNlImYKEVdhdGNoT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIjCg1hZnRlcl92ZXJzaW9uGAIgASgFQge6SAQaAigASACIAQFCEAoOX2FmdGVyX3ZlcnNpb24iRgoSV2F0Y2hPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUq0AEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFk9SREVSX1NUQVRVU19DT05GSVJNRUQQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhgKFE9SREVSX1NUQVRVU19TSElQUEVEEAMSGgoWT1JERVJfU1RBVFVTX0RFTElWRVJFRBAEEhoKFk9SREVSX1NUQVRVU19DQU5DRUxMRUQQBRIYChRPUkRFUl9TVEFUVVNfUEVORElORxAGMoIGCgxPcmRlclNlcnZpY2USWQoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiC8rzGAcSAwEDBBgBElQKCEdldE9yZGVyEhoub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBobLm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESWgoKTGlzdE9yZGVycxIcLm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBodLm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSWgoLQ2FuY2VsT3JkZXISHS5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYARJVCgtEZWxldGVPcmRlchIdLm9yZGVycy52MS5EZWxldGVPcmRlclJlcXVlc3QaHi5vcmRlcnMudjEuRGVsZXRlT3JkZXJSZXNwb25zZSIHyvMYAxIBAxJZCgpXYXRjaE9yZGVyEhwub3JkZXJzLnYxLldhdGNoT3JkZXJSZXF1ZXN0Gh0ub3JkZXJzLnYxLldhdGNoT3JkZXJSZXNwb25zZSIMyvMYCBIEAQIDBBgBMAFiBnByb3RvMw", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxIssBCgdQYXltZW50EigKBnN0YXR1cxgBIAEoDjIYLm9yZGVycy52MS5QYXltZW50U3RhdHVzEiQKCmF1dGhvcml6ZWQYAiABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIY2FwdHVyZWQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIcmVmdW5kZWQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSKAoOcmVmdW5kX3BlbmRpbmcYBSABKAsyEC5jb21tb24udjEuTW9uZXki2gEKB0FkZHJlc3MSIgoOcmVjaXBpZW50X25hbWUYASABKAlCCrpIB3IFEAEYyAESGQoFbGluZTEYAiABKAlCCrpIB3IFEAEYyAESFwoFbGluZTIYAyABKAlCCLpIBXIDGMgBEhcKBGNpdHkYBCABKAlCCbpIBnIEEAEYZBIXCgZyZWdpb24YBSABKAlCB7pIBHICGGQSHAoLcG9zdGFsX2NvZGUYBiABKAlCB7pIBHICGBQSJwoMY291bnRyeV9jb2RlGAcgASgJQhG6SA5yDDIKXltBLVpdezJ9JCJOCgxTaGlwcGluZ0luZm8SGgoHY2FycmllchgBIAEoCUIJukgGcgQQARhkEiIKD3RyYWNraW5nX251bWJlchgCIAEoCUIJukgGcgQQARhkIpEBCglPcmRlckxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRISCgp2YXJpYW50X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEiQKCnVuaXRfcHJpY2UYBCABKAsyEC5jb21tb24udjEuTW9uZXkSJAoKbGluZV90b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leSK2AQoMU3RhdHVzQ2hhbmdlEisKC2Zyb21fc3RhdHVzGAEgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEikKCXRvX3N0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIOCgZyZWFzb24YAyABKAkSDQoFYWN0b3IYBCABKAkSLwoLY2hhbmdlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItcDCgVPcmRlchIKCgJpZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRImCgZzdGF0dXMYAyABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSIwoFbGluZXMYBCADKAsyFC5vcmRlcnMudjEuT3JkZXJMaW5lEh8KBXRvdGFsGAUgASgLMhAuY29tbW9uLnYxLk1vbmV5EiwKEHNoaXBwaW5nX2FkZHJlc3MYBiABKAsyEi5vcmRlcnMudjEuQWRkcmVzcxIuCg1zaGlwcGluZ19pbmZvGAcgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxISCgpyZXF1ZXN0X2lkGAggASgJEigKB2hpc3RvcnkYCSADKAsyFy5vcmRlcnMudjEuU3RhdHVzQ2hhbmdlEgwKBGV0YWcYCiABKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZudW1iZXIYDSABKAkSIwoHcGF5bWVudBgOIAEoCzISLm9yZGVycy52MS5QYXltZW50ImoKD0NyZWF0ZU9yZGVySXRlbRIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIbCgp2YXJpYW50X2lkGAIgASgJQge6SARyAhhAEhwKCHF1YW50aXR5GAMgASgFQgq6SAcaBRiQTiAAIrgBChJDcmVhdGVPcmRlclJlcXVlc3QSHQoLY3VzdG9tZXJfaWQYASABKAlCCLpIBXIDsAEBEjUKBWl0ZW1zGAIgAygLMhoub3JkZXJzLnYxLkNyZWF0ZU9yZGVySXRlbUIKukgHkgEECAEQZBIsChBzaGlwcGluZ19hZGRyZXNzGAMgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSHgoKcmVxdWVzdF9pZBgEIAEoCUIKukgHcgUQARiAASI2ChNDcmVhdGVPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIi0KD0dldE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQEiMwoQR2V0T3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKSAwoRTGlzdE9yZGVyc1JlcXVlc3QSGgoJcGFnZV9zaXplGAEgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEiAKC2N1c3RvbWVyX2lkGAMgASgJQgu6SAjYAQFyA7ABARI7CghzdGF0dXNlcxgEIAMoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IRukgOkgELEAYiB4IBBBABIAASUwoRY3JlYXRlX3RpbWVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhy6SBmyARYiBwj/gtH/rwcyCwiAkrjDmP7///8BElEKD2NyZWF0ZV90aW1lX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESPAoIb3JkZXJfYnkYByABKAlCKrpIJ3IlUgBSEGNyZWF0ZV90aW1lIGRlc2NSD2NyZWF0ZV90aW1lIGFzYyJPChJMaXN0T3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAub3JkZXJzLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoZVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESNgoNc2hpcHBpbmdfaW5mbxgCIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm9CBrpIA8gBARIVCgRldGFnGAMgASgJQge6SARyAhhAIj0KGlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpsBChhVcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjIKBnN0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBCABKAlCB7pIBHICGEAiPAoZVXBkYXRlT3JkZXJTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJhChJDYW5jZWxPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI2ChNDYW5jZWxPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIkcKEkRlbGV0ZU9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESFQoEZXRhZxgCIAEoCUIHukgEcgIYQCIVChNEZWxldGVPcmRlclJlc3BvbnNlIuMBChRSZXBvcnRQYXltZW50UmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESJQoRcHJvdmlkZXJfZXZlbnRfaWQYAiABKAlCCrpIB3IFEAEYyAESNQoEa2luZBgDIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kQgq6SAeCAQQQASAAEiAKBmFtb3VudBgEIAEoCzIQLmNvbW1vbi52MS5Nb25leRIYCgZyZWFzb24YBSABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBiABKAlCB7pIBHICGEAiOAoVUmVwb3J0UGF5bWVudFJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyImYKEVdhdGNoT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIjCg1hZnRlcl92ZXJzaW9uGAIgASgFQge6SAQaAigASACIAQFCEAoOX2FmdGVyX3ZlcnNpb24iRgoSV2F0Y2hPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUq0AEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFk9SREVSX1NUQVRVU19DT05GSVJNRUQQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhgKFE9SREVSX1NUQVRVU19TSElQUEVEEAMSGgoWT1JERVJfU1RBVFVTX0RFTElWRVJFRBAEEhoKFk9SREVSX1NUQVRVU19DQU5DRUxMRUQQBRIYChRPUkRFUl9TVEFUVVNfUEVORElORxAGKqgCCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEh0KGVBBWU1FTlRfU1RBVFVTX0FVVEhPUklaRUQQAhIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfQ0FQVFVSRUQQAxIbChdQQVlNRU5UX1NUQVRVU19DQVBUVVJFRBAEEiUKIVBBWU1FTlRfU1RBVFVTX1BBUlRJQUxMWV9SRUZVTkRFRBAFEhsKF1BBWU1FTlRfU1RBVFVTX1JFRlVOREVEEAYSGQoVUEFZTUVOVF9TVEFUVVNfVk9JREVEEAcSGQoVUEFZTUVOVF9TVEFUVVNfRkFJTEVEEAgq2QEKEFBheW1lbnRFdmVudEtpbmQSIgoeUEFZTUVOVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIQodUEFZTUVOVF9FVkVOVF9LSU5EX0FVVEhPUklaRUQQARIfChtQQVlNRU5UX0VWRU5UX0tJTkRfQ0FQVFVSRUQQAhIfChtQQVlNRU5UX0VWRU5UX0tJTkRfUkVGVU5ERUQQAxIdChlQQVlNRU5UX0VWRU5UX0tJTkRfVk9JREVEEAQSHQoZUEFZTUVOVF9FVkVOVF9LSU5EX0ZBSUxFRBAFMuAGCgxPcmRlclNlcnZpY2USWQoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiC8rzGAcSAwEDBBgBElQKCEdldE9yZGVyEhoub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBobLm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESWgoKTGlzdE9yZGVycxIcLm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBodLm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSXAoNUmVwb3J0UGF5bWVudBIfLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVxdWVzdBogLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVzcG9uc2UiCMrzGAQSAgMEEloKC0NhbmNlbE9yZGVyEh0ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5DYW5jZWxPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAESVQoLRGVsZXRlT3JkZXISHS5vcmRlcnMudjEuRGVsZXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVzcG9uc2UiB8rzGAMSAQMSWQoKV2F0Y2hPcmRlchIcLm9yZGVycy52MS5XYXRjaE9yZGVyUmVxdWVzdBodLm9yZGVycy52MS5XYXRjaE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYATABYgZwcm90bzM", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
+
+/**
+ * An order's payment. Output only: it changes by ReportPayment, and by a
+ * cancellation (a refund falls due).
+ *
+ * @generated from message orders.v1.Payment
+ */
+export type Payment = Message<"orders.v1.Payment"> & {
+  /**
+   * Where the payment stands.
+   *
+   * @generated from field: orders.v1.PaymentStatus status = 1;
+   */
+  status: PaymentStatus;
+
+  /**
+   * The amount authorised (minus what was voided), never more than the
+   * order's total.
+   *
+   * @generated from field: common.v1.Money authorized = 2;
+   */
+  authorized?: Money | undefined;
+
+  /**
+   * The amount captured, never more than what is authorised.
+   *
+   * @generated from field: common.v1.Money captured = 3;
+   */
+  captured?: Money | undefined;
+
+  /**
+   * The amount refunded, never more than what is captured.
+   *
+   * @generated from field: common.v1.Money refunded = 4;
+   */
+  refunded?: Money | undefined;
+
+  /**
+   * Refund owed and not yet reported done: set when an order with money
+   * captured is cancelled (OrderRefundDue), lowered by each REFUNDED report.
+   *
+   * @generated from field: common.v1.Money refund_pending = 5;
+   */
+  refundPending?: Money | undefined;
+};
+
+/**
+ * Describes the message orders.v1.Payment.
+ * Use `create(PaymentSchema)` to create a new message.
+ */
+export const PaymentSchema: GenMessage<Payment> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 0);
 
 /**
  * A postal address.
@@ -81,7 +133,7 @@ export type Address = Message<"orders.v1.Address"> & {
  * Use `create(AddressSchema)` to create a new message.
  */
 export const AddressSchema: GenMessage<Address> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 0);
+  messageDesc(file_orders_v1_order_service, 1);
 
 /**
  * How the order travels.
@@ -109,7 +161,7 @@ export type ShippingInfo = Message<"orders.v1.ShippingInfo"> & {
  * Use `create(ShippingInfoSchema)` to create a new message.
  */
 export const ShippingInfoSchema: GenMessage<ShippingInfo> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 1);
+  messageDesc(file_orders_v1_order_service, 2);
 
 /**
  * One line of an order. Output only.
@@ -159,7 +211,7 @@ export type OrderLine = Message<"orders.v1.OrderLine"> & {
  * Use `create(OrderLineSchema)` to create a new message.
  */
 export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 2);
+  messageDesc(file_orders_v1_order_service, 3);
 
 /**
  * One change of an order's status, in its history. Output only.
@@ -212,7 +264,7 @@ export type StatusChange = Message<"orders.v1.StatusChange"> & {
  * Use `create(StatusChangeSchema)` to create a new message.
  */
 export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 3);
+  messageDesc(file_orders_v1_order_service, 4);
 
 /**
  * An order.
@@ -315,6 +367,14 @@ export type Order = Message<"orders.v1.Order"> & {
    * @generated from field: string number = 13;
    */
   number: string;
+
+  /**
+   * The payment, apart from the status: PENDING until the payment system
+   * reports (ReportPayment). Output only.
+   *
+   * @generated from field: orders.v1.Payment payment = 14;
+   */
+  payment?: Payment | undefined;
 };
 
 /**
@@ -322,7 +382,7 @@ export type Order = Message<"orders.v1.Order"> & {
  * Use `create(OrderSchema)` to create a new message.
  */
 export const OrderSchema: GenMessage<Order> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 4);
+  messageDesc(file_orders_v1_order_service, 5);
 
 /**
  * One requested line of a new order. Clients never send prices.
@@ -357,7 +417,7 @@ export type CreateOrderItem = Message<"orders.v1.CreateOrderItem"> & {
  * Use `create(CreateOrderItemSchema)` to create a new message.
  */
 export const CreateOrderItemSchema: GenMessage<CreateOrderItem> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 5);
+  messageDesc(file_orders_v1_order_service, 6);
 
 /**
  * Request for CreateOrder.
@@ -408,7 +468,7 @@ export type CreateOrderRequest = Message<"orders.v1.CreateOrderRequest"> & {
  * Use `create(CreateOrderRequestSchema)` to create a new message.
  */
 export const CreateOrderRequestSchema: GenMessage<CreateOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 6);
+  messageDesc(file_orders_v1_order_service, 7);
 
 /**
  * Response for CreateOrder.
@@ -430,7 +490,7 @@ export type CreateOrderResponse = Message<"orders.v1.CreateOrderResponse"> & {
  * Use `create(CreateOrderResponseSchema)` to create a new message.
  */
 export const CreateOrderResponseSchema: GenMessage<CreateOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 7);
+  messageDesc(file_orders_v1_order_service, 8);
 
 /**
  * Request for GetOrder.
@@ -453,7 +513,7 @@ export type GetOrderRequest = Message<"orders.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 8);
+  messageDesc(file_orders_v1_order_service, 9);
 
 /**
  * Response for GetOrder.
@@ -474,7 +534,7 @@ export type GetOrderResponse = Message<"orders.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 9);
+  messageDesc(file_orders_v1_order_service, 10);
 
 /**
  * Request for ListOrders. Every field but page_size and page_token must stay
@@ -541,7 +601,7 @@ export type ListOrdersRequest = Message<"orders.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 10);
+  messageDesc(file_orders_v1_order_service, 11);
 
 /**
  * Response for ListOrders.
@@ -569,7 +629,7 @@ export type ListOrdersResponse = Message<"orders.v1.ListOrdersResponse"> & {
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 11);
+  messageDesc(file_orders_v1_order_service, 12);
 
 /**
  * Request for UpdateShippingInfo.
@@ -608,7 +668,7 @@ export type UpdateShippingInfoRequest = Message<"orders.v1.UpdateShippingInfoReq
  * Use `create(UpdateShippingInfoRequestSchema)` to create a new message.
  */
 export const UpdateShippingInfoRequestSchema: GenMessage<UpdateShippingInfoRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 12);
+  messageDesc(file_orders_v1_order_service, 13);
 
 /**
  * Response for UpdateShippingInfo.
@@ -629,7 +689,7 @@ export type UpdateShippingInfoResponse = Message<"orders.v1.UpdateShippingInfoRe
  * Use `create(UpdateShippingInfoResponseSchema)` to create a new message.
  */
 export const UpdateShippingInfoResponseSchema: GenMessage<UpdateShippingInfoResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 13);
+  messageDesc(file_orders_v1_order_service, 14);
 
 /**
  * Request for UpdateOrderStatus.
@@ -675,7 +735,7 @@ export type UpdateOrderStatusRequest = Message<"orders.v1.UpdateOrderStatusReque
  * Use `create(UpdateOrderStatusRequestSchema)` to create a new message.
  */
 export const UpdateOrderStatusRequestSchema: GenMessage<UpdateOrderStatusRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 14);
+  messageDesc(file_orders_v1_order_service, 15);
 
 /**
  * Response for UpdateOrderStatus.
@@ -696,7 +756,7 @@ export type UpdateOrderStatusResponse = Message<"orders.v1.UpdateOrderStatusResp
  * Use `create(UpdateOrderStatusResponseSchema)` to create a new message.
  */
 export const UpdateOrderStatusResponseSchema: GenMessage<UpdateOrderStatusResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 15);
+  messageDesc(file_orders_v1_order_service, 16);
 
 /**
  * Request for CancelOrder.
@@ -733,7 +793,7 @@ export type CancelOrderRequest = Message<"orders.v1.CancelOrderRequest"> & {
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 16);
+  messageDesc(file_orders_v1_order_service, 17);
 
 /**
  * Response for CancelOrder.
@@ -754,7 +814,7 @@ export type CancelOrderResponse = Message<"orders.v1.CancelOrderResponse"> & {
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 17);
+  messageDesc(file_orders_v1_order_service, 18);
 
 /**
  * Request for DeleteOrder.
@@ -784,7 +844,7 @@ export type DeleteOrderRequest = Message<"orders.v1.DeleteOrderRequest"> & {
  * Use `create(DeleteOrderRequestSchema)` to create a new message.
  */
 export const DeleteOrderRequestSchema: GenMessage<DeleteOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 18);
+  messageDesc(file_orders_v1_order_service, 19);
 
 /**
  * Response for DeleteOrder.
@@ -799,7 +859,93 @@ export type DeleteOrderResponse = Message<"orders.v1.DeleteOrderResponse"> & {
  * Use `create(DeleteOrderResponseSchema)` to create a new message.
  */
 export const DeleteOrderResponseSchema: GenMessage<DeleteOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 19);
+  messageDesc(file_orders_v1_order_service, 20);
+
+/**
+ * Request for ReportPayment.
+ *
+ * Example (the payment system captured the tour's order in full):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8",
+ *    "providerEventId": "evt_tour_2", "kind": "PAYMENT_EVENT_KIND_CAPTURED",
+ *    "amount": {"currencyCode": "USD", "amountMinor": "4900"}}
+ *
+ * @generated from message orders.v1.ReportPaymentRequest
+ */
+export type ReportPaymentRequest = Message<"orders.v1.ReportPaymentRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * The payment provider's id of this event (its webhook's event id), 1 to
+   * 200 characters: the report's idempotency key, unique across all orders.
+   *
+   * @generated from field: string provider_event_id = 2;
+   */
+  providerEventId: string;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: orders.v1.PaymentEventKind kind = 3;
+   */
+  kind: PaymentEventKind;
+
+  /**
+   * How much, in the order's currency: more than zero for AUTHORIZED,
+   * CAPTURED and REFUNDED; unset for VOIDED and FAILED (INVALID_ARGUMENT
+   * naming the field otherwise).
+   *
+   * @generated from field: common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Why (a decline reason, a refund's reason), kept with the report; up to
+   * 500 characters.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 6;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.ReportPaymentRequest.
+ * Use `create(ReportPaymentRequestSchema)` to create a new message.
+ */
+export const ReportPaymentRequestSchema: GenMessage<ReportPaymentRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 21);
+
+/**
+ * Response for ReportPayment.
+ *
+ * @generated from message orders.v1.ReportPaymentResponse
+ */
+export type ReportPaymentResponse = Message<"orders.v1.ReportPaymentResponse"> & {
+  /**
+   * The order after the report (as it is now, for a repeated report).
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message orders.v1.ReportPaymentResponse.
+ * Use `create(ReportPaymentResponseSchema)` to create a new message.
+ */
+export const ReportPaymentResponseSchema: GenMessage<ReportPaymentResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 22);
 
 /**
  * Request for WatchOrder.
@@ -834,7 +980,7 @@ export type WatchOrderRequest = Message<"orders.v1.WatchOrderRequest"> & {
  * Use `create(WatchOrderRequestSchema)` to create a new message.
  */
 export const WatchOrderRequestSchema: GenMessage<WatchOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 20);
+  messageDesc(file_orders_v1_order_service, 23);
 
 /**
  * Response for WatchOrder: one per change.
@@ -865,7 +1011,7 @@ export type WatchOrderResponse = Message<"orders.v1.WatchOrderResponse"> & {
  * Use `create(WatchOrderResponseSchema)` to create a new message.
  */
 export const WatchOrderResponseSchema: GenMessage<WatchOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 21);
+  messageDesc(file_orders_v1_order_service, 24);
 
 /**
  * Where an order is in its lifecycle.
@@ -937,6 +1083,149 @@ export enum OrderStatus {
  */
 export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
   enumDesc(file_orders_v1_order_service, 0);
+
+/**
+ * Where an order's payment stands, as the payment system reported it
+ * (ReportPayment). Apart from the order's status: an order can be SHIPPED and
+ * only AUTHORIZED (capture on shipment), or CANCELLED and REFUNDED. The
+ * status follows from the amounts: REFUNDED when all that was captured was
+ * refunded, PARTIALLY_REFUNDED when some was; else CAPTURED when the whole
+ * total was captured, PARTIALLY_CAPTURED when some was; else AUTHORIZED
+ * when an amount is authorised. Transitions: README "Payments".
+ *
+ * @generated from enum orders.v1.PaymentStatus
+ */
+export enum PaymentStatus {
+  /**
+   * Not set. Never stored.
+   *
+   * @generated from enum value: PAYMENT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Nothing reported yet: every new order starts here.
+   *
+   * @generated from enum value: PAYMENT_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * An amount is authorised (held on the customer's card), none captured.
+   *
+   * @generated from enum value: PAYMENT_STATUS_AUTHORIZED = 2;
+   */
+  AUTHORIZED = 2,
+
+  /**
+   * Part of the order's total is captured.
+   *
+   * @generated from enum value: PAYMENT_STATUS_PARTIALLY_CAPTURED = 3;
+   */
+  PARTIALLY_CAPTURED = 3,
+
+  /**
+   * The whole total is captured.
+   *
+   * @generated from enum value: PAYMENT_STATUS_CAPTURED = 4;
+   */
+  CAPTURED = 4,
+
+  /**
+   * Part of what was captured has been refunded.
+   *
+   * @generated from enum value: PAYMENT_STATUS_PARTIALLY_REFUNDED = 5;
+   */
+  PARTIALLY_REFUNDED = 5,
+
+  /**
+   * All that was captured has been refunded. Final.
+   *
+   * @generated from enum value: PAYMENT_STATUS_REFUNDED = 6;
+   */
+  REFUNDED = 6,
+
+  /**
+   * The authorisation was voided before anything was captured. A new
+   * authorisation or capture may follow.
+   *
+   * @generated from enum value: PAYMENT_STATUS_VOIDED = 7;
+   */
+  VOIDED = 7,
+
+  /**
+   * The payment failed (declined) with nothing authorised. A new
+   * authorisation or capture may follow.
+   *
+   * @generated from enum value: PAYMENT_STATUS_FAILED = 8;
+   */
+  FAILED = 8,
+}
+
+/**
+ * Describes the enum orders.v1.PaymentStatus.
+ */
+export const PaymentStatusSchema: GenEnum<PaymentStatus> = /*@__PURE__*/
+  enumDesc(file_orders_v1_order_service, 1);
+
+/**
+ * What happened to a payment, as the payment system reports it.
+ *
+ * @generated from enum orders.v1.PaymentEventKind
+ */
+export enum PaymentEventKind {
+  /**
+   * Not set. Refused.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An amount was authorised; adds to what is authorised (split tender,
+   * re-authorisation). Accepted while nothing is refunded.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_AUTHORIZED = 1;
+   */
+  AUTHORIZED = 1,
+
+  /**
+   * An amount was captured; adds to what is captured, never past what is
+   * authorised. A capture with nothing authorised (a one-step sale)
+   * authorises the same amount with it.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_CAPTURED = 2;
+   */
+  CAPTURED = 2,
+
+  /**
+   * An amount was refunded; adds to what is refunded, never past what is
+   * captured, and settles that much of any refund pending.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_REFUNDED = 3;
+   */
+  REFUNDED = 3,
+
+  /**
+   * What is authorised and not captured was released. No amount.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_VOIDED = 4;
+   */
+  VOIDED = 4,
+
+  /**
+   * The payment was declined, with nothing authorised. No amount.
+   *
+   * @generated from enum value: PAYMENT_EVENT_KIND_FAILED = 5;
+   */
+  FAILED = 5,
+}
+
+/**
+ * Describes the enum orders.v1.PaymentEventKind.
+ */
+export const PaymentEventKindSchema: GenEnum<PaymentEventKind> = /*@__PURE__*/
+  enumDesc(file_orders_v1_order_service, 2);
 
 /**
  * OrderService owns orders. To take an order it checks the customer with
@@ -1037,6 +1326,32 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof UpdateOrderStatusRequestSchema;
     output: typeof UpdateOrderStatusResponseSchema;
+  },
+  /**
+   * Records what the payment system says happened to an order's payment
+   * (this service talks to no payment provider: the payment system reports
+   * to it). Each report moves the order's payment (Order.payment) by the
+   * payment transition table (README "Payments"); the resulting status
+   * follows from the amounts. Idempotent by provider_event_id: a repeat of
+   * the same report changes nothing and returns the order as it is now; the
+   * same provider_event_id with anything else different fails with
+   * INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED. A report the payment
+   * cannot take fails with FAILED_PRECONDITION: reason
+   * ILLEGAL_PAYMENT_TRANSITION (the kind is not accepted in the current
+   * payment status, which the error names), PAYMENT_EXCEEDS_TOTAL (more
+   * authorised than the order's total), CAPTURE_EXCEEDS_AUTHORIZED or
+   * REFUND_EXCEEDS_CAPTURED. An amount in another currency than the order's
+   * is INVALID_ARGUMENT, reason CURRENCY_MISMATCH. Reports are accepted for
+   * cancelled orders too (a capture racing a cancellation): money captured on
+   * a cancelled order falls due for refund at once (OrderRefundDue). An
+   * unknown or deleted order is NOT_FOUND, reason ORDER_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.ReportPayment
+   */
+  reportPayment: {
+    methodKind: "unary";
+    input: typeof ReportPaymentRequestSchema;
+    output: typeof ReportPaymentResponseSchema;
   },
   /**
    * Cancels an order and returns its stock to inventory exactly once.

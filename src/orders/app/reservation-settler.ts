@@ -12,7 +12,7 @@ import { attemptOf, reservationLines } from "../domain/new-order.js";
 import type { Order } from "../domain/order.js";
 import { orderNotFound } from "../domain/order-errors.js";
 import type { InventoryPort, OrderRepository } from "../domain/ports.js";
-import { decide, isDecision, type Decision } from "../domain/transition.js";
+import { decide, isDecision, unchanged } from "../domain/transition.js";
 import { holdStock } from "./hold-stock.js";
 
 /** History reason of a PENDING order cancelled because its stock could not be held again. */
@@ -55,7 +55,6 @@ export interface SettlerDeps {
   readonly settleBudgetMs: number;
 }
 
-const unchanged = (order: Order): Decision => ({ order, changes: [], changed: false });
 /** Guarded writes retried on a concurrent change that leaves the order PENDING (e.g. shipping info set). */
 const CONFIRM_TRIES = 3;
 

@@ -3,7 +3,9 @@
  * CancelOrder. PENDING → CONFIRMED is the sale (ReservationSettler.confirm:
  * commit at inventory, then the version-guarded confirm). Before an
  * acknowledged order moves on, its reservation must be committed (normally
- * already done by CreateOrder; otherwise done here first).
+ * already done by CreateOrder; otherwise done here first). With
+ * REQUIRE_CAPTURE_BEFORE_FULFILMENT, PROCESSING and SHIPPED need the whole
+ * total captured (FAILED_PRECONDITION PAYMENT_NOT_CAPTURED).
  */
 import type { CallContext } from "../../kernel/call-context.js";
 import type { OrderStatus } from "../domain/order-status.js";
@@ -26,6 +28,8 @@ export interface UpdateOrderStatusDeps {
   readonly repo: OrderRepository;
   readonly settler: ReservationSettler;
   readonly cancelOrder: ReturnType<typeof createCancelOrder>;
+  /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured. */
+  readonly requireCapture: boolean;
 }
 
 export function createUpdateOrderStatus(deps: UpdateOrderStatusDeps) {
@@ -40,7 +44,7 @@ export function createUpdateOrderStatus(deps: UpdateOrderStatusDeps) {
     }
     const meta = changeMeta(cx);
     const { order } = await repo.update(input.orderId, { etag: input.etag }, (o) =>
-      decide(o, { kind: "SET_STATUS", to: input.status, reason: input.reason }, meta),
+      decide(o, { kind: "SET_STATUS", to: input.status, reason: input.reason, requireCapture: deps.requireCapture }, meta),
       cx,
     );
     return order;

@@ -7,6 +7,7 @@ import { createDeleteOrder } from "./delete-order.js";
 import { createGetOrder } from "./get-order.js";
 import { createListOrders } from "./list-orders.js";
 import { createReconcileReservations, type SettleAction } from "./reconcile-reservations.js";
+import { createReportPayment } from "./report-payment.js";
 import { createReservationSettler } from "./reservation-settler.js";
 import { createUpdateOrderStatus } from "./update-order-status.js";
 import { createUpdateShippingInfo } from "./update-shipping-info.js";
@@ -25,6 +26,8 @@ export interface UseCaseDeps {
   readonly logger: Logger;
   /** Budget of settlement calls made outside a caller's deadline. */
   readonly settleBudgetMs: number;
+  /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured. */
+  readonly requireCaptureBeforeFulfilment: boolean;
   /** The longest a WatchOrder stream lives before the client must watch again. */
   readonly watchMaxLifetimeMs: number;
   /** For metrics: CreateOrder stored a new order, by its customer's tier and its currency. */
@@ -42,7 +45,8 @@ export function createOrderUseCases(deps: UseCaseDeps) {
     getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
     listOrders: createListOrders({ repo }),
     updateShippingInfo: createUpdateShippingInfo({ repo }),
-    updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder }),
+    updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder, requireCapture: deps.requireCaptureBeforeFulfilment }),
+    reportPayment: createReportPayment({ repo }),
     cancelOrder,
     deleteOrder: createDeleteOrder({ repo, settler }),
     watchOrder: createWatchOrder({ watches: deps.watches, events: deps.orderEvents, maxLifetimeMs: deps.watchMaxLifetimeMs }),

@@ -3,6 +3,7 @@
  * converge, the idempotency fingerprint, and building the aggregate from the
  * prices inventory captured.
  */
+import { NEW_PAYMENT } from "./payment.js";
 import { createHash } from "node:crypto";
 import { singleCurrency, sum, times, type Money } from "./money.js";
 import type { Address, Order, OrderLine } from "./order.js";
@@ -120,6 +121,7 @@ export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Mon
     shippingAddress: req.shippingAddress,
     shippingInfo: undefined,
     history: [{ from: undefined, to: "PENDING", reason: "", actor: cx.actor, at: cx.at }],
+    payment: NEW_PAYMENT,
     version: 1,
     createTime: cx.at,
     updateTime: cx.at,

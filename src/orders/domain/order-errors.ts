@@ -9,6 +9,7 @@ import {
   unavailable,
 } from "../../kernel/errors.js";
 import type { OrderStatus } from "./order-status.js";
+import type { PaymentEventKind, PaymentRefusal, PaymentStatus } from "./payment.js";
 
 export const orderNotFound = (id: string) =>
   notFound("ORDER_NOT_FOUND", `order ${id} not found`, { orderId: id });
@@ -109,4 +110,44 @@ export const resumePointAhead = (id: string, afterVersion: number, version: numb
     `order ${id} is at version ${version}; there is no version ${afterVersion} to resume after`,
     [{ field: "after_version", description: `greater than the order's version (${version})` }],
     { orderId: id, version: String(version) },
+  );
+
+/** A payment report its payment cannot take (domain/payment.ts): the kind in this status, or an amount past a limit. */
+export function paymentRefused(id: string, current: PaymentStatus, kind: PaymentEventKind, refusal: PaymentRefusal) {
+  const limit = "limitMinor" in refusal ? refusal.limitMinor.toString() : undefined;
+  const message =
+    refusal.reason === "ILLEGAL_PAYMENT_TRANSITION"
+      ? `order ${id}'s payment is ${current}; it cannot take a ${kind} report`
+      : refusal.reason === "PAYMENT_EXCEEDS_TOTAL"
+        ? `order ${id}: at most ${limit} more (minor units) can be authorised: the order's total`
+        : refusal.reason === "CAPTURE_EXCEEDS_AUTHORIZED"
+          ? `order ${id}: at most ${limit} more (minor units) can be captured: what is authorised`
+          : `order ${id}: at most ${limit} more (minor units) can be refunded: what is captured`;
+  return failedPrecondition(
+    refusal.reason,
+    message,
+    [{ type: refusal.reason, subject: `orders/${id}`, description: `payment status is ${current}${limit ? `; at most ${limit} more` : ""}` }],
+    { orderId: id, paymentStatus: current, kind, ...(limit !== undefined ? { limitMinor: limit } : {}) },
+  );
+}
+
+/** A report's amount in another currency than the order's. */
+export const currencyMismatch = (id: string, expected: string) =>
+  invalidArgument("CURRENCY_MISMATCH", `order ${id} is in ${expected}; the amount must be too`, [
+    { field: "amount.currency_code", description: `must be the order's currency, ${expected}` },
+  ]);
+
+/** The provider's event id was reported before with a different report (or for another order). */
+export const paymentEventReused = () =>
+  invalidArgument("IDEMPOTENCY_KEY_REUSED", "provider_event_id was already reported with a different report", [
+    { field: "provider_event_id", description: "already used with a different report" },
+  ]);
+
+/** REQUIRE_CAPTURE_BEFORE_FULFILMENT: fulfilment starts only once the whole total is captured. */
+export const paymentNotCaptured = (id: string, status: PaymentStatus, to: OrderStatus) =>
+  failedPrecondition(
+    "PAYMENT_NOT_CAPTURED",
+    `order ${id} cannot become ${to} before its whole total is captured (payment is ${status})`,
+    [{ type: "PAYMENT_NOT_CAPTURED", subject: `orders/${id}`, description: `payment status is ${status}` }],
+    { orderId: id, paymentStatus: status, requestedStatus: to },
   );

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Money } from "./money.js";
 import type { OrderStatus } from "./order-status.js";
+import type { Payment } from "./payment.js";
 
 export interface Address {
   readonly recipientName: string;
@@ -56,6 +57,8 @@ export interface Order {
   readonly shippingAddress: Address | undefined;
   readonly shippingInfo: ShippingInfo | undefined;
   readonly history: readonly StatusChange[];
+  /** The payment, apart from the status (domain/payment.ts). */
+  readonly payment: Payment;
   /** Increments on every mutation; the etag is derived from it. */
   readonly version: number;
   readonly createTime: Date;

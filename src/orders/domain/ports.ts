@@ -55,6 +55,16 @@ export interface ListQuery {
   readonly descending: boolean;
 }
 
+/** A payment report as stored (orders.payment_reports), its currency the order's. */
+export interface StoredPaymentReport {
+  readonly eventId: string;
+  readonly kind: string;
+  readonly currency: string;
+  readonly amountMinor: bigint;
+  readonly reason: string;
+  readonly actor: string;
+}
+
 /** What an update must find true of the order before it may change it. */
 export interface UpdateGuard {
   /** When set, the order must still have this etag. */
@@ -89,6 +99,21 @@ export interface OrderRepository {
    * and nothing written when it passes (src/platform/bounded.ts).
    */
   update(id: string, guard: UpdateGuard, fn: (order: Order) => Decision | DomainError, cx?: CallContext): Promise<Decision>;
+  /**
+   * `update` for a payment report, idempotent by its provider event id: a
+   * report already taken (same order, kind, amount and reason) changes
+   * nothing and answers the order as it is now (before the etag is looked
+   * at: the first try may have changed it); the same id with another report
+   * is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED. The report is stored with the
+   * change, in its transaction.
+   */
+  reportPayment(
+    id: string,
+    report: StoredPaymentReport,
+    guard: UpdateGuard,
+    fn: (order: Order) => Decision | DomainError,
+    cx?: CallContext,
+  ): Promise<Decision>;
   /** Guarded: moves the reservation state only from one of `from`. True when it moved. */
   setReservationState(id: string, from: readonly ReservationState[], to: ReservationState): Promise<boolean>;
   /**

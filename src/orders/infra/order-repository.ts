@@ -9,14 +9,14 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import type { DomainError } from "../../kernel/errors.js";
-import { etagMismatch, orderNotFound } from "../domain/order-errors.js";
+import { etagMismatch, orderNotFound, paymentEventReused } from "../domain/order-errors.js";
 import { etagOf, type Order, type ReservationState } from "../domain/order.js";
-import type { OrderRepository, UpdateGuard } from "../domain/ports.js";
-import { isDecision, type Decision } from "../domain/transition.js";
+import type { OrderRepository, StoredPaymentReport, UpdateGuard } from "../domain/ports.js";
+import { isDecision, unchanged, type Decision } from "../domain/transition.js";
 import { findOrder, hydrate, listOrders } from "./order-queries.js";
-import { decisionEvent, historyValues, mutableValues } from "./order-rows.js";
+import { decisionEvents, historyValues, mutableValues } from "./order-rows.js";
 import { createOrderStatements } from "./order-statements.js";
-import { orderHistory, orders, outbox } from "./schema.js";
+import { orderHistory, orders, outbox, paymentReports } from "./schema.js";
 
 export function createOrderRepository(db: Db, onCommit: (orderId: string) => void): OrderRepository {
   const statements = createOrderStatements(db);
@@ -36,6 +36,16 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
     },
     async update(id, guard, fn, cx) {
       const decision = await boundedTransaction(db, cx, (tx) => updateOrder(tx as unknown as Db, id, guard, fn), "orders_update_tx");
+      if (decision.changed) onCommit(id);
+      return decision;
+    },
+    async reportPayment(id, report, guard, fn, cx) {
+      const decision = await boundedTransaction(
+        db,
+        cx,
+        (tx) => updateOrder(tx as unknown as Db, id, guard, fn, paymentReportHooks(tx as unknown as Db, id, report)),
+        "orders_report_payment_tx",
+      );
       if (decision.changed) onCommit(id);
       return decision;
     },
@@ -61,11 +71,20 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
   };
 }
 
+/** What a kind of update adds to the generic one, inside its transaction. */
+interface UpdateHooks {
+  /** After the lock, before the guard's etag: true when the command was already applied (nothing to do). */
+  readonly alreadyApplied: (order: Order) => Promise<boolean>;
+  /** After the order's rows are written. */
+  readonly written: (decision: Decision) => Promise<void>;
+}
+
 async function updateOrder(
   tx: Db,
   id: string,
   { etag, customerScope }: UpdateGuard,
   fn: (order: Order) => Decision | DomainError,
+  hooks?: UpdateHooks,
 ): Promise<Decision> {
   const rows = await tx
     .select()
@@ -74,12 +93,47 @@ async function updateOrder(
     .for("update");
   const [order] = await hydrate(tx, rows);
   if (!order || (customerScope !== undefined && order.customerId !== customerScope)) throw orderNotFound(id);
+  if (hooks && (await hooks.alreadyApplied(order))) return unchanged(order);
   if (etag && etag !== etagOf(order)) throw etagMismatch(id);
   const decision = fn(order);
   if (!isDecision(decision)) throw decision;
   if (!decision.changed) return decision;
   await tx.update(orders).set(mutableValues(decision.order)).where(eq(orders.id, id));
   if (decision.changes.length > 0) await tx.insert(orderHistory).values(historyValues(id, decision.changes));
-  await tx.insert(outbox).values(decisionEvent(decision));
+  await tx.insert(outbox).values(decisionEvents(decision));
+  await hooks?.written(decision);
   return decision;
+}
+
+/**
+ * A payment report's idempotency, under the order's row lock: reports of
+ * one order are serialised by it, and the provider event id's primary key
+ * refuses the same id on another order (a racing insert waits for the
+ * other transaction, then conflicts).
+ */
+function paymentReportHooks(tx: Db, orderId: string, report: StoredPaymentReport): UpdateHooks {
+  return {
+    async alreadyApplied() {
+      const [found] = await tx.select().from(paymentReports).where(eq(paymentReports.providerEventId, report.eventId));
+      if (!found) return false;
+      const same =
+        found.orderId === orderId &&
+        found.kind === report.kind &&
+        found.currency === report.currency &&
+        found.amountMinor === report.amountMinor &&
+        found.reason === report.reason;
+      if (!same) throw paymentEventReused();
+      return true;
+    },
+    async written(decision) {
+      const [reported] = decision.events.filter((e) => e.kind === "PAYMENT_REPORTED");
+      const stored = await tx
+        .insert(paymentReports)
+        .values({ ...report, providerEventId: report.eventId, orderId, version: reported?.order.version ?? decision.order.version, reportTime: decision.order.updateTime })
+        .onConflictDoNothing()
+        .returning({ id: paymentReports.providerEventId });
+      // The id was taken meanwhile by a report of another order: this one is refused, and rolls back.
+      if (stored.length === 0) throw paymentEventReused();
+    },
+  };
 }

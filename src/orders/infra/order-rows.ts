@@ -2,7 +2,8 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Order, OrderLine, ReservationState, StatusChange } from "../domain/order.js";
 import type { OrderStatus } from "../domain/order-status.js";
-import type { Decision } from "../domain/transition.js";
+import type { PaymentStatus } from "../domain/payment.js";
+import type { DecidedEvent, Decision } from "../domain/transition.js";
 import { activeTraceparent } from "../../platform/tracing.js";
 // The events are the contract's messages, mapped as the RPCs map an Order.
 import { orderEvent } from "../rpc/order-events.js";
@@ -29,6 +30,13 @@ export function toOrder(row: OrderRow, lines: readonly ChildRow<LineRow>[], hist
         ? { carrier: row.carrier, trackingNumber: row.trackingNumber }
         : undefined,
     history: [...history].sort((a, b) => a.id - b.id).map(toChange),
+    payment: {
+      status: row.paymentStatus as PaymentStatus,
+      authorizedMinor: row.authorizedMinor,
+      capturedMinor: row.capturedMinor,
+      refundedMinor: row.refundedMinor,
+      refundPendingMinor: row.refundPendingMinor,
+    },
     version: row.version,
     createTime: row.createTime,
     updateTime: row.updateTime,
@@ -147,6 +155,11 @@ export function mutableValues(o: Order) {
     carrier: o.shippingInfo?.carrier ?? null,
     trackingNumber: o.shippingInfo?.trackingNumber ?? null,
     reservationState: o.reservationState,
+    paymentStatus: o.payment.status,
+    authorizedMinor: o.payment.authorizedMinor,
+    capturedMinor: o.payment.capturedMinor,
+    refundedMinor: o.payment.refundedMinor,
+    refundPendingMinor: o.payment.refundPendingMinor,
     version: o.version,
     updateTime: o.updateTime,
     deleteTime: o.deleted ? o.updateTime : null,
@@ -165,12 +178,13 @@ export function historyValues(orderId: string, changes: readonly StatusChange[])
 }
 
 /**
- * One outbox event per mutation (README "Events"): the event message in
- * protobuf JSON, the order's version after the change, and the trace context
- * of the call making it.
+ * One outbox event per change (README "Events"): the event message in
+ * protobuf JSON, the order's version after the change, and the trace
+ * context of the call making it.
  */
-export function eventValues(o: Order, changes: readonly StatusChange[], created = false): typeof outbox.$inferInsert {
-  const event = orderEvent(o, changes, created);
+export function eventValues(e: DecidedEvent | { kind: "CREATED"; order: Order }): typeof outbox.$inferInsert {
+  const o = e.order;
+  const event = orderEvent(e);
   return {
     aggregateId: o.id,
     version: o.version,
@@ -181,4 +195,5 @@ export function eventValues(o: Order, changes: readonly StatusChange[], created 
   };
 }
 
-export const decisionEvent = (d: Decision) => eventValues(d.order, d.changes);
+/** A decision's outbox rows: one per version it made, oldest first. */
+export const decisionEvents = (d: Decision) => d.events.map(eventValues);

@@ -10,7 +10,7 @@ import { prepareStatement } from "../../platform/statements.js";
 import type { Order, ReservationState } from "../domain/order.js";
 import type { IdempotencyRecord } from "../domain/ports.js";
 import type { Decision } from "../domain/transition.js";
-import { decisionEvent, eventValues } from "./order-rows.js";
+import { eventValues } from "./order-rows.js";
 
 const p = sql.placeholder;
 
@@ -127,7 +127,9 @@ const eventParams = (event: ReturnType<typeof eventValues>) => ({
 
 function applyValues(d: Decision, expectedVersion: number): Record<string, unknown> {
   const o = d.order;
-  const event = decisionEvent(d);
+  // One version: a status change with no follow-up (the confirm; this statement writes one event).
+  if (d.events.length !== 1) throw new Error(`applyIfUnchanged writes one change, not ${d.events.length}`);
+  const event = eventValues(d.events[0]!);
   return {
     id: o.id,
     expectedVersion,
@@ -141,7 +143,7 @@ function applyValues(d: Decision, expectedVersion: number): Record<string, unkno
 }
 
 function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
-  const event = eventValues(o, o.history, true);
+  const event = eventValues({ kind: "CREATED", order: o });
   return {
     customerId: o.customerId,
     requestId: o.requestId,

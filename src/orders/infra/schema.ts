@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  check,
   index,
   integer,
   jsonb,
@@ -57,6 +58,12 @@ export const orders = ordersSchema.table(
     trackingNumber: text("tracking_number"),
     reservationId: text("reservation_id").notNull(),
     reservationState: text("reservation_state").notNull(),
+    // The payment (domain/payment.ts), in minor units of `currency`: a new order's is PENDING and zero.
+    paymentStatus: text("payment_status").notNull().default("PENDING"),
+    authorizedMinor: bigint("authorized_minor", { mode: "bigint" }).notNull().default(sql`0`),
+    capturedMinor: bigint("captured_minor", { mode: "bigint" }).notNull().default(sql`0`),
+    refundedMinor: bigint("refunded_minor", { mode: "bigint" }).notNull().default(sql`0`),
+    refundPendingMinor: bigint("refund_pending_minor", { mode: "bigint" }).notNull().default(sql`0`),
     version: integer("version").notNull(),
     createTime: ts("create_time").notNull(),
     updateTime: ts("update_time").notNull(),
@@ -64,6 +71,13 @@ export const orders = ordersSchema.table(
   },
   (t) => [
     uniqueIndex("orders_number_key").on(t.number),
+    // The payment's amounts never pass each other or the total, whatever a bug upstream would write.
+    check(
+      "orders_payment_amounts_check",
+      sql`0 <= ${t.refundedMinor} and ${t.refundedMinor} <= ${t.capturedMinor} and ${t.capturedMinor} <= ${t.authorizedMinor}
+        and ${t.authorizedMinor} <= ${t.totalMinor} and 0 <= ${t.refundPendingMinor}
+        and ${t.refundPendingMinor} <= ${t.capturedMinor} - ${t.refundedMinor}`,
+    ),
     // A customer's page: an index range scan on (customer_id, create_time, id).
     index("orders_customer_page_idx")
       .on(t.customerId, t.createTime, t.id)
@@ -108,6 +122,31 @@ export const orderHistory = ordersSchema.table(
     changeTime: ts("change_time").notNull(),
   },
   (t) => [index("order_history_order_idx").on(t.orderId, t.id)],
+);
+
+/**
+ * Every payment report an order took (ReportPayment), by the provider's
+ * event id: the reports' idempotency record (a repeat finds its row; the
+ * same id with another report is refused) and their audit trail. Written in
+ * the transaction of the change it made.
+ */
+export const paymentReports = ordersSchema.table(
+  "payment_reports",
+  {
+    providerEventId: text("provider_event_id").primaryKey(),
+    orderId: uuid("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    currency: text("currency").notNull(),
+    amountMinor: bigint("amount_minor", { mode: "bigint" }).notNull(),
+    reason: text("reason").notNull(),
+    actor: text("actor").notNull(),
+    /** The order's version after the report's change. */
+    version: integer("version").notNull(),
+    reportTime: ts("report_time").notNull(),
+  },
+  (t) => [index("payment_reports_order_idx").on(t.orderId, t.version)],
 );
 
 export const idempotencyKeys = ordersSchema.table(

@@ -3,6 +3,8 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   OrderStatus as ProtoStatus,
+  PaymentEventKind as ProtoPaymentEventKind,
+  PaymentStatus as ProtoPaymentStatus,
   type Address as ProtoAddress,
   GetOrderResponseSchema,
   type CreateOrderRequest,
@@ -15,6 +17,7 @@ import { freezeMessage } from "../../platform/message-encoding.js";
 import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
 import type { OrderStatus } from "../domain/order-status.js";
+import type { Payment, PaymentEventKind } from "../domain/payment.js";
 import { etagOf, type Address, type Order, type StatusChange } from "../domain/order.js";
 import type { ListQuery } from "../domain/ports.js";
 
@@ -30,6 +33,26 @@ export function fromProtoStatus(s: ProtoStatus): OrderStatus {
 }
 
 const toMoney = (m: Money) => ({ currencyCode: m.currency, amountMinor: m.amountMinor });
+
+export const toProtoPaymentEventKind = (k: PaymentEventKind): ProtoPaymentEventKind => ProtoPaymentEventKind[k];
+
+/** Validation (not_in: [0], defined_only) guarantees a known, set kind. */
+export function fromProtoPaymentEventKind(k: ProtoPaymentEventKind): PaymentEventKind {
+  const name = ProtoPaymentEventKind[k];
+  if (name === undefined || k === ProtoPaymentEventKind.UNSPECIFIED) throw new RangeError(`unexpected payment event kind ${k}`);
+  return name as PaymentEventKind;
+}
+
+function toProtoPayment(p: Payment, currency: string) {
+  const money = (amountMinor: bigint) => ({ currencyCode: currency, amountMinor });
+  return {
+    status: ProtoPaymentStatus[p.status],
+    authorized: money(p.authorizedMinor),
+    captured: money(p.capturedMinor),
+    refunded: money(p.refundedMinor),
+    refundPending: money(p.refundPendingMinor),
+  };
+}
 
 export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusChangeSchema> {
   return {
@@ -59,6 +82,7 @@ export function toProtoOrder(o: Order): OrderInit {
     requestId: o.requestId,
     number: o.number,
     history: o.history.map(toProtoChange),
+    payment: toProtoPayment(o.payment, o.total.currency),
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),

@@ -3,8 +3,9 @@
  * as the outbox stores them: the event message's full name (the CloudEvents
  * `type`) and the message in protobuf JSON (the CloudEvents `data`), so any
  * consumer decodes it with the contract's generated types. One event per
- * committed change, chosen by what changed: created; deleted; cancelled;
- * another status change; else the shipping info.
+ * committed change (a version), chosen by what changed: created; a payment
+ * report; a refund due; else deleted; cancelled; another status change;
+ * else the shipping info.
  */
 import { create, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -12,11 +13,14 @@ import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderDeletedSchema,
+  OrderPaymentReportedSchema,
+  OrderRefundDueSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
-import type { Order, StatusChange } from "../domain/order.js";
-import { toProtoChange, toProtoOrder } from "./order-codec.js";
+import type { Order } from "../domain/order.js";
+import type { DecidedEvent } from "../domain/transition.js";
+import { toProtoChange, toProtoOrder, toProtoPaymentEventKind } from "./order-codec.js";
 
 export interface EncodedEvent {
   /** "orders.v1.OrderCreated", … */
@@ -24,9 +28,33 @@ export interface EncodedEvent {
   readonly payload: JsonValue;
 }
 
-export function orderEvent(o: Order, changes: readonly StatusChange[], created = false): EncodedEvent {
+export function orderEvent(e: DecidedEvent | { kind: "CREATED"; order: Order }): EncodedEvent {
+  const o = e.order;
   const version = o.version;
-  if (created) return encode(OrderCreatedSchema, { order: toProtoOrder(o), version });
+  switch (e.kind) {
+    case "CREATED":
+      return encode(OrderCreatedSchema, { order: toProtoOrder(o), version });
+    case "PAYMENT_REPORTED":
+      return encode(OrderPaymentReportedSchema, {
+        order: toProtoOrder(o),
+        version,
+        providerEventId: e.report.eventId,
+        kind: toProtoPaymentEventKind(e.report.kind),
+        amount: e.report.amountMinor > 0n ? { currencyCode: o.total.currency, amountMinor: e.report.amountMinor } : undefined,
+        reason: e.report.reason,
+        actor: e.actor,
+      });
+    case "REFUND_DUE":
+      return encode(OrderRefundDueSchema, {
+        order: toProtoOrder(o),
+        version,
+        amount: { currencyCode: o.total.currency, amountMinor: e.amountMinor },
+        reason: e.reason,
+      });
+    case "CHANGED":
+      break;
+  }
+  const changes = e.changes;
   if (o.deleted) {
     return encode(OrderDeletedSchema, { orderId: o.id, customerId: o.customerId, version, deleteTime: timestampFromDate(o.updateTime) });
   }
@@ -45,6 +73,8 @@ export function orderEvent(o: Order, changes: readonly StatusChange[], created =
 type Schema =
   | typeof OrderCreatedSchema
   | typeof OrderDeletedSchema
+  | typeof OrderPaymentReportedSchema
+  | typeof OrderRefundDueSchema
   | typeof OrderCancelledSchema
   | typeof OrderStatusChangedSchema
   | typeof OrderShippingInfoChangedSchema;

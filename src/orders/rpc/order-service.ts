@@ -2,7 +2,7 @@
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
 import type { RpcImpl } from "../../platform/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
-import { fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
+import { fromProtoPaymentEventKind, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
 import { toProtoRecordedOrder } from "./recorded-orders.js";
 
 const etagOf = (etag: string) => etag || undefined;
@@ -39,6 +39,17 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
     },
     async cancelOrder(req, cx) {
       const order = await uc.cancelOrder(cx, { orderId: req.orderId, reason: req.reason, etag: etagOf(req.etag) });
+      return { order: toProtoOrder(order) };
+    },
+    async reportPayment(req, cx) {
+      const order = await uc.reportPayment(cx, {
+        orderId: req.orderId,
+        providerEventId: req.providerEventId,
+        kind: fromProtoPaymentEventKind(req.kind),
+        amount: req.amount ? { currency: req.amount.currencyCode, amountMinor: req.amount.amountMinor } : undefined,
+        reason: req.reason,
+        etag: etagOf(req.etag),
+      });
       return { order: toProtoOrder(order) };
     },
     async deleteOrder(req, cx) {

@@ -10,6 +10,8 @@ import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderDeletedSchema,
+  OrderPaymentReportedSchema,
+  OrderRefundDueSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
@@ -19,14 +21,23 @@ import { fromProtoStatus } from "./order-codec.js";
 
 /** The events that carry the order after the change (all but OrderDeleted). */
 const WITH_ORDER = new Map<string, WithOrder>(
-  [OrderCreatedSchema, OrderStatusChangedSchema, OrderShippingInfoChangedSchema, OrderCancelledSchema].map((s) => [s.typeName, s]),
+  [
+    OrderCreatedSchema,
+    OrderStatusChangedSchema,
+    OrderShippingInfoChangedSchema,
+    OrderCancelledSchema,
+    OrderPaymentReportedSchema,
+    OrderRefundDueSchema,
+  ].map((s) => [s.typeName, s]),
 );
 
 type WithOrder =
   | typeof OrderCreatedSchema
   | typeof OrderStatusChangedSchema
   | typeof OrderShippingInfoChangedSchema
-  | typeof OrderCancelledSchema;
+  | typeof OrderCancelledSchema
+  | typeof OrderPaymentReportedSchema
+  | typeof OrderRefundDueSchema;
 
 /**
  * The change an outbox row records: `type` the event's full name, `payload`

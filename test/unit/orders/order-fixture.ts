@@ -1,5 +1,6 @@
 import type { Order } from "../../../src/orders/domain/order.js";
 import type { OrderStatus } from "../../../src/orders/domain/order-status.js";
+import { NEW_PAYMENT } from "../../../src/orders/domain/payment.js";
 
 export const T0 = new Date("2024-05-01T10:00:00.000Z");
 export const T1 = new Date("2024-05-01T11:00:00.000Z");
@@ -17,6 +18,7 @@ export function orderFixture(status: OrderStatus, overrides: Partial<Order> = {}
     shippingAddress: undefined,
     shippingInfo: undefined,
     history: [{ from: undefined, to: status === "PENDING" ? "PENDING" : "CONFIRMED", reason: "", actor: "", at: T0 }],
+    payment: NEW_PAYMENT,
     version: 3,
     createTime: T0,
     updateTime: T0,

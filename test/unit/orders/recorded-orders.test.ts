@@ -29,10 +29,16 @@ describe("recordedChangeOf", () => {
 
   const cancelled = orderFixture("CANCELLED", { version: 4 });
   it.each([
-    ["created", orderFixture("PENDING", { version: 1 }), (o: Order) => orderEvent(o, [], true)],
-    ["status changed", shipped, (o: Order) => orderEvent(o, [change])],
-    ["shipping info changed", shipped, (o: Order) => orderEvent(o, [])],
-    ["cancelled", cancelled, (o: Order) => orderEvent(o, [{ ...change, to: "CANCELLED" }])],
+    ["created", orderFixture("PENDING", { version: 1 }), (o: Order) => orderEvent({ kind: "CREATED", order: o })],
+    ["status changed", shipped, (o: Order) => orderEvent({ kind: "CHANGED", order: o, changes: [change] })],
+    ["shipping info changed", shipped, (o: Order) => orderEvent({ kind: "CHANGED", order: o, changes: [] })],
+    ["cancelled", cancelled, (o: Order) => orderEvent({ kind: "CHANGED", order: o, changes: [{ ...change, to: "CANCELLED" }] })],
+    [
+      "payment reported",
+      shipped,
+      (o: Order) => orderEvent({ kind: "PAYMENT_REPORTED", order: o, report: { eventId: "e", kind: "CAPTURED", amountMinor: 1n, reason: "" }, actor: "service:pay" }),
+    ],
+    ["refund due", cancelled, (o: Order) => orderEvent({ kind: "REFUND_DUE", order: o, amountMinor: 1n, reason: "order cancelled" })],
   ])("%s: the order as the wire sends it, with its status", (_, order, encode) => {
     const { type, payload } = stored(encode(order));
     const got = recordedChangeOf(order.version, type, payload);
@@ -43,7 +49,7 @@ describe("recordedChangeOf", () => {
 
   it("a deletion carries no order; an unknown event type is an error", () => {
     const deleted = orderFixture("CANCELLED", { version: 5, deleted: true });
-    const { type, payload } = stored(orderEvent(deleted, []));
+    const { type, payload } = stored(orderEvent({ kind: "CHANGED", order: deleted, changes: [] }));
     expect(recordedChangeOf(5, type, payload)).toEqual({ version: 5, order: undefined });
     expect(() => recordedChangeOf(6, "orders.v1.Nonsense", {})).toThrow(/not an order event/);
   });

@@ -39,6 +39,7 @@ const CLASSES: Record<string, string | undefined> = {
   "orders.v1.OrderService/UpdateShippingInfo": "write",
   "orders.v1.OrderService/UpdateOrderStatus": "write",
   "orders.v1.OrderService/CancelOrder": "write",
+  "orders.v1.OrderService/ReportPayment": "write",
   "orders.v1.OrderService/DeleteOrder": "write",
   "orders.v1.OrderService/WatchOrder": "watch",
   "grpc.health.v1.Health/Check": undefined,
