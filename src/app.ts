@@ -229,6 +229,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       deadlineMarginMs: config.deadlineMarginMs,
       reconcileIntervalMs: config.reconcileIntervalMs,
       requireCaptureBeforeFulfilment: config.requireCaptureBeforeFulfilment,
+      returnWindowDays: config.returnWindowDays,
       isLeader: () => reconciler.isLeader,
       retention: config.retention,
       isRetentionLeader: () => purger?.isLeader === true,

@@ -31,6 +31,8 @@ export interface Config {
    * total is captured (default false: authorise at checkout, capture on shipment, the usual card flow).
    */
   readonly requireCaptureBeforeFulfilment: boolean;
+  /** RETURN_WINDOW_DAYS: days after an order's last delivery in which its customer may request a return (default 30; staff: any time). */
+  readonly returnWindowDays: number;
   readonly reconcileIntervalMs: number;
   /** How often an instance tries to lead the single-instance background work, and a leader checks its lock (LEADER_RETRY_MS). */
   readonly leaderRetryMs: number;
@@ -502,6 +504,7 @@ export function loadConfig(env: Env = process.env): Config {
     reservationSweepMs: int(env, "RESERVATION_SWEEP_INTERVAL_MS", 5000, 100, 3600000),
     stockLowThreshold: int(env, "STOCK_LOW_THRESHOLD", 10, 0, 1_000_000_000),
     requireCaptureBeforeFulfilment: bool(env, "REQUIRE_CAPTURE_BEFORE_FULFILMENT", false),
+    returnWindowDays: int(env, "RETURN_WINDOW_DAYS", 30, 0, 3650),
     reconcileIntervalMs: int(env, "RECONCILE_INTERVAL_MS", 10000, 100, 3600000),
     leaderRetryMs: int(env, "LEADER_RETRY_MS", 5000, 50, 600000),
     // WatchOrder: the poll is only the fallback while the change listener is down.

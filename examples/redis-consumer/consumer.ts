@@ -51,15 +51,19 @@ import {
   OrderDeletedSchema,
   OrderPaymentReportedSchema,
   OrderRefundDueSchema,
+  OrderShipmentChangedSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
+  OrderUnshippedCancelledSchema,
   type OrderCancelled,
   type OrderCreated,
   type OrderDeleted,
   type OrderPaymentReported,
   type OrderRefundDue,
+  type OrderShipmentChanged,
   type OrderShippingInfoChanged,
   type OrderStatusChanged,
+  type OrderUnshippedCancelled,
 } from "../../gen/orders/v1/order_events_pb.js";
 
 /** The event messages; `switch (event.data.$typeName)` narrows to one. */
@@ -70,7 +74,9 @@ export type OrderEventData =
   | OrderCancelled
   | OrderDeleted
   | OrderPaymentReported
-  | OrderRefundDue;
+  | OrderRefundDue
+  | OrderShipmentChanged
+  | OrderUnshippedCancelled;
 
 const SCHEMAS = new Map<string, DescMessage>(
   [
@@ -81,6 +87,8 @@ const SCHEMAS = new Map<string, DescMessage>(
     OrderDeletedSchema,
     OrderPaymentReportedSchema,
     OrderRefundDueSchema,
+    OrderShipmentChangedSchema,
+    OrderUnshippedCancelledSchema,
   ].map((s) => [s.typeName, s]),
 );
 

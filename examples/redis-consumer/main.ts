@@ -8,7 +8,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { OrderStatus, PaymentEventKind, PaymentStatus } from "../../gen/orders/v1/order_service_pb.js";
+import { FulfilmentStatus, OrderStatus, PaymentEventKind, PaymentStatus, ShipmentStatus } from "../../gen/orders/v1/order_service_pb.js";
 import { createOrderEventsConsumer, type OrderEvent } from "./consumer.js";
 
 const { values: args } = parseArgs({
@@ -47,6 +47,12 @@ function describe(e: OrderEvent): string {
       break;
     case "orders.v1.OrderPaymentReported":
       gist = `payment=${PaymentStatus[d.order?.payment?.status ?? 0]} ${PaymentEventKind[d.kind]} ${d.amount?.amountMinor ?? ""} ${d.amount?.currencyCode ?? ""}`;
+      break;
+    case "orders.v1.OrderShipmentChanged":
+      gist = `fulfilment=${FulfilmentStatus[d.order?.fulfilmentStatus ?? 0]} ${d.shipments.map((s) => `${s.id.slice(0, 8)}:${ShipmentStatus[s.status]}`).join(" ")}`;
+      break;
+    case "orders.v1.OrderUnshippedCancelled":
+      gist = `status=${OrderStatus[d.order?.status ?? 0]} returned=${d.stockReturned.reduce((n, s) => n + s.quantity, 0)}`;
       break;
     case "orders.v1.OrderRefundDue":
       gist = `refund due=${d.amount?.amountMinor} ${d.amount?.currencyCode} reason=${JSON.stringify(d.reason)}`;

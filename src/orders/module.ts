@@ -40,6 +40,8 @@ export interface OrdersModuleDeps {
   reconcileIntervalMs: number;
   /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured (default false). */
   requireCaptureBeforeFulfilment?: boolean;
+  /** RETURN_WINDOW_DAYS: days after the last delivery a customer may request a return (default 30). */
+  returnWindowDays?: number;
   /** With several instances: whether this one runs the reconciler now (leader.ts); default always. */
   isLeader?: () => boolean;
   /** WatchOrder limits and fallback poll (WATCH_* settings); defaults as in config.ts. */
@@ -140,6 +142,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
     requireCaptureBeforeFulfilment: deps.requireCaptureBeforeFulfilment ?? false,
+    returnWindowDays: deps.returnWindowDays ?? 30,
     watchMaxLifetimeMs: watch.maxLifetimeMs,
     onOrderCreated,
     onOrderSettled: (action) => settledBy[action]++,

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
-import { OrderService, OrderStatus, PaymentEventKind } from "../../gen/orders/v1/order_service_pb.js";
+import { OrderService, OrderStatus, PaymentEventKind, ReturnStatus, ShipmentStatus } from "../../gen/orders/v1/order_service_pb.js";
 import type { Principal, Role } from "../../src/kernel/principal.js";
 import { ruleOf } from "../../src/platform/access.js";
 import { ADMIN, customer, STAFF, WAREHOUSE, withPrincipal } from "../support/auth.js";
@@ -67,6 +67,11 @@ async function world(): Promise<World> {
 
 type Call = (c: Clients, w: World) => Promise<unknown>;
 
+async function deliver(orderId: string) {
+  await admin.orders.updateShippingInfo({ orderId, shippingInfo: { carrier: "DHL", trackingNumber: "1" } });
+  for (const status of [OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED]) await admin.orders.updateOrderStatus({ orderId, status });
+}
+
 const firstOf = async (stream: AsyncIterable<unknown>) => {
   for await (const m of stream) return m;
   return undefined;
@@ -81,6 +86,22 @@ const REQUESTS: Record<string, Call> = {
   "OrderService.UpdateOrderStatus": (c, w) => c.orders.updateOrderStatus({ orderId: w.orderId, status: OrderStatus.PROCESSING }),
   "OrderService.CancelOrder": (c, w) => c.orders.cancelOrder({ orderId: w.orderId }),
   "OrderService.DeleteOrder": (c, w) => c.orders.deleteOrder({ orderId: w.orderId }),
+  "OrderService.CancelUnshipped": (c, w) => c.orders.cancelUnshipped({ orderId: w.orderId }),
+  // A return needs delivered units: admin ships and delivers first (the one-shipment shortcut).
+  "OrderService.RequestReturn": async (c, w) => {
+    await deliver(w.orderId);
+    return c.orders.requestReturn({ orderId: w.orderId, requestId: unique(), lines: [{ lineNumber: 1, quantity: 1 }] });
+  },
+  "OrderService.UpdateReturnStatus": async (c, w) => {
+    await deliver(w.orderId);
+    const { return: ret } = await admin.orders.requestReturn({ orderId: w.orderId, requestId: unique(), lines: [{ lineNumber: 1, quantity: 1 }] });
+    return c.orders.updateReturnStatus({ orderId: w.orderId, returnId: ret!.id, status: ReturnStatus.APPROVED });
+  },
+  "OrderService.CreateShipment": (c, w) => c.orders.createShipment({ orderId: w.orderId, requestId: unique(), lines: [{ lineNumber: 1, quantity: 1 }] }),
+  "OrderService.UpdateShipmentStatus": async (c, w) => {
+    const { shipment } = await admin.orders.createShipment({ orderId: w.orderId, requestId: unique(), lines: [{ lineNumber: 1, quantity: 1 }] });
+    return c.orders.updateShipmentStatus({ orderId: w.orderId, shipmentId: shipment!.id, status: ShipmentStatus.CANCELLED });
+  },
   "OrderService.ReportPayment": (c, w) =>
     c.orders.reportPayment({ orderId: w.orderId, providerEventId: unique(), kind: PaymentEventKind.AUTHORIZED, amount: { currencyCode: "EUR", amountMinor: 100n } }),
   "OrderService.WatchOrder": (c, w) => firstOf(c.orders.watchOrder({ orderId: w.orderId }, { signal: AbortSignal.timeout(10_000) })),
@@ -92,6 +113,10 @@ const REQUESTS: Record<string, Call> = {
   "InventoryService.AdjustStock": (c, w) => c.inventory.adjustStock({ productId: w.productId, delta: 1n }),
   "InventoryService.ReserveStock": (c, w) => c.inventory.reserveStock({ reservationId: `m-${unique()}`, lines: [{ productId: w.productId, quantity: 1 }] }),
   "InventoryService.CommitReservation": (c, w) => c.inventory.commitReservation({ reservationId: w.reservationId }),
+  "InventoryService.ReturnStock": async (c, w) => {
+    await warehouse.inventory.commitReservation({ reservationId: w.reservationId }); // only a sold reservation takes returns
+    return c.inventory.returnStock({ reservationId: w.reservationId, returnId: unique(), lines: [{ productId: w.productId, quantity: 1 }] });
+  },
   "InventoryService.ReleaseReservation": (c, w) => c.inventory.releaseReservation({ reservationId: w.reservationId }),
   "InventoryService.GetReservation": (c, w) => c.inventory.getReservation({ reservationId: w.reservationId }),
   "CustomerService.CreateCustomer": (c) => c.customers.createCustomer({ email: `m-${unique()}@example.com`, displayName: "N" }),

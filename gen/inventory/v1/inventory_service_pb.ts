@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file inventory/v1/inventory_service.proto.
  */
 export const file_inventory_v1_inventory_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRpbnZlbnRvcnkvdjEvaW52ZW50b3J5X3NlcnZpY2UucHJvdG8SDGludmVudG9yeS52MSKJAgoHUHJvZHVjdBIKCgJpZBgBIAEoCRILCgNza3UYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIkCgp1bml0X3ByaWNlGAUgASgLMhAuY29tbW9uLnYxLk1vbmV5EhUKDXN0b2NrX29uX2hhbmQYBiABKAMSEAoIcmVzZXJ2ZWQYByABKAMSEQoJYXZhaWxhYmxlGAggASgDEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAMKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EioKA3NrdRgBIAEoCUIdukgachgyFl5bQS1aYS16MC05Ll8tXXsxLDY0fSQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIdCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY0A8SLAoKdW5pdF9wcmljZRgEIAEoCzIQLmNvbW1vbi52MS5Nb25leUIGukgDyAEBEh4KDWluaXRpYWxfc3RvY2sYBSABKANCB7pIBCICKAA6zAG6SMgBGsUBChB1bml0X3ByaWNlLnJhbmdlEj91bml0X3ByaWNlLmFtb3VudF9taW5vciBtdXN0IGJlIGZyb20gMCB0byAxLDAwMCwwMDAsMDAwLDAwMCwwMDAacCFoYXModGhpcy51bml0X3ByaWNlKSB8fCAodGhpcy51bml0X3ByaWNlLmFtb3VudF9taW5vciA+PSAwICYmIHRoaXMudW5pdF9wcmljZS5hbW91bnRfbWlub3IgPD0gMTAwMDAwMDAwMDAwMDAwMCkiPwoVQ3JlYXRlUHJvZHVjdFJlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCIxChFHZXRQcm9kdWN0UmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABASI8ChJHZXRQcm9kdWN0UmVzcG9uc2USJgoHcHJvZHVjdBgBIAEoCzIVLmludmVudG9yeS52MS5Qcm9kdWN0Ik8KE0xpc3RQcm9kdWN0c1JlcXVlc3QSGgoJcGFnZV9zaXplGAEgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIIlgKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEicKCHByb2R1Y3RzGAEgAygLMhUuaW52ZW50b3J5LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIr4DChRVcGRhdGVQcm9kdWN0UmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIvCgNza3UYAiABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kSACIAQESHQoEbmFtZRgDIAEoCUIKukgHcgUQARjIAUgBiAEBEiIKC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjQD0gCiAEBEiQKCnVuaXRfcHJpY2UYBSABKAsyEC5jb21tb24udjEuTW9uZXk6zAG6SMgBGsUBChB1bml0X3ByaWNlLnJhbmdlEj91bml0X3ByaWNlLmFtb3VudF9taW5vciBtdXN0IGJlIGZyb20gMCB0byAxLDAwMCwwMDAsMDAwLDAwMCwwMDAacCFoYXModGhpcy51bml0X3ByaWNlKSB8fCAodGhpcy51bml0X3ByaWNlLmFtb3VudF9taW5vciA+PSAwICYmIHRoaXMudW5pdF9wcmljZS5hbW91bnRfbWlub3IgPD0gMTAwMDAwMDAwMDAwMDAwMClCBgoEX3NrdUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb24iPwoVVXBkYXRlUHJvZHVjdFJlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCJPCg9TZXRTdG9ja1JlcXVlc3QSHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHgoNc3RvY2tfb25faGFuZBgCIAEoA0IHukgEIgIoACI6ChBTZXRTdG9ja1Jlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCJ1ChJBZGp1c3RTdG9ja1JlcXVlc3QSHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESJwoFZGVsdGEYAiABKANCGLpIFSITOAAYgJTr3AMogOyUo/z/////ARIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDIj0KE0FkanVzdFN0b2NrUmVzcG9uc2USJgoHcHJvZHVjdBgBIAEoCzIVLmludmVudG9yeS52MS5Qcm9kdWN0IlMKFFJlc2VydmF0aW9uTGluZUlucHV0EhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEh0KCHF1YW50aXR5GAIgASgFQgu6SAgaBhjAhD0gACJdCg9SZXNlcnZhdGlvbkxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoBRIkCgp1bml0X3ByaWNlGAMgASgLMhAuY29tbW9uLnYxLk1vbmV5IosCCgtSZXNlcnZhdGlvbhIKCgJpZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25TdGF0dXMSLAoFbGluZXMYAyADKAsyHS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIscBChNSZXNlcnZlU3RvY2tSZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kEj0KBWxpbmVzGAIgAygLMiIuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uTGluZUlucHV0Qgq6SAeSAQQIARBkEjgKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIASJGChRSZXNlcnZlU3RvY2tSZXNwb25zZRIuCgtyZXNlcnZhdGlvbhgBIAEoCzIZLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJTChhDb21taXRSZXNlcnZhdGlvblJlcXVlc3QSNwoOcmVzZXJ2YXRpb25faWQYASABKAlCH7pIHHIaMhheW0EtWmEtejAtOS5fOi1dezEsMTI4fSQiSwoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRIuCgtyZXNlcnZhdGlvbhgBIAEoCzIZLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJuChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMiTAoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USLgoLcmVzZXJ2YXRpb24YASABKAsyGS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iUAoVR2V0UmVzZXJ2YXRpb25SZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kIkgKFkdldFJlc2VydmF0aW9uUmVzcG9uc2USLgoLcmVzZXJ2YXRpb24YASABKAsyGS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24qugEKEVJlc2VydmF0aW9uU3RhdHVzEiIKHlJFU0VSVkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlJFU0VSVkFUSU9OX1NUQVRVU19QRU5ESU5HEAESIAocUkVTRVJWQVRJT05fU1RBVFVTX0NPTU1JVFRFRBACEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRUxFQVNFRBADEh4KGlJFU0VSVkFUSU9OX1NUQVRVU19FWFBJUkVEEAQy+wcKEEludmVudG9yeVNlcnZpY2USYQoNQ3JlYXRlUHJvZHVjdBIiLmludmVudG9yeS52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBojLmludmVudG9yeS52MS5DcmVhdGVQcm9kdWN0UmVzcG9uc2UiB8rzGAMSAQMSWgoKR2V0UHJvZHVjdBIfLmludmVudG9yeS52MS5HZXRQcm9kdWN0UmVxdWVzdBogLmludmVudG9yeS52MS5HZXRQcm9kdWN0UmVzcG9uc2UiCZACAcrzGAIIARJgCgxMaXN0UHJvZHVjdHMSIS5pbnZlbnRvcnkudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBoiLmludmVudG9yeS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZSIJkAIByvMYAggBEmEKDVVwZGF0ZVByb2R1Y3QSIi5pbnZlbnRvcnkudjEuVXBkYXRlUHJvZHVjdFJlcXVlc3QaIy5pbnZlbnRvcnkudjEuVXBkYXRlUHJvZHVjdFJlc3BvbnNlIgfK8xgDEgEDElMKCFNldFN0b2NrEh0uaW52ZW50b3J5LnYxLlNldFN0b2NrUmVxdWVzdBoeLmludmVudG9yeS52MS5TZXRTdG9ja1Jlc3BvbnNlIgjK8xgEEgIDBBJcCgtBZGp1c3RTdG9jaxIgLmludmVudG9yeS52MS5BZGp1c3RTdG9ja1JlcXVlc3QaIS5pbnZlbnRvcnkudjEuQWRqdXN0U3RvY2tSZXNwb25zZSIIyvMYBBICAwQSYAoMUmVzZXJ2ZVN0b2NrEiEuaW52ZW50b3J5LnYxLlJlc2VydmVTdG9ja1JlcXVlc3QaIi5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVzcG9uc2UiCcrzGAUSAQQgARJvChFDb21taXRSZXNlcnZhdGlvbhImLmludmVudG9yeS52MS5Db21taXRSZXNlcnZhdGlvblJlcXVlc3QaJy5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZSIJyvMYBRIBBCABEnIKElJlbGVhc2VSZXNlcnZhdGlvbhInLmludmVudG9yeS52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0GiguaW52ZW50b3J5LnYxLlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlIgnK8xgFEgEEIAESaQoOR2V0UmVzZXJ2YXRpb24SIy5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXF1ZXN0GiQuaW52ZW50b3J5LnYxLkdldFJlc2VydmF0aW9uUmVzcG9uc2UiDJACAcrzGAUSAQQgAWIGcHJvdG8z", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiRpbnZlbnRvcnkvdjEvaW52ZW50b3J5X3NlcnZpY2UucHJvdG8SDGludmVudG9yeS52MSKJAgoHUHJvZHVjdBIKCgJpZBgBIAEoCRILCgNza3UYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIkCgp1bml0X3ByaWNlGAUgASgLMhAuY29tbW9uLnYxLk1vbmV5EhUKDXN0b2NrX29uX2hhbmQYBiABKAMSEAoIcmVzZXJ2ZWQYByABKAMSEQoJYXZhaWxhYmxlGAggASgDEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAMKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EioKA3NrdRgBIAEoCUIdukgachgyFl5bQS1aYS16MC05Ll8tXXsxLDY0fSQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIdCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY0A8SLAoKdW5pdF9wcmljZRgEIAEoCzIQLmNvbW1vbi52MS5Nb25leUIGukgDyAEBEh4KDWluaXRpYWxfc3RvY2sYBSABKANCB7pIBCICKAA6zAG6SMgBGsUBChB1bml0X3ByaWNlLnJhbmdlEj91bml0X3ByaWNlLmFtb3VudF9taW5vciBtdXN0IGJlIGZyb20gMCB0byAxLDAwMCwwMDAsMDAwLDAwMCwwMDAacCFoYXModGhpcy51bml0X3ByaWNlKSB8fCAodGhpcy51bml0X3ByaWNlLmFtb3VudF9taW5vciA+PSAwICYmIHRoaXMudW5pdF9wcmljZS5hbW91bnRfbWlub3IgPD0gMTAwMDAwMDAwMDAwMDAwMCkiPwoVQ3JlYXRlUHJvZHVjdFJlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCIxChFHZXRQcm9kdWN0UmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABASI8ChJHZXRQcm9kdWN0UmVzcG9uc2USJgoHcHJvZHVjdBgBIAEoCzIVLmludmVudG9yeS52MS5Qcm9kdWN0Ik8KE0xpc3RQcm9kdWN0c1JlcXVlc3QSGgoJcGFnZV9zaXplGAEgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIIlgKFExpc3RQcm9kdWN0c1Jlc3BvbnNlEicKCHByb2R1Y3RzGAEgAygLMhUuaW52ZW50b3J5LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIr4DChRVcGRhdGVQcm9kdWN0UmVxdWVzdBIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIvCgNza3UYAiABKAlCHbpIGnIYMhZeW0EtWmEtejAtOS5fLV17MSw2NH0kSACIAQESHQoEbmFtZRgDIAEoCUIKukgHcgUQARjIAUgBiAEBEiIKC2Rlc2NyaXB0aW9uGAQgASgJQgi6SAVyAxjQD0gCiAEBEiQKCnVuaXRfcHJpY2UYBSABKAsyEC5jb21tb24udjEuTW9uZXk6zAG6SMgBGsUBChB1bml0X3ByaWNlLnJhbmdlEj91bml0X3ByaWNlLmFtb3VudF9taW5vciBtdXN0IGJlIGZyb20gMCB0byAxLDAwMCwwMDAsMDAwLDAwMCwwMDAacCFoYXModGhpcy51bml0X3ByaWNlKSB8fCAodGhpcy51bml0X3ByaWNlLmFtb3VudF9taW5vciA+PSAwICYmIHRoaXMudW5pdF9wcmljZS5hbW91bnRfbWlub3IgPD0gMTAwMDAwMDAwMDAwMDAwMClCBgoEX3NrdUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb24iPwoVVXBkYXRlUHJvZHVjdFJlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCJPCg9TZXRTdG9ja1JlcXVlc3QSHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHgoNc3RvY2tfb25faGFuZBgCIAEoA0IHukgEIgIoACI6ChBTZXRTdG9ja1Jlc3BvbnNlEiYKB3Byb2R1Y3QYASABKAsyFS5pbnZlbnRvcnkudjEuUHJvZHVjdCJ1ChJBZGp1c3RTdG9ja1JlcXVlc3QSHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESJwoFZGVsdGEYAiABKANCGLpIFSITOAAYgJTr3AMogOyUo/z/////ARIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDIj0KE0FkanVzdFN0b2NrUmVzcG9uc2USJgoHcHJvZHVjdBgBIAEoCzIVLmludmVudG9yeS52MS5Qcm9kdWN0IlMKFFJlc2VydmF0aW9uTGluZUlucHV0EhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEh0KCHF1YW50aXR5GAIgASgFQgu6SAgaBhjAhD0gACJ4Cg9SZXNlcnZhdGlvbkxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoBRIkCgp1bml0X3ByaWNlGAMgASgLMhAuY29tbW9uLnYxLk1vbmV5EhkKEXJldHVybmVkX3F1YW50aXR5GAQgASgFIosCCgtSZXNlcnZhdGlvbhIKCgJpZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25TdGF0dXMSLAoFbGluZXMYAyADKAsyHS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIscBChNSZXNlcnZlU3RvY2tSZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kEj0KBWxpbmVzGAIgAygLMiIuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uTGluZUlucHV0Qgq6SAeSAQQIARBkEjgKA3R0bBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIQukgNqgEKIgQIgKMFMgIIASJGChRSZXNlcnZlU3RvY2tSZXNwb25zZRIuCgtyZXNlcnZhdGlvbhgBIAEoCzIZLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJTChhDb21taXRSZXNlcnZhdGlvblJlcXVlc3QSNwoOcmVzZXJ2YXRpb25faWQYASABKAlCH7pIHHIaMhheW0EtWmEtejAtOS5fOi1dezEsMTI4fSQiSwoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRIuCgtyZXNlcnZhdGlvbhgBIAEoCzIZLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJNCg9SZXR1cm5TdG9ja0xpbmUSHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAiwAEKElJldHVyblN0b2NrUmVxdWVzdBI3Cg5yZXNlcnZhdGlvbl9pZBgBIAEoCUIfukgcchoyGF5bQS1aYS16MC05Ll86LV17MSwxMjh9JBIdCglyZXR1cm5faWQYAiABKAlCCrpIB3IFEAEYgAESOAoFbGluZXMYAyADKAsyHS5pbnZlbnRvcnkudjEuUmV0dXJuU3RvY2tMaW5lQgq6SAeSAQQIARBkEhgKBnJlYXNvbhgEIAEoCUIIukgFcgMY9AMiRQoTUmV0dXJuU3RvY2tSZXNwb25zZRIuCgtyZXNlcnZhdGlvbhgBIAEoCzIZLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJuChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMiTAoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USLgoLcmVzZXJ2YXRpb24YASABKAsyGS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iUAoVR2V0UmVzZXJ2YXRpb25SZXF1ZXN0EjcKDnJlc2VydmF0aW9uX2lkGAEgASgJQh+6SBxyGjIYXltBLVphLXowLTkuXzotXXsxLDEyOH0kIkgKFkdldFJlc2VydmF0aW9uUmVzcG9uc2USLgoLcmVzZXJ2YXRpb24YASABKAsyGS5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24qugEKEVJlc2VydmF0aW9uU3RhdHVzEiIKHlJFU0VSVkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlJFU0VSVkFUSU9OX1NUQVRVU19QRU5ESU5HEAESIAocUkVTRVJWQVRJT05fU1RBVFVTX0NPTU1JVFRFRBACEh8KG1JFU0VSVkFUSU9OX1NUQVRVU19SRUxFQVNFRBADEh4KGlJFU0VSVkFUSU9OX1NUQVRVU19FWFBJUkVEEAQy2ggKEEludmVudG9yeVNlcnZpY2USYQoNQ3JlYXRlUHJvZHVjdBIiLmludmVudG9yeS52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBojLmludmVudG9yeS52MS5DcmVhdGVQcm9kdWN0UmVzcG9uc2UiB8rzGAMSAQMSWgoKR2V0UHJvZHVjdBIfLmludmVudG9yeS52MS5HZXRQcm9kdWN0UmVxdWVzdBogLmludmVudG9yeS52MS5HZXRQcm9kdWN0UmVzcG9uc2UiCZACAcrzGAIIARJgCgxMaXN0UHJvZHVjdHMSIS5pbnZlbnRvcnkudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBoiLmludmVudG9yeS52MS5MaXN0UHJvZHVjdHNSZXNwb25zZSIJkAIByvMYAggBEmEKDVVwZGF0ZVByb2R1Y3QSIi5pbnZlbnRvcnkudjEuVXBkYXRlUHJvZHVjdFJlcXVlc3QaIy5pbnZlbnRvcnkudjEuVXBkYXRlUHJvZHVjdFJlc3BvbnNlIgfK8xgDEgEDElMKCFNldFN0b2NrEh0uaW52ZW50b3J5LnYxLlNldFN0b2NrUmVxdWVzdBoeLmludmVudG9yeS52MS5TZXRTdG9ja1Jlc3BvbnNlIgjK8xgEEgIDBBJcCgtBZGp1c3RTdG9jaxIgLmludmVudG9yeS52MS5BZGp1c3RTdG9ja1JlcXVlc3QaIS5pbnZlbnRvcnkudjEuQWRqdXN0U3RvY2tSZXNwb25zZSIIyvMYBBICAwQSYAoMUmVzZXJ2ZVN0b2NrEiEuaW52ZW50b3J5LnYxLlJlc2VydmVTdG9ja1JlcXVlc3QaIi5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVzcG9uc2UiCcrzGAUSAQQgARJvChFDb21taXRSZXNlcnZhdGlvbhImLmludmVudG9yeS52MS5Db21taXRSZXNlcnZhdGlvblJlcXVlc3QaJy5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZSIJyvMYBRIBBCABEl0KC1JldHVyblN0b2NrEiAuaW52ZW50b3J5LnYxLlJldHVyblN0b2NrUmVxdWVzdBohLmludmVudG9yeS52MS5SZXR1cm5TdG9ja1Jlc3BvbnNlIgnK8xgFEgEEIAEScgoSUmVsZWFzZVJlc2VydmF0aW9uEicuaW52ZW50b3J5LnYxLlJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QaKC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiCcrzGAUSAQQgARJpCg5HZXRSZXNlcnZhdGlvbhIjLmludmVudG9yeS52MS5HZXRSZXNlcnZhdGlvblJlcXVlc3QaJC5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZSIMkAIByvMYBRIBBCABYgZwcm90bzM", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A product in the catalog, with its stock.
@@ -518,6 +518,14 @@ export type ReservationLine = Message<"inventory.v1.ReservationLine"> & {
    * @generated from field: common.v1.Money unit_price = 3;
    */
   unitPrice?: Money | undefined;
+
+  /**
+   * Units of a committed line put back into stock by ReturnStock, 0 to
+   * quantity. A release of the committed reservation returns only the rest.
+   *
+   * @generated from field: int32 returned_quantity = 4;
+   */
+  returnedQuantity: number;
 };
 
 /**
@@ -690,6 +698,103 @@ export const CommitReservationResponseSchema: GenMessage<CommitReservationRespon
   messageDesc(file_inventory_v1_inventory_service, 19);
 
 /**
+ * One product and quantity to put back into stock.
+ *
+ * @generated from message inventory.v1.ReturnStockLine
+ */
+export type ReturnStockLine = Message<"inventory.v1.ReturnStockLine"> & {
+  /**
+   * The product's id (a UUID); the reservation must have sold it.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * Units to put back, 1 to 10,000.
+   *
+   * @generated from field: int32 quantity = 2;
+   */
+  quantity: number;
+};
+
+/**
+ * Describes the message inventory.v1.ReturnStockLine.
+ * Use `create(ReturnStockLineSchema)` to create a new message.
+ */
+export const ReturnStockLineSchema: GenMessage<ReturnStockLine> = /*@__PURE__*/
+  messageDesc(file_inventory_v1_inventory_service, 20);
+
+/**
+ * Request for ReturnStock.
+ *
+ * Example:
+ *   {"reservationId": "warehouse-4711", "returnId": "rma-4711-1",
+ *    "lines": [{"productId": "aaaaaaaa-0000-4000-8000-000000000003", "quantity": 1}],
+ *    "reason": "customer return"}
+ *
+ * @generated from message inventory.v1.ReturnStockRequest
+ */
+export type ReturnStockRequest = Message<"inventory.v1.ReturnStockRequest"> & {
+  /**
+   * The committed reservation's id.
+   *
+   * @generated from field: string reservation_id = 1;
+   */
+  reservationId: string;
+
+  /**
+   * Caller-chosen id of this return, 1 to 128 characters, unique per
+   * reservation; the idempotency key of this call.
+   *
+   * @generated from field: string return_id = 2;
+   */
+  returnId: string;
+
+  /**
+   * What to put back: 1 to 100 lines. Lines naming the same product are summed.
+   *
+   * @generated from field: repeated inventory.v1.ReturnStockLine lines = 3;
+   */
+  lines: ReturnStockLine[];
+
+  /**
+   * Why, for the log and the return's record (e.g. "customer return 4711").
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message inventory.v1.ReturnStockRequest.
+ * Use `create(ReturnStockRequestSchema)` to create a new message.
+ */
+export const ReturnStockRequestSchema: GenMessage<ReturnStockRequest> = /*@__PURE__*/
+  messageDesc(file_inventory_v1_inventory_service, 21);
+
+/**
+ * Response for ReturnStock.
+ *
+ * @generated from message inventory.v1.ReturnStockResponse
+ */
+export type ReturnStockResponse = Message<"inventory.v1.ReturnStockResponse"> & {
+  /**
+   * The reservation after the return, with each line's returned_quantity.
+   *
+   * @generated from field: inventory.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+};
+
+/**
+ * Describes the message inventory.v1.ReturnStockResponse.
+ * Use `create(ReturnStockResponseSchema)` to create a new message.
+ */
+export const ReturnStockResponseSchema: GenMessage<ReturnStockResponse> = /*@__PURE__*/
+  messageDesc(file_inventory_v1_inventory_service, 22);
+
+/**
  * Request for ReleaseReservation.
  *
  * Example: {"reservationId": "warehouse-4711", "reason": "returned to stock"}
@@ -717,7 +822,7 @@ export type ReleaseReservationRequest = Message<"inventory.v1.ReleaseReservation
  * Use `create(ReleaseReservationRequestSchema)` to create a new message.
  */
 export const ReleaseReservationRequestSchema: GenMessage<ReleaseReservationRequest> = /*@__PURE__*/
-  messageDesc(file_inventory_v1_inventory_service, 20);
+  messageDesc(file_inventory_v1_inventory_service, 23);
 
 /**
  * Response for ReleaseReservation.
@@ -738,7 +843,7 @@ export type ReleaseReservationResponse = Message<"inventory.v1.ReleaseReservatio
  * Use `create(ReleaseReservationResponseSchema)` to create a new message.
  */
 export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResponse> = /*@__PURE__*/
-  messageDesc(file_inventory_v1_inventory_service, 21);
+  messageDesc(file_inventory_v1_inventory_service, 24);
 
 /**
  * Request for GetReservation.
@@ -761,7 +866,7 @@ export type GetReservationRequest = Message<"inventory.v1.GetReservationRequest"
  * Use `create(GetReservationRequestSchema)` to create a new message.
  */
 export const GetReservationRequestSchema: GenMessage<GetReservationRequest> = /*@__PURE__*/
-  messageDesc(file_inventory_v1_inventory_service, 22);
+  messageDesc(file_inventory_v1_inventory_service, 25);
 
 /**
  * Response for GetReservation.
@@ -782,7 +887,7 @@ export type GetReservationResponse = Message<"inventory.v1.GetReservationRespons
  * Use `create(GetReservationResponseSchema)` to create a new message.
  */
 export const GetReservationResponseSchema: GenMessage<GetReservationResponse> = /*@__PURE__*/
-  messageDesc(file_inventory_v1_inventory_service, 23);
+  messageDesc(file_inventory_v1_inventory_service, 26);
 
 /**
  * A reservation's state.
@@ -846,7 +951,11 @@ export const ReservationStatusSchema: GenEnum<ReservationStatus> = /*@__PURE__*/
  * stock_on_hand); ReleaseReservation returns the stock, whether the
  * reservation was pending or already committed (an order cancelled after it
  * was confirmed). A pending reservation never committed expires after its TTL
- * and its stock returns.
+ * and its stock returns. ReturnStock puts part of a committed reservation's
+ * units back into stock_on_hand (a customer's return, the unshipped rest of
+ * an order), each return once and never more of a product than was sold;
+ * a later ReleaseReservation returns only what was not returned yet, so every
+ * sold unit comes back at most once.
  *
  * Access (access.v1.rule on each RPC): catalog reads are public; catalog
  * changes are for admins, stock changes for admins and services; stock
@@ -955,9 +1064,48 @@ export const InventoryService: GenService<{
     output: typeof CommitReservationResponseSchema;
   },
   /**
+   * Puts units of a committed (sold) reservation back into stock: each
+   * returned unit is added to stock_on_hand (so `available` rises) in one
+   * transaction with the reservation's per-line returned_quantity, all lines
+   * or none. Lines naming the same product are summed.
+   *
+   * Idempotent by return_id (per reservation): repeating a return with the
+   * same lines and reason changes nothing and answers the reservation as it
+   * is now (whatever its status since); reusing the return_id with other
+   * lines or another reason fails with INVALID_ARGUMENT, reason
+   * IDEMPOTENCY_KEY_REUSED.
+   *
+   * Only a committed reservation takes returns: a pending one fails with
+   * FAILED_PRECONDITION, reason RESERVATION_NOT_COMMITTED; a released or
+   * expired one with FAILED_PRECONDITION, reason RESERVATION_RELEASED or
+   * RESERVATION_EXPIRED. A product the reservation did not sell, or more of a
+   * product than it sold minus what was already returned, fails with
+   * FAILED_PRECONDITION, reason RETURN_EXCEEDS_SOLD, with one
+   * PreconditionFailure violation per offending product (subject
+   * "products/<id>", description naming returned, sold and already returned
+   * units) and nothing is returned. Stock on hand past 2^63 - 1 fails with
+   * FAILED_PRECONDITION, reason STOCK_OUT_OF_RANGE. An unknown reservation,
+   * or another caller's, fails with NOT_FOUND, reason RESERVATION_NOT_FOUND.
+   *
+   * Concurrent returns of one reservation are applied one after the other
+   * (under the reservation's row lock), so together they never return more
+   * than was sold.
+   *
+   * @generated from rpc inventory.v1.InventoryService.ReturnStock
+   */
+  returnStock: {
+    methodKind: "unary";
+    input: typeof ReturnStockRequestSchema;
+    output: typeof ReturnStockResponseSchema;
+  },
+  /**
    * Returns a reservation's stock to inventory exactly once, whether it was
-   * pending or committed. Idempotent: releasing a released or expired
-   * reservation succeeds and changes nothing.
+   * pending or committed. Of a committed reservation that took returns
+   * (ReturnStock), only the units not yet returned come back (quantity -
+   * returned_quantity per line), so no sold unit is restocked twice.
+   * Idempotent: releasing a released or expired reservation succeeds and
+   * changes nothing. An unknown reservation, or another caller's, fails with
+   * NOT_FOUND, reason RESERVATION_NOT_FOUND.
    *
    * @generated from rpc inventory.v1.InventoryService.ReleaseReservation
    */

@@ -40,7 +40,7 @@ import type { Money } from "../../common/v1/money_pb.js";
 import { file_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Order, PaymentEventKind, StatusChange } from "./order_service_pb.js";
+import type { Order, PaymentEventKind, Return, Shipment, StatusChange } from "./order_service_pb.js";
 import { file_orders_v1_order_service } from "./order_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -48,7 +48,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_events.proto.
  */
 export const file_orders_v1_order_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKFE9yZGVyUGF5bWVudFJlcG9ydGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSGQoRcHJvdmlkZXJfZXZlbnRfaWQYAyABKAkSKQoEa2luZBgEIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kEiAKBmFtb3VudBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkidAoOT3JkZXJSZWZ1bmREdWUSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIgCgZhbW91bnQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAQgASgJYgZwcm90bzM", [file_common_v1_money, file_google_protobuf_timestamp, file_orders_v1_order_service]);
+  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKFE9yZGVyUGF5bWVudFJlcG9ydGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSGQoRcHJvdmlkZXJfZXZlbnRfaWQYAyABKAkSKQoEa2luZBgEIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kEiAKBmFtb3VudBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkidAoOT3JkZXJSZWZ1bmREdWUSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIgCgZhbW91bnQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAQgASgJIpoBChRPcmRlclNoaXBtZW50Q2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiYKCXNoaXBtZW50cxgDIAMoCzITLm9yZGVycy52MS5TaGlwbWVudBIoCgdjaGFuZ2VzGAQgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZSKnAQoXT3JkZXJVbnNoaXBwZWRDYW5jZWxsZWQSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIoCgdjaGFuZ2VzGAMgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIwCg5zdG9ja19yZXR1cm5lZBgEIAMoCzIYLm9yZGVycy52MS5TdG9ja1JldHVybmVkInkKEk9yZGVyUmV0dXJuQ2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiEKBnJldHVybhgDIAEoCzIRLm9yZGVycy52MS5SZXR1cm4SDgoGcmVhc29uGAQgASgJYgZwcm90bzM", [file_common_v1_money, file_google_protobuf_timestamp, file_orders_v1_order_service]);
 
 /**
  * An order was taken: CreateOrder stored it, PENDING until its stock is sold
@@ -375,4 +375,141 @@ export type OrderRefundDue = Message<"orders.v1.OrderRefundDue"> & {
  */
 export const OrderRefundDueSchema: GenMessage<OrderRefundDue> = /*@__PURE__*/
   messageDesc(file_orders_v1_order_events, 7);
+
+/**
+ * A shipment of an order was created or moved (CreateShipment,
+ * UpdateShipmentStatus). When it moved the order too (to PROCESSING, SHIPPED
+ * or DELIVERED), `changes` says so. (UpdateOrderStatus SHIPPED / DELIVERED,
+ * the one-shipment shortcut, publishes OrderStatusChanged, whose order shows
+ * the shipments it made or moved.)
+ *
+ * @generated from message orders.v1.OrderShipmentChanged
+ */
+export type OrderShipmentChanged = Message<"orders.v1.OrderShipmentChanged"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * The shipments this change created or moved.
+   *
+   * @generated from field: repeated orders.v1.Shipment shipments = 3;
+   */
+  shipments: Shipment[];
+
+  /**
+   * The order's status changes it caused, oldest first (often none).
+   *
+   * @generated from field: repeated orders.v1.StatusChange changes = 4;
+   */
+  changes: StatusChange[];
+};
+
+/**
+ * Describes the message orders.v1.OrderShipmentChanged.
+ * Use `create(OrderShipmentChangedSchema)` to create a new message.
+ */
+export const OrderShipmentChangedSchema: GenMessage<OrderShipmentChanged> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 8);
+
+/**
+ * The unshipped rest of an order was cancelled after some of its parcels
+ * had left (CancelUnshipped): its PENDING shipments are cancelled and the
+ * units in no parcel that left go back to inventory (exactly once). A
+ * refund due for their value follows as OrderRefundDue when money was
+ * captured.
+ *
+ * @generated from message orders.v1.OrderUnshippedCancelled
+ */
+export type OrderUnshippedCancelled = Message<"orders.v1.OrderUnshippedCancelled"> & {
+  /**
+   * The order after the change (usually SHIPPED now).
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * The order's status changes it made (to SHIPPED, or DELIVERED).
+   *
+   * @generated from field: repeated orders.v1.StatusChange changes = 3;
+   */
+  changes: StatusChange[];
+
+  /**
+   * The stock given back to inventory: the units cancelled, per line.
+   *
+   * @generated from field: repeated orders.v1.StockReturned stock_returned = 4;
+   */
+  stockReturned: StockReturned[];
+};
+
+/**
+ * Describes the message orders.v1.OrderUnshippedCancelled.
+ * Use `create(OrderUnshippedCancelledSchema)` to create a new message.
+ */
+export const OrderUnshippedCancelledSchema: GenMessage<OrderUnshippedCancelled> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 9);
+
+/**
+ * A return of an order was requested or moved (RequestReturn,
+ * UpdateReturnStatus). A RECEIVED return's units go back to inventory
+ * (exactly once) and its refund follows as OrderRefundDue when money was
+ * captured.
+ *
+ * @generated from message orders.v1.OrderReturnChanged
+ */
+export type OrderReturnChanged = Message<"orders.v1.OrderReturnChanged"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * The return as it is now.
+   *
+   * @generated from field: orders.v1.Return return = 3;
+   */
+  return?: Return | undefined;
+
+  /**
+   * Why, as the caller said.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message orders.v1.OrderReturnChanged.
+ * Use `create(OrderReturnChangedSchema)` to create a new message.
+ */
+export const OrderReturnChangedSchema: GenMessage<OrderReturnChanged> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 10);
 

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_service.proto.
  */
 export const file_orders_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxIssBCgdQYXltZW50EigKBnN0YXR1cxgBIAEoDjIYLm9yZGVycy52MS5QYXltZW50U3RhdHVzEiQKCmF1dGhvcml6ZWQYAiABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIY2FwdHVyZWQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIcmVmdW5kZWQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSKAoOcmVmdW5kX3BlbmRpbmcYBSABKAsyEC5jb21tb24udjEuTW9uZXki2gEKB0FkZHJlc3MSIgoOcmVjaXBpZW50X25hbWUYASABKAlCCrpIB3IFEAEYyAESGQoFbGluZTEYAiABKAlCCrpIB3IFEAEYyAESFwoFbGluZTIYAyABKAlCCLpIBXIDGMgBEhcKBGNpdHkYBCABKAlCCbpIBnIEEAEYZBIXCgZyZWdpb24YBSABKAlCB7pIBHICGGQSHAoLcG9zdGFsX2NvZGUYBiABKAlCB7pIBHICGBQSJwoMY291bnRyeV9jb2RlGAcgASgJQhG6SA5yDDIKXltBLVpdezJ9JCJOCgxTaGlwcGluZ0luZm8SGgoHY2FycmllchgBIAEoCUIJukgGcgQQARhkEiIKD3RyYWNraW5nX251bWJlchgCIAEoCUIJukgGcgQQARhkIpEBCglPcmRlckxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRISCgp2YXJpYW50X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEiQKCnVuaXRfcHJpY2UYBCABKAsyEC5jb21tb24udjEuTW9uZXkSJAoKbGluZV90b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leSK2AQoMU3RhdHVzQ2hhbmdlEisKC2Zyb21fc3RhdHVzGAEgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEikKCXRvX3N0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIOCgZyZWFzb24YAyABKAkSDQoFYWN0b3IYBCABKAkSLwoLY2hhbmdlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItcDCgVPcmRlchIKCgJpZBgBIAEoCRITCgtjdXN0b21lcl9pZBgCIAEoCRImCgZzdGF0dXMYAyABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSIwoFbGluZXMYBCADKAsyFC5vcmRlcnMudjEuT3JkZXJMaW5lEh8KBXRvdGFsGAUgASgLMhAuY29tbW9uLnYxLk1vbmV5EiwKEHNoaXBwaW5nX2FkZHJlc3MYBiABKAsyEi5vcmRlcnMudjEuQWRkcmVzcxIuCg1zaGlwcGluZ19pbmZvGAcgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxISCgpyZXF1ZXN0X2lkGAggASgJEigKB2hpc3RvcnkYCSADKAsyFy5vcmRlcnMudjEuU3RhdHVzQ2hhbmdlEgwKBGV0YWcYCiABKAkSLwoLY3JlYXRlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZudW1iZXIYDSABKAkSIwoHcGF5bWVudBgOIAEoCzISLm9yZGVycy52MS5QYXltZW50ImoKD0NyZWF0ZU9yZGVySXRlbRIcCgpwcm9kdWN0X2lkGAEgASgJQgi6SAVyA7ABARIbCgp2YXJpYW50X2lkGAIgASgJQge6SARyAhhAEhwKCHF1YW50aXR5GAMgASgFQgq6SAcaBRiQTiAAIrgBChJDcmVhdGVPcmRlclJlcXVlc3QSHQoLY3VzdG9tZXJfaWQYASABKAlCCLpIBXIDsAEBEjUKBWl0ZW1zGAIgAygLMhoub3JkZXJzLnYxLkNyZWF0ZU9yZGVySXRlbUIKukgHkgEECAEQZBIsChBzaGlwcGluZ19hZGRyZXNzGAMgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSHgoKcmVxdWVzdF9pZBgEIAEoCUIKukgHcgUQARiAASI2ChNDcmVhdGVPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIi0KD0dldE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQEiMwoQR2V0T3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKSAwoRTGlzdE9yZGVyc1JlcXVlc3QSGgoJcGFnZV9zaXplGAEgASgFQge6SAQaAigAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEiAKC2N1c3RvbWVyX2lkGAMgASgJQgu6SAjYAQFyA7ABARI7CghzdGF0dXNlcxgEIAMoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IRukgOkgELEAYiB4IBBBABIAASUwoRY3JlYXRlX3RpbWVfc3RhcnQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhy6SBmyARYiBwj/gtH/rwcyCwiAkrjDmP7///8BElEKD2NyZWF0ZV90aW1lX2VuZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESPAoIb3JkZXJfYnkYByABKAlCKrpIJ3IlUgBSEGNyZWF0ZV90aW1lIGRlc2NSD2NyZWF0ZV90aW1lIGFzYyJPChJMaXN0T3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAub3JkZXJzLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoZVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESNgoNc2hpcHBpbmdfaW5mbxgCIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm9CBrpIA8gBARIVCgRldGFnGAMgASgJQge6SARyAhhAIj0KGlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpsBChhVcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjIKBnN0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBCABKAlCB7pIBHICGEAiPAoZVXBkYXRlT3JkZXJTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJhChJDYW5jZWxPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI2ChNDYW5jZWxPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIkcKEkRlbGV0ZU9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESFQoEZXRhZxgCIAEoCUIHukgEcgIYQCIVChNEZWxldGVPcmRlclJlc3BvbnNlIuMBChRSZXBvcnRQYXltZW50UmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESJQoRcHJvdmlkZXJfZXZlbnRfaWQYAiABKAlCCrpIB3IFEAEYyAESNQoEa2luZBgDIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kQgq6SAeCAQQQASAAEiAKBmFtb3VudBgEIAEoCzIQLmNvbW1vbi52MS5Nb25leRIYCgZyZWFzb24YBSABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBiABKAlCB7pIBHICGEAiOAoVUmVwb3J0UGF5bWVudFJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyImYKEVdhdGNoT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIjCg1hZnRlcl92ZXJzaW9uGAIgASgFQge6SAQaAigASACIAQFCEAoOX2FmdGVyX3ZlcnNpb24iRgoSV2F0Y2hPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUq0AEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFk9SREVSX1NUQVRVU19DT05GSVJNRUQQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhgKFE9SREVSX1NUQVRVU19TSElQUEVEEAMSGgoWT1JERVJfU1RBVFVTX0RFTElWRVJFRBAEEhoKFk9SREVSX1NUQVRVU19DQU5DRUxMRUQQBRIYChRPUkRFUl9TVEFUVVNfUEVORElORxAGKqgCCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEh0KGVBBWU1FTlRfU1RBVFVTX0FVVEhPUklaRUQQAhIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfQ0FQVFVSRUQQAxIbChdQQVlNRU5UX1NUQVRVU19DQVBUVVJFRBAEEiUKIVBBWU1FTlRfU1RBVFVTX1BBUlRJQUxMWV9SRUZVTkRFRBAFEhsKF1BBWU1FTlRfU1RBVFVTX1JFRlVOREVEEAYSGQoVUEFZTUVOVF9TVEFUVVNfVk9JREVEEAcSGQoVUEFZTUVOVF9TVEFUVVNfRkFJTEVEEAgq2QEKEFBheW1lbnRFdmVudEtpbmQSIgoeUEFZTUVOVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIQodUEFZTUVOVF9FVkVOVF9LSU5EX0FVVEhPUklaRUQQARIfChtQQVlNRU5UX0VWRU5UX0tJTkRfQ0FQVFVSRUQQAhIfChtQQVlNRU5UX0VWRU5UX0tJTkRfUkVGVU5ERUQQAxIdChlQQVlNRU5UX0VWRU5UX0tJTkRfVk9JREVEEAQSHQoZUEFZTUVOVF9FVkVOVF9LSU5EX0ZBSUxFRBAFMuAGCgxPcmRlclNlcnZpY2USWQoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiC8rzGAcSAwEDBBgBElQKCEdldE9yZGVyEhoub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBobLm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESWgoKTGlzdE9yZGVycxIcLm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBodLm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSXAoNUmVwb3J0UGF5bWVudBIfLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVxdWVzdBogLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVzcG9uc2UiCMrzGAQSAgMEEloKC0NhbmNlbE9yZGVyEh0ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5DYW5jZWxPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAESVQoLRGVsZXRlT3JkZXISHS5vcmRlcnMudjEuRGVsZXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVzcG9uc2UiB8rzGAMSAQMSWQoKV2F0Y2hPcmRlchIcLm9yZGVycy52MS5XYXRjaE9yZGVyUmVxdWVzdBodLm9yZGVycy52MS5XYXRjaE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYATABYgZwcm90bzM", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxIssBCgdQYXltZW50EigKBnN0YXR1cxgBIAEoDjIYLm9yZGVycy52MS5QYXltZW50U3RhdHVzEiQKCmF1dGhvcml6ZWQYAiABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIY2FwdHVyZWQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIcmVmdW5kZWQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSKAoOcmVmdW5kX3BlbmRpbmcYBSABKAsyEC5jb21tb24udjEuTW9uZXkiTAoMU2hpcG1lbnRMaW5lEh4KC2xpbmVfbnVtYmVyGAEgASgFQgm6SAYaBBhkKAESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAivwIKCFNoaXBtZW50EgoKAmlkGAEgASgJEikKBnN0YXR1cxgCIAEoDjIZLm9yZGVycy52MS5TaGlwbWVudFN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSLgoNc2hpcHBpbmdfaW5mbxgEIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc2hpcF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxkZWxpdmVyX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0CCgZSZXR1cm4SCgoCaWQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcub3JkZXJzLnYxLlJldHVyblN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSDgoGcmVhc29uGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkSIAoGcmVmdW5kGAYgASgLMhAuY29tbW9uLnYxLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB0FkZHJlc3MSIgoOcmVjaXBpZW50X25hbWUYASABKAlCCrpIB3IFEAEYyAESGQoFbGluZTEYAiABKAlCCrpIB3IFEAEYyAESFwoFbGluZTIYAyABKAlCCLpIBXIDGMgBEhcKBGNpdHkYBCABKAlCCbpIBnIEEAEYZBIXCgZyZWdpb24YBSABKAlCB7pIBHICGGQSHAoLcG9zdGFsX2NvZGUYBiABKAlCB7pIBHICGBQSJwoMY291bnRyeV9jb2RlGAcgASgJQhG6SA5yDDIKXltBLVpdezJ9JCJOCgxTaGlwcGluZ0luZm8SGgoHY2FycmllchgBIAEoCUIJukgGcgQQARhkEiIKD3RyYWNraW5nX251bWJlchgCIAEoCUIJukgGcgQQARhkIq0BCglPcmRlckxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRISCgp2YXJpYW50X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEiQKCnVuaXRfcHJpY2UYBCABKAsyEC5jb21tb24udjEuTW9uZXkSJAoKbGluZV90b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIaChJjYW5jZWxsZWRfcXVhbnRpdHkYBiABKAUitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLbBAoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGbnVtYmVyGA0gASgJEiMKB3BheW1lbnQYDiABKAsyEi5vcmRlcnMudjEuUGF5bWVudBImCglzaGlwbWVudHMYDyADKAsyEy5vcmRlcnMudjEuU2hpcG1lbnQSNgoRZnVsZmlsbWVudF9zdGF0dXMYECABKA4yGy5vcmRlcnMudjEuRnVsZmlsbWVudFN0YXR1cxIiCgdyZXR1cm5zGBEgAygLMhEub3JkZXJzLnYxLlJldHVybiJqCg9DcmVhdGVPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESGwoKdmFyaWFudF9pZBgCIAEoCUIHukgEcgIYQBIcCghxdWFudGl0eRgDIAEoBUIKukgHGgUYkE4gACK4AQoSQ3JlYXRlT3JkZXJSZXF1ZXN0Eh0KC2N1c3RvbWVyX2lkGAEgASgJQgi6SAVyA7ABARI1CgVpdGVtcxgCIAMoCzIaLm9yZGVycy52MS5DcmVhdGVPcmRlckl0ZW1CCrpIB5IBBAgBEGQSLAoQc2hpcHBpbmdfYWRkcmVzcxgDIAEoCzISLm9yZGVycy52MS5BZGRyZXNzEh4KCnJlcXVlc3RfaWQYBCABKAlCCrpIB3IFEAEYgAEiNgoTQ3JlYXRlT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciItCg9HZXRPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBIjMKEEdldE9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIikgMKEUxpc3RPcmRlcnNSZXF1ZXN0EhoKCXBhZ2Vfc2l6ZRgBIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACBIgCgtjdXN0b21lcl9pZBgDIAEoCUILukgI2AEBcgOwAQESOwoIc3RhdHVzZXMYBCADKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXNCEbpIDpIBCxAGIgeCAQQQASAAElMKEWNyZWF0ZV90aW1lX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIcukgZsgEWIgcI/4LR/68HMgsIgJK4w5j+////ARJRCg9jcmVhdGVfdGltZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhy6SBmyARYiBwj/gtH/rwcyCwiAkrjDmP7///8BEjwKCG9yZGVyX2J5GAcgASgJQiq6SCdyJVIAUhBjcmVhdGVfdGltZSBkZXNjUg9jcmVhdGVfdGltZSBhc2MiTwoSTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLm9yZGVycy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkihgEKGVVwZGF0ZVNoaXBwaW5nSW5mb1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjYKDXNoaXBwaW5nX2luZm8YAiABKAsyFy5vcmRlcnMudjEuU2hpcHBpbmdJbmZvQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI9ChpVcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKbAQoYVXBkYXRlT3JkZXJTdGF0dXNSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIyCgZzdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXNCCrpIB4IBBBABIAASGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0AxIVCgRldGFnGAQgASgJQge6SARyAhhAIjwKGVVwZGF0ZU9yZGVyU3RhdHVzUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiYQoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiNgoTQ2FuY2VsT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJlChZDYW5jZWxVbnNoaXBwZWRSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiOgoXQ2FuY2VsVW5zaGlwcGVkUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIitwEKFFJlcXVlc3RSZXR1cm5SZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIeCgpyZXF1ZXN0X2lkGAIgASgJQgq6SAdyBRABGIABEjIKBWxpbmVzGAMgAygLMhcub3JkZXJzLnYxLlNoaXBtZW50TGluZUIKukgHkgEECAEQZBIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBSABKAlCB7pIBHICGEAiWwoVUmVxdWVzdFJldHVyblJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEiEKBnJldHVybhgCIAEoCzIRLm9yZGVycy52MS5SZXR1cm4iugEKGVVwZGF0ZVJldHVyblN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhsKCXJldHVybl9pZBgCIAEoCUIIukgFcgOwAQESMwoGc3RhdHVzGAMgASgOMhcub3JkZXJzLnYxLlJldHVyblN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBSABKAlCB7pIBHICGEAiYAoaVXBkYXRlUmV0dXJuU3RhdHVzUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISIQoGcmV0dXJuGAIgASgLMhEub3JkZXJzLnYxLlJldHVybiJHChJEZWxldGVPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhUKBGV0YWcYAiABKAlCB7pIBHICGEAiFQoTRGVsZXRlT3JkZXJSZXNwb25zZSLjAQoUUmVwb3J0UGF5bWVudFJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEiUKEXByb3ZpZGVyX2V2ZW50X2lkGAIgASgJQgq6SAdyBRABGMgBEjUKBGtpbmQYAyABKA4yGy5vcmRlcnMudjEuUGF5bWVudEV2ZW50S2luZEIKukgHggEEEAEgABIgCgZhbW91bnQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSGAoGcmVhc29uGAUgASgJQgi6SAVyAxj0AxIVCgRldGFnGAYgASgJQge6SARyAhhAIjgKFVJlcG9ydFBheW1lbnRSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciLOAQoVQ3JlYXRlU2hpcG1lbnRSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIeCgpyZXF1ZXN0X2lkGAIgASgJQgq6SAdyBRABGIABEjIKBWxpbmVzGAMgAygLMhcub3JkZXJzLnYxLlNoaXBtZW50TGluZUIKukgHkgEECAEQZBIuCg1zaGlwcGluZ19pbmZvGAQgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxIVCgRldGFnGAUgASgJQge6SARyAhhAImAKFkNyZWF0ZVNoaXBtZW50UmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISJQoIc2hpcG1lbnQYAiABKAsyEy5vcmRlcnMudjEuU2hpcG1lbnQi8AEKG1VwZGF0ZVNoaXBtZW50U3RhdHVzUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESHQoLc2hpcG1lbnRfaWQYAiABKAlCCLpIBXIDsAEBEjUKBnN0YXR1cxgDIAEoDjIZLm9yZGVycy52MS5TaGlwbWVudFN0YXR1c0IKukgHggEEEAEgABIuCg1zaGlwcGluZ19pbmZvGAQgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxIYCgZyZWFzb24YBSABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBiABKAlCB7pIBHICGEAiZgocVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIlCghzaGlwbWVudBgCIAEoCzITLm9yZGVycy52MS5TaGlwbWVudCJmChFXYXRjaE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESIwoNYWZ0ZXJfdmVyc2lvbhgCIAEoBUIHukgEGgIoAEgAiAEBQhAKDl9hZnRlcl92ZXJzaW9uIkYKEldhdGNoT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFKtABCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZPUkRFUl9TVEFUVVNfQ09ORklSTUVEEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIYChRPUkRFUl9TVEFUVVNfU0hJUFBFRBADEhoKFk9SREVSX1NUQVRVU19ERUxJVkVSRUQQBBIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAUSGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQBiqoAgoNUGF5bWVudFN0YXR1cxIeChpQQVlNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfU1RBVFVTX1BFTkRJTkcQARIdChlQQVlNRU5UX1NUQVRVU19BVVRIT1JJWkVEEAISJQohUEFZTUVOVF9TVEFUVVNfUEFSVElBTExZX0NBUFRVUkVEEAMSGwoXUEFZTUVOVF9TVEFUVVNfQ0FQVFVSRUQQBBIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfUkVGVU5ERUQQBRIbChdQQVlNRU5UX1NUQVRVU19SRUZVTkRFRBAGEhkKFVBBWU1FTlRfU1RBVFVTX1ZPSURFRBAHEhkKFVBBWU1FTlRfU1RBVFVTX0ZBSUxFRBAIKtkBChBQYXltZW50RXZlbnRLaW5kEiIKHlBBWU1FTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiEKHVBBWU1FTlRfRVZFTlRfS0lORF9BVVRIT1JJWkVEEAESHwobUEFZTUVOVF9FVkVOVF9LSU5EX0NBUFRVUkVEEAISHwobUEFZTUVOVF9FVkVOVF9LSU5EX1JFRlVOREVEEAMSHQoZUEFZTUVOVF9FVkVOVF9LSU5EX1ZPSURFRBAEEh0KGVBBWU1FTlRfRVZFTlRfS0lORF9GQUlMRUQQBSrsAQoQRnVsZmlsbWVudFN0YXR1cxIhCh1GVUxGSUxNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEiEKHUZVTEZJTE1FTlRfU1RBVFVTX1VORlVMRklMTEVEEAESJwojRlVMRklMTUVOVF9TVEFUVVNfUEFSVElBTExZX1NISVBQRUQQAhIdChlGVUxGSUxNRU5UX1NUQVRVU19TSElQUEVEEAMSKQolRlVMRklMTUVOVF9TVEFUVVNfUEFSVElBTExZX0RFTElWRVJFRBAEEh8KG0ZVTEZJTE1FTlRfU1RBVFVTX0RFTElWRVJFRBAFKqkBCg5TaGlwbWVudFN0YXR1cxIfChtTSElQTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTSElQTUVOVF9TVEFUVVNfUEVORElORxABEhsKF1NISVBNRU5UX1NUQVRVU19TSElQUEVEEAISHQoZU0hJUE1FTlRfU1RBVFVTX0RFTElWRVJFRBADEh0KGVNISVBNRU5UX1NUQVRVU19DQU5DRUxMRUQQBCqeAQoMUmV0dXJuU3RhdHVzEh0KGVJFVFVSTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVRVUk5fU1RBVFVTX1JFUVVFU1RFRBABEhoKFlJFVFVSTl9TVEFUVVNfQVBQUk9WRUQQAhIaChZSRVRVUk5fU1RBVFVTX1JFQ0VJVkVEEAMSGgoWUkVUVVJOX1NUQVRVU19SRUpFQ1RFRBAEMu4KCgxPcmRlclNlcnZpY2USWQoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiC8rzGAcSAwEDBBgBElQKCEdldE9yZGVyEhoub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBobLm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESWgoKTGlzdE9yZGVycxIcLm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBodLm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSXAoNUmVwb3J0UGF5bWVudBIfLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVxdWVzdBogLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVzcG9uc2UiCMrzGAQSAgMEEmAKDkNyZWF0ZVNoaXBtZW50EiAub3JkZXJzLnYxLkNyZWF0ZVNoaXBtZW50UmVxdWVzdBohLm9yZGVycy52MS5DcmVhdGVTaGlwbWVudFJlc3BvbnNlIgnK8xgFEgMCAwQScgoUVXBkYXRlU2hpcG1lbnRTdGF0dXMSJi5vcmRlcnMudjEuVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXF1ZXN0Gicub3JkZXJzLnYxLlVwZGF0ZVNoaXBtZW50U3RhdHVzUmVzcG9uc2UiCcrzGAUSAwIDBBJgCg1SZXF1ZXN0UmV0dXJuEh8ub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXF1ZXN0GiAub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXNwb25zZSIMyvMYCBIEAQIDBBgBEmwKElVwZGF0ZVJldHVyblN0YXR1cxIkLm9yZGVycy52MS5VcGRhdGVSZXR1cm5TdGF0dXNSZXF1ZXN0GiUub3JkZXJzLnYxLlVwZGF0ZVJldHVyblN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSWgoLQ2FuY2VsT3JkZXISHS5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYARJmCg9DYW5jZWxVbnNoaXBwZWQSIS5vcmRlcnMudjEuQ2FuY2VsVW5zaGlwcGVkUmVxdWVzdBoiLm9yZGVycy52MS5DYW5jZWxVbnNoaXBwZWRSZXNwb25zZSIMyvMYCBIEAQIDBBgBElUKC0RlbGV0ZU9yZGVyEh0ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5EZWxldGVPcmRlclJlc3BvbnNlIgfK8xgDEgEDElkKCldhdGNoT3JkZXISHC5vcmRlcnMudjEuV2F0Y2hPcmRlclJlcXVlc3QaHS5vcmRlcnMudjEuV2F0Y2hPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAEwAWIGcHJvdG8z", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * An order's payment. Output only: it changes by ReportPayment, and by a
@@ -71,6 +71,175 @@ export type Payment = Message<"orders.v1.Payment"> & {
  */
 export const PaymentSchema: GenMessage<Payment> = /*@__PURE__*/
   messageDesc(file_orders_v1_order_service, 0);
+
+/**
+ * Units of one order line in a shipment.
+ *
+ * @generated from message orders.v1.ShipmentLine
+ */
+export type ShipmentLine = Message<"orders.v1.ShipmentLine"> & {
+  /**
+   * The order line, 1-based: the position in Order.lines.
+   *
+   * @generated from field: int32 line_number = 1;
+   */
+  lineNumber: number;
+
+  /**
+   * Units of that line in this parcel, 1 to 10,000.
+   *
+   * @generated from field: int32 quantity = 2;
+   */
+  quantity: number;
+};
+
+/**
+ * Describes the message orders.v1.ShipmentLine.
+ * Use `create(ShipmentLineSchema)` to create a new message.
+ */
+export const ShipmentLineSchema: GenMessage<ShipmentLine> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 1);
+
+/**
+ * One parcel of an order. Output only.
+ *
+ * @generated from message orders.v1.Shipment
+ */
+export type Shipment = Message<"orders.v1.Shipment"> & {
+  /**
+   * Server-assigned UUID, the same for every repeat of its CreateShipment.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Where the parcel is.
+   *
+   * @generated from field: orders.v1.ShipmentStatus status = 2;
+   */
+  status: ShipmentStatus;
+
+  /**
+   * What is in it.
+   *
+   * @generated from field: repeated orders.v1.ShipmentLine lines = 3;
+   */
+  lines: ShipmentLine[];
+
+  /**
+   * The carrier and tracking number, once known.
+   *
+   * @generated from field: orders.v1.ShippingInfo shipping_info = 4;
+   */
+  shippingInfo?: ShippingInfo | undefined;
+
+  /**
+   * CreateShipment's request_id.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+
+  /**
+   * When it was created.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * When it was shipped, once it was.
+   *
+   * @generated from field: google.protobuf.Timestamp ship_time = 7;
+   */
+  shipTime?: Timestamp | undefined;
+
+  /**
+   * When it was delivered, once it was.
+   *
+   * @generated from field: google.protobuf.Timestamp deliver_time = 8;
+   */
+  deliverTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message orders.v1.Shipment.
+ * Use `create(ShipmentSchema)` to create a new message.
+ */
+export const ShipmentSchema: GenMessage<Shipment> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 2);
+
+/**
+ * A return of delivered units. Output only.
+ *
+ * @generated from message orders.v1.Return
+ */
+export type Return = Message<"orders.v1.Return"> & {
+  /**
+   * Server-assigned UUID, the same for every repeat of its RequestReturn.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Where it is.
+   *
+   * @generated from field: orders.v1.ReturnStatus status = 2;
+   */
+  status: ReturnStatus;
+
+  /**
+   * The units returned, per order line.
+   *
+   * @generated from field: repeated orders.v1.ShipmentLine lines = 3;
+   */
+  lines: ShipmentLine[];
+
+  /**
+   * Why, as the customer or staff said.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * RequestReturn's request_id.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+
+  /**
+   * The refund computed when it was RECEIVED: the lines' unit prices as
+   * ordered × units; unset before.
+   *
+   * @generated from field: common.v1.Money refund = 6;
+   */
+  refund?: Money | undefined;
+
+  /**
+   * When it was requested.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 7;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * When it last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 8;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message orders.v1.Return.
+ * Use `create(ReturnSchema)` to create a new message.
+ */
+export const ReturnSchema: GenMessage<Return> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 3);
 
 /**
  * A postal address.
@@ -133,7 +302,7 @@ export type Address = Message<"orders.v1.Address"> & {
  * Use `create(AddressSchema)` to create a new message.
  */
 export const AddressSchema: GenMessage<Address> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 1);
+  messageDesc(file_orders_v1_order_service, 4);
 
 /**
  * How the order travels.
@@ -161,7 +330,7 @@ export type ShippingInfo = Message<"orders.v1.ShippingInfo"> & {
  * Use `create(ShippingInfoSchema)` to create a new message.
  */
 export const ShippingInfoSchema: GenMessage<ShippingInfo> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 2);
+  messageDesc(file_orders_v1_order_service, 5);
 
 /**
  * One line of an order. Output only.
@@ -204,6 +373,14 @@ export type OrderLine = Message<"orders.v1.OrderLine"> & {
    * @generated from field: common.v1.Money line_total = 5;
    */
   lineTotal?: Money | undefined;
+
+  /**
+   * Units cancelled after fulfilment started (CancelUnshipped): they were
+   * never shipped and went back to inventory. `quantity` stays as ordered.
+   *
+   * @generated from field: int32 cancelled_quantity = 6;
+   */
+  cancelledQuantity: number;
 };
 
 /**
@@ -211,7 +388,7 @@ export type OrderLine = Message<"orders.v1.OrderLine"> & {
  * Use `create(OrderLineSchema)` to create a new message.
  */
 export const OrderLineSchema: GenMessage<OrderLine> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 3);
+  messageDesc(file_orders_v1_order_service, 6);
 
 /**
  * One change of an order's status, in its history. Output only.
@@ -264,7 +441,7 @@ export type StatusChange = Message<"orders.v1.StatusChange"> & {
  * Use `create(StatusChangeSchema)` to create a new message.
  */
 export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 4);
+  messageDesc(file_orders_v1_order_service, 7);
 
 /**
  * An order.
@@ -375,6 +552,28 @@ export type Order = Message<"orders.v1.Order"> & {
    * @generated from field: orders.v1.Payment payment = 14;
    */
   payment?: Payment | undefined;
+
+  /**
+   * The parcels, oldest first (CreateShipment; UpdateOrderStatus SHIPPED
+   * makes one of whatever was not yet in one). Output only.
+   *
+   * @generated from field: repeated orders.v1.Shipment shipments = 15;
+   */
+  shipments: Shipment[];
+
+  /**
+   * Where the order's units are, from its shipments. Output only.
+   *
+   * @generated from field: orders.v1.FulfilmentStatus fulfilment_status = 16;
+   */
+  fulfilmentStatus: FulfilmentStatus;
+
+  /**
+   * The returns, oldest first (RequestReturn). Output only.
+   *
+   * @generated from field: repeated orders.v1.Return returns = 17;
+   */
+  returns: Return[];
 };
 
 /**
@@ -382,7 +581,7 @@ export type Order = Message<"orders.v1.Order"> & {
  * Use `create(OrderSchema)` to create a new message.
  */
 export const OrderSchema: GenMessage<Order> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 5);
+  messageDesc(file_orders_v1_order_service, 8);
 
 /**
  * One requested line of a new order. Clients never send prices.
@@ -417,7 +616,7 @@ export type CreateOrderItem = Message<"orders.v1.CreateOrderItem"> & {
  * Use `create(CreateOrderItemSchema)` to create a new message.
  */
 export const CreateOrderItemSchema: GenMessage<CreateOrderItem> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 6);
+  messageDesc(file_orders_v1_order_service, 9);
 
 /**
  * Request for CreateOrder.
@@ -468,7 +667,7 @@ export type CreateOrderRequest = Message<"orders.v1.CreateOrderRequest"> & {
  * Use `create(CreateOrderRequestSchema)` to create a new message.
  */
 export const CreateOrderRequestSchema: GenMessage<CreateOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 7);
+  messageDesc(file_orders_v1_order_service, 10);
 
 /**
  * Response for CreateOrder.
@@ -490,7 +689,7 @@ export type CreateOrderResponse = Message<"orders.v1.CreateOrderResponse"> & {
  * Use `create(CreateOrderResponseSchema)` to create a new message.
  */
 export const CreateOrderResponseSchema: GenMessage<CreateOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 8);
+  messageDesc(file_orders_v1_order_service, 11);
 
 /**
  * Request for GetOrder.
@@ -513,7 +712,7 @@ export type GetOrderRequest = Message<"orders.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 9);
+  messageDesc(file_orders_v1_order_service, 12);
 
 /**
  * Response for GetOrder.
@@ -534,7 +733,7 @@ export type GetOrderResponse = Message<"orders.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 10);
+  messageDesc(file_orders_v1_order_service, 13);
 
 /**
  * Request for ListOrders. Every field but page_size and page_token must stay
@@ -601,7 +800,7 @@ export type ListOrdersRequest = Message<"orders.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 11);
+  messageDesc(file_orders_v1_order_service, 14);
 
 /**
  * Response for ListOrders.
@@ -629,7 +828,7 @@ export type ListOrdersResponse = Message<"orders.v1.ListOrdersResponse"> & {
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 12);
+  messageDesc(file_orders_v1_order_service, 15);
 
 /**
  * Request for UpdateShippingInfo.
@@ -668,7 +867,7 @@ export type UpdateShippingInfoRequest = Message<"orders.v1.UpdateShippingInfoReq
  * Use `create(UpdateShippingInfoRequestSchema)` to create a new message.
  */
 export const UpdateShippingInfoRequestSchema: GenMessage<UpdateShippingInfoRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 13);
+  messageDesc(file_orders_v1_order_service, 16);
 
 /**
  * Response for UpdateShippingInfo.
@@ -689,7 +888,7 @@ export type UpdateShippingInfoResponse = Message<"orders.v1.UpdateShippingInfoRe
  * Use `create(UpdateShippingInfoResponseSchema)` to create a new message.
  */
 export const UpdateShippingInfoResponseSchema: GenMessage<UpdateShippingInfoResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 14);
+  messageDesc(file_orders_v1_order_service, 17);
 
 /**
  * Request for UpdateOrderStatus.
@@ -735,7 +934,7 @@ export type UpdateOrderStatusRequest = Message<"orders.v1.UpdateOrderStatusReque
  * Use `create(UpdateOrderStatusRequestSchema)` to create a new message.
  */
 export const UpdateOrderStatusRequestSchema: GenMessage<UpdateOrderStatusRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 15);
+  messageDesc(file_orders_v1_order_service, 18);
 
 /**
  * Response for UpdateOrderStatus.
@@ -756,12 +955,13 @@ export type UpdateOrderStatusResponse = Message<"orders.v1.UpdateOrderStatusResp
  * Use `create(UpdateOrderStatusResponseSchema)` to create a new message.
  */
 export const UpdateOrderStatusResponseSchema: GenMessage<UpdateOrderStatusResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 16);
+  messageDesc(file_orders_v1_order_service, 19);
 
 /**
  * Request for CancelOrder.
  *
- * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "reason": "customer request"}
+ * Example (Ada cancels her order of the README tour):
+ *   {"orderId": "74d53654-f249-58fd-87a6-1f1e930ccdcf", "reason": "customer request"}
  *
  * @generated from message orders.v1.CancelOrderRequest
  */
@@ -793,7 +993,7 @@ export type CancelOrderRequest = Message<"orders.v1.CancelOrderRequest"> & {
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 17);
+  messageDesc(file_orders_v1_order_service, 20);
 
 /**
  * Response for CancelOrder.
@@ -814,7 +1014,227 @@ export type CancelOrderResponse = Message<"orders.v1.CancelOrderResponse"> & {
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 18);
+  messageDesc(file_orders_v1_order_service, 21);
+
+/**
+ * Request for CancelUnshipped.
+ *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "reason": "out of stock at the warehouse"}
+ *
+ * @generated from message orders.v1.CancelUnshippedRequest
+ */
+export type CancelUnshippedRequest = Message<"orders.v1.CancelUnshippedRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Why, kept in the history; up to 500 characters.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.CancelUnshippedRequest.
+ * Use `create(CancelUnshippedRequestSchema)` to create a new message.
+ */
+export const CancelUnshippedRequestSchema: GenMessage<CancelUnshippedRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 22);
+
+/**
+ * Response for CancelUnshipped.
+ *
+ * @generated from message orders.v1.CancelUnshippedResponse
+ */
+export type CancelUnshippedResponse = Message<"orders.v1.CancelUnshippedResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message orders.v1.CancelUnshippedResponse.
+ * Use `create(CancelUnshippedResponseSchema)` to create a new message.
+ */
+export const CancelUnshippedResponseSchema: GenMessage<CancelUnshippedResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 23);
+
+/**
+ * Request for RequestReturn.
+ *
+ * Example (Grace sends one mug back):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "requestId": "return-1",
+ *    "lines": [{"lineNumber": 1, "quantity": 1}], "reason": "chipped"}
+ *
+ * @generated from message orders.v1.RequestReturnRequest
+ */
+export type RequestReturnRequest = Message<"orders.v1.RequestReturnRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Idempotency key, unique per order: 1 to 128 characters.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * The lines and units to return: 1 to 100, each order line at most once.
+   *
+   * @generated from field: repeated orders.v1.ShipmentLine lines = 3;
+   */
+  lines: ShipmentLine[];
+
+  /**
+   * Why; up to 500 characters.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 5;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.RequestReturnRequest.
+ * Use `create(RequestReturnRequestSchema)` to create a new message.
+ */
+export const RequestReturnRequestSchema: GenMessage<RequestReturnRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 24);
+
+/**
+ * Response for RequestReturn.
+ *
+ * @generated from message orders.v1.RequestReturnResponse
+ */
+export type RequestReturnResponse = Message<"orders.v1.RequestReturnResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The return (or, for a repeat, the one requested first).
+   *
+   * @generated from field: orders.v1.Return return = 2;
+   */
+  return?: Return | undefined;
+};
+
+/**
+ * Describes the message orders.v1.RequestReturnResponse.
+ * Use `create(RequestReturnResponseSchema)` to create a new message.
+ */
+export const RequestReturnResponseSchema: GenMessage<RequestReturnResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 25);
+
+/**
+ * Request for UpdateReturnStatus.
+ *
+ * Example (staff approve Grace's return; its id derives from the order and request_id):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8",
+ *    "returnId": "3e50eea6-22ff-5291-845a-b3ce343df905", "status": "RETURN_STATUS_APPROVED"}
+ *
+ * @generated from message orders.v1.UpdateReturnStatusRequest
+ */
+export type UpdateReturnStatusRequest = Message<"orders.v1.UpdateReturnStatusRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * The return's id (a UUID).
+   *
+   * @generated from field: string return_id = 2;
+   */
+  returnId: string;
+
+  /**
+   * The status to move to.
+   *
+   * @generated from field: orders.v1.ReturnStatus status = 3;
+   */
+  status: ReturnStatus;
+
+  /**
+   * Why, kept with the return's change in the order's event.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 5;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.UpdateReturnStatusRequest.
+ * Use `create(UpdateReturnStatusRequestSchema)` to create a new message.
+ */
+export const UpdateReturnStatusRequestSchema: GenMessage<UpdateReturnStatusRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 26);
+
+/**
+ * Response for UpdateReturnStatus.
+ *
+ * @generated from message orders.v1.UpdateReturnStatusResponse
+ */
+export type UpdateReturnStatusResponse = Message<"orders.v1.UpdateReturnStatusResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The return after the change.
+   *
+   * @generated from field: orders.v1.Return return = 2;
+   */
+  return?: Return | undefined;
+};
+
+/**
+ * Describes the message orders.v1.UpdateReturnStatusResponse.
+ * Use `create(UpdateReturnStatusResponseSchema)` to create a new message.
+ */
+export const UpdateReturnStatusResponseSchema: GenMessage<UpdateReturnStatusResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 27);
 
 /**
  * Request for DeleteOrder.
@@ -844,7 +1264,7 @@ export type DeleteOrderRequest = Message<"orders.v1.DeleteOrderRequest"> & {
  * Use `create(DeleteOrderRequestSchema)` to create a new message.
  */
 export const DeleteOrderRequestSchema: GenMessage<DeleteOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 19);
+  messageDesc(file_orders_v1_order_service, 28);
 
 /**
  * Response for DeleteOrder.
@@ -859,7 +1279,7 @@ export type DeleteOrderResponse = Message<"orders.v1.DeleteOrderResponse"> & {
  * Use `create(DeleteOrderResponseSchema)` to create a new message.
  */
 export const DeleteOrderResponseSchema: GenMessage<DeleteOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 20);
+  messageDesc(file_orders_v1_order_service, 29);
 
 /**
  * Request for ReportPayment.
@@ -924,7 +1344,7 @@ export type ReportPaymentRequest = Message<"orders.v1.ReportPaymentRequest"> & {
  * Use `create(ReportPaymentRequestSchema)` to create a new message.
  */
 export const ReportPaymentRequestSchema: GenMessage<ReportPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 21);
+  messageDesc(file_orders_v1_order_service, 30);
 
 /**
  * Response for ReportPayment.
@@ -945,7 +1365,180 @@ export type ReportPaymentResponse = Message<"orders.v1.ReportPaymentResponse"> &
  * Use `create(ReportPaymentResponseSchema)` to create a new message.
  */
 export const ReportPaymentResponseSchema: GenMessage<ReportPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 22);
+  messageDesc(file_orders_v1_order_service, 31);
+
+/**
+ * Request for CreateShipment.
+ *
+ * Example (the tour's order goes out in two parcels; this is the first, with
+ * both mugs; its id is fcf9e395-…, derived from the order and request_id):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "requestId": "parcel-1",
+ *    "lines": [{"lineNumber": 1, "quantity": 2}]}
+ *
+ * @generated from message orders.v1.CreateShipmentRequest
+ */
+export type CreateShipmentRequest = Message<"orders.v1.CreateShipmentRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Idempotency key, unique per order: 1 to 128 characters.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * The lines and units in the parcel: 1 to 100, each order line at most once.
+   *
+   * @generated from field: repeated orders.v1.ShipmentLine lines = 3;
+   */
+  lines: ShipmentLine[];
+
+  /**
+   * The carrier and tracking number, when already known.
+   *
+   * @generated from field: orders.v1.ShippingInfo shipping_info = 4;
+   */
+  shippingInfo?: ShippingInfo | undefined;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 5;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.CreateShipmentRequest.
+ * Use `create(CreateShipmentRequestSchema)` to create a new message.
+ */
+export const CreateShipmentRequestSchema: GenMessage<CreateShipmentRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 32);
+
+/**
+ * Response for CreateShipment.
+ *
+ * @generated from message orders.v1.CreateShipmentResponse
+ */
+export type CreateShipmentResponse = Message<"orders.v1.CreateShipmentResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The shipment created (or, for a repeat, the one created first).
+   *
+   * @generated from field: orders.v1.Shipment shipment = 2;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message orders.v1.CreateShipmentResponse.
+ * Use `create(CreateShipmentResponseSchema)` to create a new message.
+ */
+export const CreateShipmentResponseSchema: GenMessage<CreateShipmentResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 33);
+
+/**
+ * Request for UpdateShipmentStatus.
+ *
+ * Example (the first parcel's tracking number, once the carrier gave it; it
+ * stays PENDING until it leaves):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8",
+ *    "shipmentId": "fcf9e395-a328-5715-b1ce-6d5886dfaace", "status": "SHIPMENT_STATUS_PENDING",
+ *    "shippingInfo": {"carrier": "UPS", "trackingNumber": "1Z001"}}
+ *
+ * @generated from message orders.v1.UpdateShipmentStatusRequest
+ */
+export type UpdateShipmentStatusRequest = Message<"orders.v1.UpdateShipmentStatusRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * The shipment's id (a UUID).
+   *
+   * @generated from field: string shipment_id = 2;
+   */
+  shipmentId: string;
+
+  /**
+   * The status to move to.
+   *
+   * @generated from field: orders.v1.ShipmentStatus status = 3;
+   */
+  status: ShipmentStatus;
+
+  /**
+   * The carrier and tracking number, when not given at creation (SHIPPED
+   * needs them).
+   *
+   * @generated from field: orders.v1.ShippingInfo shipping_info = 4;
+   */
+  shippingInfo?: ShippingInfo | undefined;
+
+  /**
+   * Why, kept with the order's history when the change moves the order.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 6;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.UpdateShipmentStatusRequest.
+ * Use `create(UpdateShipmentStatusRequestSchema)` to create a new message.
+ */
+export const UpdateShipmentStatusRequestSchema: GenMessage<UpdateShipmentStatusRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 34);
+
+/**
+ * Response for UpdateShipmentStatus.
+ *
+ * @generated from message orders.v1.UpdateShipmentStatusResponse
+ */
+export type UpdateShipmentStatusResponse = Message<"orders.v1.UpdateShipmentStatusResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The shipment after the change.
+   *
+   * @generated from field: orders.v1.Shipment shipment = 2;
+   */
+  shipment?: Shipment | undefined;
+};
+
+/**
+ * Describes the message orders.v1.UpdateShipmentStatusResponse.
+ * Use `create(UpdateShipmentStatusResponseSchema)` to create a new message.
+ */
+export const UpdateShipmentStatusResponseSchema: GenMessage<UpdateShipmentStatusResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 35);
 
 /**
  * Request for WatchOrder.
@@ -980,7 +1573,7 @@ export type WatchOrderRequest = Message<"orders.v1.WatchOrderRequest"> & {
  * Use `create(WatchOrderRequestSchema)` to create a new message.
  */
 export const WatchOrderRequestSchema: GenMessage<WatchOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 23);
+  messageDesc(file_orders_v1_order_service, 36);
 
 /**
  * Response for WatchOrder: one per change.
@@ -1011,7 +1604,7 @@ export type WatchOrderResponse = Message<"orders.v1.WatchOrderResponse"> & {
  * Use `create(WatchOrderResponseSchema)` to create a new message.
  */
 export const WatchOrderResponseSchema: GenMessage<WatchOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 24);
+  messageDesc(file_orders_v1_order_service, 37);
 
 /**
  * Where an order is in its lifecycle.
@@ -1228,6 +1821,157 @@ export const PaymentEventKindSchema: GenEnum<PaymentEventKind> = /*@__PURE__*/
   enumDesc(file_orders_v1_order_service, 2);
 
 /**
+ * Where an order's units are, from its shipments. Output only.
+ *
+ * @generated from enum orders.v1.FulfilmentStatus
+ */
+export enum FulfilmentStatus {
+  /**
+   * Not set. Never stored.
+   *
+   * @generated from enum value: FULFILMENT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No unit has left yet (there may be PENDING shipments).
+   *
+   * @generated from enum value: FULFILMENT_STATUS_UNFULFILLED = 1;
+   */
+  UNFULFILLED = 1,
+
+  /**
+   * Some units are shipped, not all.
+   *
+   * @generated from enum value: FULFILMENT_STATUS_PARTIALLY_SHIPPED = 2;
+   */
+  PARTIALLY_SHIPPED = 2,
+
+  /**
+   * Every unit is shipped; none delivered yet.
+   *
+   * @generated from enum value: FULFILMENT_STATUS_SHIPPED = 3;
+   */
+  SHIPPED = 3,
+
+  /**
+   * Some units are delivered, not all.
+   *
+   * @generated from enum value: FULFILMENT_STATUS_PARTIALLY_DELIVERED = 4;
+   */
+  PARTIALLY_DELIVERED = 4,
+
+  /**
+   * Every unit is delivered.
+   *
+   * @generated from enum value: FULFILMENT_STATUS_DELIVERED = 5;
+   */
+  DELIVERED = 5,
+}
+
+/**
+ * Describes the enum orders.v1.FulfilmentStatus.
+ */
+export const FulfilmentStatusSchema: GenEnum<FulfilmentStatus> = /*@__PURE__*/
+  enumDesc(file_orders_v1_order_service, 3);
+
+/**
+ * Where one parcel is.
+ *
+ * @generated from enum orders.v1.ShipmentStatus
+ */
+export enum ShipmentStatus {
+  /**
+   * Not set. Never stored.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Being packed: its units are counted against the order's lines.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * Handed to the carrier.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_SHIPPED = 2;
+   */
+  SHIPPED = 2,
+
+  /**
+   * Received. Final.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_DELIVERED = 3;
+   */
+  DELIVERED = 3,
+
+  /**
+   * Never left; its units count for no shipment any more. Final.
+   *
+   * @generated from enum value: SHIPMENT_STATUS_CANCELLED = 4;
+   */
+  CANCELLED = 4,
+}
+
+/**
+ * Describes the enum orders.v1.ShipmentStatus.
+ */
+export const ShipmentStatusSchema: GenEnum<ShipmentStatus> = /*@__PURE__*/
+  enumDesc(file_orders_v1_order_service, 4);
+
+/**
+ * Where a return is.
+ *
+ * @generated from enum orders.v1.ReturnStatus
+ */
+export enum ReturnStatus {
+  /**
+   * Not set. Never stored.
+   *
+   * @generated from enum value: RETURN_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Asked for: its units count against what was delivered.
+   *
+   * @generated from enum value: RETURN_STATUS_REQUESTED = 1;
+   */
+  REQUESTED = 1,
+
+  /**
+   * Accepted: the customer may send the units back.
+   *
+   * @generated from enum value: RETURN_STATUS_APPROVED = 2;
+   */
+  APPROVED = 2,
+
+  /**
+   * The units arrived: back in stock, refund due. Final.
+   *
+   * @generated from enum value: RETURN_STATUS_RECEIVED = 3;
+   */
+  RECEIVED = 3,
+
+  /**
+   * Refused; its units count for no return any more. Final.
+   *
+   * @generated from enum value: RETURN_STATUS_REJECTED = 4;
+   */
+  REJECTED = 4,
+}
+
+/**
+ * Describes the enum orders.v1.ReturnStatus.
+ */
+export const ReturnStatusSchema: GenEnum<ReturnStatus> = /*@__PURE__*/
+  enumDesc(file_orders_v1_order_service, 5);
+
+/**
  * OrderService owns orders. To take an order it checks the customer with
  * CustomerService and holds stock with InventoryService; prices always come
  * from inventory, never from the client.
@@ -1319,6 +2063,10 @@ export const OrderService: GenService<{
    * Moves an order to another status, following the transition table.
    * SHIPPED needs shipping info first (FAILED_PRECONDITION, reason
    * SHIPPING_INFO_REQUIRED). CANCELLED here is the same as CancelOrder.
+   * SHIPPED and DELIVERED are the one-shipment shortcut for clients that do
+   * not use shipments: SHIPPED ships every PENDING shipment and puts every
+   * unit not yet in one into a new shipment (both with the order's shipping
+   * info where they have none); DELIVERED delivers every SHIPPED shipment.
    *
    * @generated from rpc orders.v1.OrderService.UpdateOrderStatus
    */
@@ -1354,8 +2102,86 @@ export const OrderService: GenService<{
     output: typeof ReportPaymentResponseSchema;
   },
   /**
+   * Puts some of an order's units in a parcel: a shipment of order lines and
+   * quantities, PENDING until it leaves (UpdateShipmentStatus). An order is
+   * fulfilled in one or more shipments; never more of a line is in
+   * shipments (other than CANCELLED ones) than was ordered: FAILED_PRECONDITION,
+   * reason SHIPMENT_EXCEEDS_ORDERED, one violation per line over, even when
+   * shipments are created concurrently. Allowed while the order is CONFIRMED
+   * or PROCESSING (else FAILED_PRECONDITION, reason ILLEGAL_TRANSITION); a
+   * CONFIRMED order moves to PROCESSING with its first shipment (so
+   * REQUIRE_CAPTURE_BEFORE_FULFILMENT applies: PAYMENT_NOT_CAPTURED).
+   * Idempotent by (order, request_id): a repeat answers the same shipment; the
+   * same request_id with other lines fails with INVALID_ARGUMENT, reason
+   * IDEMPOTENCY_KEY_REUSED. A line_number the order lacks is INVALID_ARGUMENT,
+   * reason LINE_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.CreateShipment
+   */
+  createShipment: {
+    methodKind: "unary";
+    input: typeof CreateShipmentRequestSchema;
+    output: typeof CreateShipmentResponseSchema;
+  },
+  /**
+   * Moves a shipment along: PENDING -> SHIPPED (needs a carrier and tracking
+   * number, given here or at creation: SHIPPING_INFO_REQUIRED otherwise) or
+   * CANCELLED; SHIPPED -> DELIVERED. A PENDING shipment's shipping info can be
+   * set or changed by asking for PENDING with it. Anything else is FAILED_PRECONDITION,
+   * reason ILLEGAL_SHIPMENT_TRANSITION. The order follows its shipments: once
+   * every unit is in SHIPPED or DELIVERED shipments the order is SHIPPED; once
+   * every unit is DELIVERED, DELIVERED (its fulfilment_status says where it is
+   * in between). Repeating the status a shipment has succeeds and changes
+   * nothing. An unknown shipment is NOT_FOUND, reason SHIPMENT_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.UpdateShipmentStatus
+   */
+  updateShipmentStatus: {
+    methodKind: "unary";
+    input: typeof UpdateShipmentStatusRequestSchema;
+    output: typeof UpdateShipmentStatusResponseSchema;
+  },
+  /**
+   * Opens a return of delivered units: lines and quantities of the order, at
+   * most what was delivered and not already in a return (other than a
+   * REJECTED one): FAILED_PRECONDITION, reason RETURN_EXCEEDS_DELIVERED, one
+   * violation per line over, even when returns are requested concurrently. A
+   * customer returns their own orders' units within RETURN_WINDOW_DAYS of the
+   * order's last delivery (FAILED_PRECONDITION, reason RETURN_WINDOW_CLOSED);
+   * staff at any time. The return starts REQUESTED. Idempotent by (order,
+   * request_id) like CreateShipment (IDEMPOTENCY_KEY_REUSED for other lines).
+   * A line_number the order lacks is INVALID_ARGUMENT, reason LINE_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.RequestReturn
+   */
+  requestReturn: {
+    methodKind: "unary";
+    input: typeof RequestReturnRequestSchema;
+    output: typeof RequestReturnResponseSchema;
+  },
+  /**
+   * Moves a return along: REQUESTED -> APPROVED or REJECTED; APPROVED ->
+   * RECEIVED or REJECTED (README "Returns"; anything else is
+   * FAILED_PRECONDITION, reason ILLEGAL_RETURN_TRANSITION). RECEIVED puts the
+   * units back into stock at inventory exactly once (retried by the
+   * reconciler until inventory confirms) and computes the refund from the
+   * lines' unit prices as ordered: it falls due at once (OrderRefundDue, one
+   * version later), at most what is captured and not yet refunded or owed.
+   * Repeating the status a return has succeeds and changes nothing. An
+   * unknown return is NOT_FOUND, reason RETURN_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.UpdateReturnStatus
+   */
+  updateReturnStatus: {
+    methodKind: "unary";
+    input: typeof UpdateReturnStatusRequestSchema;
+    output: typeof UpdateReturnStatusResponseSchema;
+  },
+  /**
    * Cancels an order and returns its stock to inventory exactly once.
-   * Refused once SHIPPED (FAILED_PRECONDITION, reason ILLEGAL_TRANSITION).
+   * Refused once SHIPPED (FAILED_PRECONDITION, reason ILLEGAL_TRANSITION),
+   * and once any of its shipments left (reason ORDER_PARTIALLY_SHIPPED); its
+   * PENDING shipments are cancelled with it.
    * Cancelling a cancelled order succeeds and changes nothing.
    *
    * @generated from rpc orders.v1.OrderService.CancelOrder
@@ -1366,8 +2192,30 @@ export const OrderService: GenService<{
     output: typeof CancelOrderResponseSchema;
   },
   /**
+   * Cancels what of an order has not left: once some parcels were shipped,
+   * CancelOrder refuses to cancel the order as a whole, but its rest can be. Cancels the PENDING
+   * shipments, counts every unit not in a SHIPPED or DELIVERED shipment as
+   * cancelled (OrderLine.cancelled_quantity) and returns exactly those units to
+   * inventory, exactly once (retried by the reconciler until inventory
+   * confirms). The order is then SHIPPED (or DELIVERED, when every remaining
+   * unit was delivered). With money captured, the cancelled units' value is
+   * owed back (OrderRefundDue, one version later, at most what is captured
+   * and not yet refunded or owed). An order with nothing shipped is cancelled
+   * as CancelOrder does; one with nothing left to ship (SHIPPED, DELIVERED,
+   * CANCELLED) is answered unchanged. A customer may cancel the rest of their
+   * own orders; another's is NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.CancelUnshipped
+   */
+  cancelUnshipped: {
+    methodKind: "unary";
+    input: typeof CancelUnshippedRequestSchema;
+    output: typeof CancelUnshippedResponseSchema;
+  },
+  /**
    * Removes an order. An order still holding stock is cancelled first, so a
-   * delete never leaks stock. Afterwards the order is NOT_FOUND.
+   * delete never leaks stock (so one with shipped units is refused like a
+   * cancellation: ORDER_PARTIALLY_SHIPPED). Afterwards the order is NOT_FOUND.
    *
    * @generated from rpc orders.v1.OrderService.DeleteOrder
    */

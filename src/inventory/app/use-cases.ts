@@ -9,6 +9,7 @@ import { createListProducts, type ListProducts } from "./list-products.js";
 import type { InventoryAppPorts } from "./ports.js";
 import { createReleaseReservation, type ReleaseReservation } from "./release-reservation.js";
 import { createReserveStock, type ReserveStock } from "./reserve-stock.js";
+import { createReturnStock, type ReturnStock } from "./return-stock.js";
 import { createSetStock, type SetStock } from "./set-stock.js";
 import { createUpdateProduct, type UpdateProduct } from "./update-product.js";
 
@@ -22,6 +23,7 @@ export interface InventoryUseCases {
   readonly reserveStock: ReserveStock;
   readonly commitReservation: CommitReservation;
   readonly releaseReservation: ReleaseReservation;
+  readonly returnStock: ReturnStock;
   readonly getReservation: GetReservation;
   readonly expireReservations: ExpireReservations;
 }
@@ -37,6 +39,7 @@ export function createInventoryUseCases(ports: InventoryAppPorts): InventoryUseC
     reserveStock: createReserveStock(ports),
     commitReservation: createCommitReservation(ports),
     releaseReservation: createReleaseReservation(ports),
+    returnStock: createReturnStock(ports),
     getReservation: createGetReservation(ports),
     expireReservations: createExpireReservations(ports),
   };

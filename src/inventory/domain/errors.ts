@@ -82,3 +82,41 @@ export const reservationExpired = (id: string) =>
   failedPrecondition("RESERVATION_EXPIRED", `reservation ${id} expired before it was committed`, [], {
     reservationId: id,
   });
+
+export const reservationNotCommitted = (id: string) =>
+  failedPrecondition("RESERVATION_NOT_COMMITTED", `reservation ${id} is pending: only a committed (sold) reservation takes returns`, [], {
+    reservationId: id,
+  });
+
+/** One product of a return that asks for more than its reservation sold and still has out. */
+export interface Overreturn {
+  readonly productId: string;
+  readonly returning: number;
+  /** 0: the reservation did not sell the product. */
+  readonly sold: number;
+  readonly returned: number;
+}
+
+export const returnExceedsSold = (reservationId: string, returnId: string, over: readonly Overreturn[]) =>
+  failedPrecondition(
+    "RETURN_EXCEEDS_SOLD",
+    `return ${returnId} asks for more than reservation ${reservationId} sold of ${over.length} product${over.length > 1 ? "s" : ""}; nothing was returned`,
+    over.map((o) => ({
+      type: "RETURN_EXCEEDS_SOLD",
+      subject: `products/${o.productId}`,
+      description:
+        o.sold === 0
+          ? `returning ${o.returning}, the reservation did not sell this product`
+          : `returning ${o.returning}, sold ${o.sold}, already returned ${o.returned}`,
+    })),
+    { reservationId, returnId, productIds: over.map((o) => o.productId).join(",") },
+  );
+
+/** The return id was used (on this reservation) for another return: other lines or another reason. */
+export const returnIdReused = (reservationId: string, returnId: string, field: "lines" | "reason") =>
+  invalidArgument(
+    "IDEMPOTENCY_KEY_REUSED",
+    `return ${returnId} of reservation ${reservationId} was already made with other ${field === "lines" ? "lines" : "a different reason"}`,
+    [{ field, description: `differs from the ${field} of the return already made with this return_id` }],
+    { reservationId, returnId },
+  );

@@ -4,13 +4,13 @@
  * throw; the repository applies them under the reservation's row lock.
  */
 import { reservationExpired, reservationReleased } from "./errors.js";
-import { isDue, type LineRequest, type Reservation, type ReservationStatus } from "./reservation.js";
+import { isDue, unreturned, type LineRequest, type Reservation, type ReservationLine, type ReservationStatus } from "./reservation.js";
 
 /**
  * How a transition moves stock:
  * RELEASE_HOLD reserved -= q (a hold ends unsold);
  * SELL stock_on_hand -= q and reserved -= q (the units leave);
- * RESTOCK stock_on_hand += q (a cancelled sale comes back).
+ * RESTOCK stock_on_hand += q (a cancelled sale, or a return of part of it, comes back).
  */
 export type StockMove = "RELEASE_HOLD" | "SELL" | "RESTOCK";
 
@@ -48,6 +48,17 @@ export function stockMoveOf(from: ReservationStatus, to: ReservationStatus): Sto
   if (from === "PENDING" && (to === "RELEASED" || to === "EXPIRED")) return "RELEASE_HOLD";
   if (from === "COMMITTED" && to === "RELEASED") return "RESTOCK";
   throw new Error(`no transition from ${from} to ${to}`);
+}
+
+/**
+ * What a transition of one reservation moves, per product (ordered by id):
+ * each line's units not returned (ReturnStock). Only a committed line has
+ * returns, so a hold or its end moves the whole quantity, and the release of
+ * a sale restocks only what did not come back already; lines returned in
+ * full move nothing.
+ */
+export function transitionQuantities(lines: readonly ReservationLine[]): [productId: string, quantity: bigint][] {
+  return quantitiesByProduct(lines.map((l) => ({ productId: l.productId, quantity: unreturned(l) })).filter((l) => l.quantity > 0));
 }
 
 /** Total quantity per product over many lines (e.g. a batch of expiring reservations), ordered by id. */

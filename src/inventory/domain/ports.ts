@@ -3,6 +3,7 @@ import type { CallContext } from "../../kernel/call-context.js";
 import type { TransitionPlan } from "./lifecycle.js";
 import type { Product } from "./product.js";
 import type { Reservation, ReservationRequest } from "./reservation.js";
+import type { ReturnRequest } from "./stock-return.js";
 
 /** An absolute stock take or a signed delta. */
 export type StockChange = { readonly set: bigint } | { readonly add: bigint };
@@ -58,6 +59,16 @@ export interface ReservationRepository {
    * stock, in one transaction. NOT_FOUND RESERVATION_NOT_FOUND.
    */
   transition(owner: string, id: string, plan: TransitionPlan, now: Date, cx?: CallContext): Promise<Reservation>;
+  /**
+   * In one transaction, under the reservation's row lock: a repeat of a
+   * recorded return id is checked (IDEMPOTENCY_KEY_REUSED) and answered
+   * with the reservation as it is; a new return is planned (planReturn),
+   * recorded, added to its lines' returned quantities and restocked (stock
+   * on hand += q, with its stock events). `returned` is false for a repeat.
+   * NOT_FOUND RESERVATION_NOT_FOUND; FAILED_PRECONDITION as planReturn, or
+   * STOCK_OUT_OF_RANGE.
+   */
+  returnStock(request: ReturnRequest, cx?: CallContext): Promise<{ reservation: Reservation; returned: boolean }>;
   /**
    * Expires up to `limit` pending reservations due at `now` (skipping those
    * locked by a concurrent commit or release) and returns their stock.

@@ -17,7 +17,15 @@ export interface LineRequest {
 export interface ReservationLine extends LineRequest {
   /** The product's unit price when the reservation was made. */
   readonly unitPrice: Money;
+  /**
+   * Units of a committed line put back into stock by ReturnStock (0 to
+   * quantity); absent when none were.
+   */
+  readonly returnedQuantity?: number;
 }
+
+/** Units of the line not returned: what a release of its committed sale still restocks. */
+export const unreturned = (l: ReservationLine): number => l.quantity - (l.returnedQuantity ?? 0);
 
 export interface Reservation {
   readonly id: string;

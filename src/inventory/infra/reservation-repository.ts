@@ -11,20 +11,26 @@
  * (they explain why under lock), commits of reservations in other states.
  * Each writes its events (low or replenished stock, expired reservations:
  * inventory-events.ts) in its own transaction or statement.
+ *
+ * A return (ReturnStock) is a transaction under the reservation's row lock
+ * (`for update`), like a transition: concurrent returns of one reservation,
+ * and a release racing them, are decided one after the other, each reading
+ * the returned quantities (and return records) the one before committed.
  */
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import { boundedTransaction, type DbBound } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import { reservationNotFound } from "../domain/errors.js";
-import { quantitiesByProduct, stockMoveOf, type TransitionPlan } from "../domain/lifecycle.js";
+import { quantitiesByProduct, stockMoveOf, transitionQuantities, type TransitionPlan } from "../domain/lifecycle.js";
 import type { ReservationRepository } from "../domain/ports.js";
 import { repeatOf, type Reservation, type ReservationRequest } from "../domain/reservation.js";
 import { planHold } from "../domain/stock-hold.js";
+import { ensureSameReturn, planReturn, type ReturnRequest } from "../domain/stock-return.js";
 import { NOT_NULL_VIOLATION, sqlStateOf } from "../../platform/statements.js";
 import type { InventoryEvents, InventoryEventWriter } from "./inventory-events.js";
 import { createReservationStatements } from "./reservation-statements.js";
 import { lineFromRow, lineToRow, reservationFromRow, type Tx } from "./rows.js";
-import { reservationLines, reservations } from "./schema.js";
+import { reservationLines, reservations, stockReturns } from "./schema.js";
 import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
 
 export function createReservationRepository(db: Db, events: InventoryEvents): ReservationRepository {
@@ -52,6 +58,8 @@ export function createReservationRepository(db: Db, events: InventoryEvents): Re
     commitPending: (owner, id, now) => statements.sell(owner, id, now),
     transition: (owner, id, plan, now, cx) =>
       events.within((w) => boundedTransaction(db, cx, (tx) => transitionIn(tx, owner, id, plan, now, w), "inventory_transition_reservation_tx")),
+    returnStock: (request, cx) =>
+      events.within((w) => boundedTransaction(db, cx, (tx) => returnIn(tx, request, w), "inventory_return_stock_tx")),
     expireDue: (now, limit) => events.within((w) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit, w), "inventory_expire_due_tx")),
   };
 }
@@ -102,8 +110,45 @@ async function transitionIn(tx: Tx, owner: string, id: string, plan: TransitionP
     .where(and(byKey(owner, id), eq(reservations.status, current.status)))
     .returning();
   if (!updated[0]) throw new Error(`reservation ${id} changed under its lock`);
-  await moveStock(tx, stockMoveOf(current.status, to), quantitiesByProduct(current.lines), now, events);
+  // A committed reservation's returned units are back already: its release restocks only the rest.
+  await moveStock(tx, stockMoveOf(current.status, to), transitionQuantities(current.lines), now, events);
   return reservationFromRow(updated[0], current.lines);
+}
+
+async function returnIn(tx: Tx, request: ReturnRequest, events: InventoryEventWriter): Promise<{ reservation: Reservation; returned: boolean }> {
+  const { owner, reservationId: id, returnId, now } = request;
+  // The reservation row first (as everywhere), then its lines, then product rows in id order (moveStock).
+  const current = await load(tx, owner, id, true);
+  if (!current) throw reservationNotFound(id);
+  const [recorded] = await tx
+    .select({ lines: stockReturns.lines, reason: stockReturns.reason })
+    .from(stockReturns)
+    .where(and(eq(stockReturns.owner, owner), eq(stockReturns.reservationId, id), eq(stockReturns.returnId, returnId)));
+  if (recorded) {
+    ensureSameReturn(recorded, request);
+    return { reservation: current, returned: false };
+  }
+  const lines = planReturn(current, request);
+  const recordedLines = request.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+  await tx.insert(stockReturns).values({ owner, reservationId: id, returnId, lines: recordedLines, reason: request.reason, createTime: now });
+  // Guarded like the stock: a line that would pass what it sold means the plan and the locked rows disagree (a bug).
+  for (const { productId, quantity } of request.lines) {
+    const updated = await tx
+      .update(reservationLines)
+      .set({ returnedQuantity: sql`${reservationLines.returnedQuantity} + ${quantity}::int` })
+      .where(
+        and(
+          eq(reservationLines.owner, owner),
+          eq(reservationLines.reservationId, id),
+          eq(reservationLines.productId, productId),
+          sql`${reservationLines.returnedQuantity} + ${quantity}::int <= ${reservationLines.quantity}`,
+        ),
+      )
+      .returning({ productId: reservationLines.productId });
+    if (!updated[0]) throw new Error(`reservation ${id} line ${productId} changed under its lock`);
+  }
+  await moveStock(tx, "RESTOCK", quantitiesByProduct(request.lines), now, events);
+  return { reservation: { ...current, lines }, returned: true };
 }
 
 async function expireDueIn(tx: Tx, now: Date, limit: number, events: InventoryEventWriter): Promise<string[]> {

@@ -11,7 +11,9 @@
  * ago than RETENTION_OUTBOX_HOURS (outbox-store.ts `purgePublished`).
  *
  * What a purged id means afterwards: ReserveStock under it holds stock anew
- * (it is a new reservation); commit and release are RESERVATION_NOT_FOUND.
+ * (it is a new reservation); commit and release are RESERVATION_NOT_FOUND,
+ * and so is a repeat of one of its returns (ReturnStock; its return records
+ * go with it, ON DELETE CASCADE; a released reservation took no new ones).
  * The order module reserves an id only for an order not yet stored, and
  * treats NOT_FOUND as a lost hold (commit) or nothing left to give back
  * (release), so neither takes or returns stock twice.

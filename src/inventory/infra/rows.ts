@@ -37,8 +37,10 @@ export function productFromRow(r: ProductRow): Product {
   };
 }
 
+/** returnedQuantity only when some units were returned (ReservationLine: absent means none). */
 export function lineFromRow(r: ReservationLineRow): ReservationLine {
-  return { productId: r.productId, quantity: r.quantity, unitPrice: money(r.currency, r.unitPriceMinor) };
+  const line = { productId: r.productId, quantity: r.quantity, unitPrice: money(r.currency, r.unitPriceMinor) };
+  return r.returnedQuantity > 0 ? { ...line, returnedQuantity: r.returnedQuantity } : line;
 }
 
 export function lineToRow(owner: string, reservationId: string, l: ReservationLine): ReservationLineRow {
@@ -49,6 +51,7 @@ export function lineToRow(owner: string, reservationId: string, l: ReservationLi
     quantity: l.quantity,
     unitPriceMinor: l.unitPrice.amountMinor,
     currency: l.unitPrice.currency,
+    returnedQuantity: l.returnedQuantity ?? 0,
   };
 }
 

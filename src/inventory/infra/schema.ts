@@ -93,6 +93,8 @@ export const reservationLines = inventorySchema.table(
     /** The product's unit price captured when the reservation was made. */
     unitPriceMinor: bigint("unit_price_minor", { mode: "bigint" }).notNull(),
     currency: char("currency", { length: 3 }).notNull(),
+    /** Units of a committed (sold) line put back into stock by ReturnStock; never more than `quantity`. */
+    returnedQuantity: integer("returned_quantity").notNull().default(0),
   },
   (t) => [
     // One line per product; also the lookup of a reservation's lines.
@@ -105,12 +107,42 @@ export const reservationLines = inventorySchema.table(
     index("reservation_lines_product_id_idx").on(t.productId),
     check("reservation_lines_quantity_check", sql`${t.quantity} > 0`),
     check("reservation_lines_unit_price_check", sql`${t.unitPriceMinor} >= 0`),
+    check("reservation_lines_returned_check", sql`${t.returnedQuantity} >= 0 and ${t.returnedQuantity} <= ${t.quantity}`),
+  ],
+);
+
+/**
+ * The returns a committed reservation took (ReturnStock), each once: the
+ * idempotency record of (owner, reservation, return id), with what it
+ * returned (lines merged per product, ordered by id) and why. Purged with
+ * its reservation (ON DELETE CASCADE).
+ */
+export const stockReturns = inventorySchema.table(
+  "stock_returns",
+  {
+    owner: text("owner").notNull(),
+    reservationId: text("reservation_id").notNull(),
+    /** Caller-given; unique per reservation. */
+    returnId: text("return_id").notNull(),
+    /** [{ productId, quantity }], merged per product and ordered by product id. */
+    lines: jsonb("lines").$type<{ productId: string; quantity: number }[]>().notNull(),
+    reason: text("reason").notNull(),
+    createTime: time("create_time"),
+  },
+  (t) => [
+    primaryKey({ name: "stock_returns_pkey", columns: [t.owner, t.reservationId, t.returnId] }),
+    foreignKey({
+      name: "stock_returns_reservation_fkey",
+      columns: [t.owner, t.reservationId],
+      foreignColumns: [reservations.owner, reservations.id],
+    }).onDelete("cascade"),
   ],
 );
 
 export type ProductRow = typeof products.$inferSelect;
 export type ReservationRow = typeof reservations.$inferSelect;
 export type ReservationLineRow = typeof reservationLines.$inferSelect;
+export type StockReturnRow = typeof stockReturns.$inferSelect;
 
 /**
  * Inventory's own events (stock below its threshold, reservation expired),

@@ -10,6 +10,7 @@ import {
   type Product as PbProduct,
   type Reservation as PbReservation,
   type ReservationLineInput,
+  type ReturnStockLine,
 } from "../../../gen/inventory/v1/inventory_service_pb.js";
 import { money, type Money } from "../domain/money.js";
 import { available, type Product } from "../domain/product.js";
@@ -38,7 +39,7 @@ export const moneyToPb = (m: Money): PbMoney =>
 
 export const ttlMsFromPb = (ttl: Duration | undefined): number | undefined => ttl && durationMs(ttl);
 
-export const linesFromPb = (lines: readonly ReservationLineInput[]): LineRequest[] =>
+export const linesFromPb = (lines: readonly (ReservationLineInput | ReturnStockLine)[]): LineRequest[] =>
   lines.map((l) => ({ productId: l.productId, quantity: l.quantity }));
 
 export function productToPb(p: Product): PbProduct {
@@ -61,7 +62,12 @@ export function reservationToPb(r: Reservation): PbReservation {
     id: r.id,
     status: STATUS_TO_PB[r.status],
     lines: r.lines.map((l) =>
-      create(ReservationLineSchema, { productId: l.productId, quantity: l.quantity, unitPrice: moneyToPb(l.unitPrice) }),
+      create(ReservationLineSchema, {
+        productId: l.productId,
+        quantity: l.quantity,
+        unitPrice: moneyToPb(l.unitPrice),
+        returnedQuantity: l.returnedQuantity ?? 0,
+      }),
     ),
     expireTime: timestampFromDate(r.expireTime),
     createTime: timestampFromDate(r.createTime),

@@ -13,6 +13,7 @@ import {
   ListProductsResponseSchema,
   ReleaseReservationResponseSchema,
   ReserveStockResponseSchema,
+  ReturnStockResponseSchema,
   SetStockResponseSchema,
   UpdateProductResponseSchema,
 } from "../../../gen/inventory/v1/inventory_service_pb.js";
@@ -89,6 +90,12 @@ export function createInventoryServiceImpl(uc: InventoryUseCases): RpcImpl<typeo
     async releaseReservation(req, cx) {
       const reservation = await uc.releaseReservation(cx, { reservationId: req.reservationId, reason: req.reason });
       return create(ReleaseReservationResponseSchema, { reservation: reservationToPb(reservation) });
+    },
+
+    async returnStock(req, cx) {
+      const input = { reservationId: req.reservationId, returnId: req.returnId, lines: linesFromPb(req.lines), reason: req.reason };
+      const reservation = await uc.returnStock(cx, input);
+      return create(ReturnStockResponseSchema, { reservation: reservationToPb(reservation) });
     },
 
     async getReservation(req, cx) {

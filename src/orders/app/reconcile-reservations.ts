@@ -6,13 +6,15 @@
  * cancelled (LOST_HOLD: it was never acknowledged). RELEASE_PENDING →
  * release. An acknowledged order is never cancelled here: a CONFIRMED row
  * still waiting for its commit (stored before acknowledge-once-sold) is
- * committed, and if its hold is lost it is kept and reported.
+ * committed, and if its hold is lost it is kept and reported. A restock
+ * still PENDING (the unshipped rest of an order, cancelled) is returned.
  */
 import type { Logger } from "pino";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Order } from "../domain/order.js";
 import type { OrderRepository } from "../domain/ports.js";
 import { isHoldLost, type ReservationSettler } from "./reservation-settler.js";
+import type { Restocker } from "./restocks.js";
 
 export const RECONCILER_ACTOR = "system:reconciler";
 /** Orders settled per pass at most; the periodic runs take the rest. */
@@ -23,12 +25,14 @@ const BATCH = 500;
  * cancelled (its stock gone); a cancelled order's stock released; an
  * acknowledged order's sale committed.
  */
-export type SettleAction = "confirmed" | "cancelled" | "released" | "committed";
-export const SETTLE_ACTIONS: readonly SettleAction[] = ["confirmed", "cancelled", "released", "committed"];
+export type SettleAction = "confirmed" | "cancelled" | "released" | "committed" | "restocked";
+export const SETTLE_ACTIONS: readonly SettleAction[] = ["confirmed", "cancelled", "released", "committed", "restocked"];
 
 export interface ReconcileDeps {
   readonly repo: OrderRepository;
   readonly settler: ReservationSettler;
+  /** Returns the stock of restocks still PENDING (the unshipped rest of an order). */
+  readonly restocker: Restocker;
   readonly logger: Logger;
   readonly budgetMs: number;
   /** An order was settled (reconciler_orders_settled_total{action}). */
@@ -79,6 +83,17 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       if (action === undefined) continue;
       settled++;
       deps.onSettled?.(action);
+    }
+    for (const order of await repo.restocksDue(BATCH)) {
+      if (stop?.aborted) break;
+      try {
+        if (!(await deps.restocker.restock(contextFor(stop), order))) continue;
+      } catch (err) {
+        if (!stop?.aborted) logger.warn({ err, orderId: order.id }, "stock not returned; will retry");
+        continue;
+      }
+      settled++;
+      deps.onSettled?.("restocked");
     }
     return settled;
   };

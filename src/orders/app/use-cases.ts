@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { CustomerPort, InventoryPort, OrderEventLog, OrderRepository, OrderWatches } from "../domain/ports.js";
 import { createCancelOrder } from "./cancel-order.js";
+import { createCancelUnshipped } from "./cancel-unshipped.js";
 import { createCreateOrder } from "./create-order.js";
 import { createDeleteOrder } from "./delete-order.js";
 import { createGetOrder } from "./get-order.js";
@@ -9,6 +10,9 @@ import { createListOrders } from "./list-orders.js";
 import { createReconcileReservations, type SettleAction } from "./reconcile-reservations.js";
 import { createReportPayment } from "./report-payment.js";
 import { createReservationSettler } from "./reservation-settler.js";
+import { createRestocker } from "./restocks.js";
+import { createReturnUseCases } from "./returns.js";
+import { createShipmentUseCases } from "./shipments.js";
 import { createUpdateOrderStatus } from "./update-order-status.js";
 import { createUpdateShippingInfo } from "./update-shipping-info.js";
 import { createWatchOrder } from "./watch-order.js";
@@ -28,6 +32,8 @@ export interface UseCaseDeps {
   readonly settleBudgetMs: number;
   /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured. */
   readonly requireCaptureBeforeFulfilment: boolean;
+  /** RETURN_WINDOW_DAYS: days after the last delivery a customer may request a return. */
+  readonly returnWindowDays: number;
   /** The longest a WatchOrder stream lives before the client must watch again. */
   readonly watchMaxLifetimeMs: number;
   /** For metrics: CreateOrder stored a new order, by its customer's tier and its currency. */
@@ -40,6 +46,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
   const { repo, logger } = deps;
   const settler = createReservationSettler({ repo, inventory: deps.inventory, logger, settleBudgetMs: deps.settleBudgetMs });
   const cancelOrder = createCancelOrder({ repo, settler });
+  const restocker = createRestocker({ repo, inventory: deps.inventory, settler, logger, settleBudgetMs: deps.settleBudgetMs });
   return {
     createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler, logger, onCreated: deps.onOrderCreated }),
     getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
@@ -47,10 +54,13 @@ export function createOrderUseCases(deps: UseCaseDeps) {
     updateShippingInfo: createUpdateShippingInfo({ repo }),
     updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder, requireCapture: deps.requireCaptureBeforeFulfilment }),
     reportPayment: createReportPayment({ repo }),
+    ...createShipmentUseCases({ repo, requireCapture: deps.requireCaptureBeforeFulfilment }),
     cancelOrder,
+    cancelUnshipped: createCancelUnshipped({ repo, settler, restocker }),
+    ...createReturnUseCases({ repo, restocker, returnWindowDays: deps.returnWindowDays }),
     deleteOrder: createDeleteOrder({ repo, settler }),
     watchOrder: createWatchOrder({ watches: deps.watches, events: deps.orderEvents, maxLifetimeMs: deps.watchMaxLifetimeMs }),
-    reconcile: createReconcileReservations({ repo, settler, logger, budgetMs: deps.settleBudgetMs, onSettled: deps.onOrderSettled }),
+    reconcile: createReconcileReservations({ repo, settler, restocker, logger, budgetMs: deps.settleBudgetMs, onSettled: deps.onOrderSettled }),
   };
 }
 

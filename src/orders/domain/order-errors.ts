@@ -9,6 +9,8 @@ import {
   unavailable,
 } from "../../kernel/errors.js";
 import type { OrderStatus } from "./order-status.js";
+import type { ShipmentStatus } from "./fulfilment.js";
+import type { ReturnStatus } from "./returns.js";
 import type { PaymentEventKind, PaymentRefusal, PaymentStatus } from "./payment.js";
 
 export const orderNotFound = (id: string) =>
@@ -151,3 +153,88 @@ export const paymentNotCaptured = (id: string, status: PaymentStatus, to: OrderS
     [{ type: "PAYMENT_NOT_CAPTURED", subject: `orders/${id}`, description: `payment status is ${status}` }],
     { orderId: id, paymentStatus: status, requestedStatus: to },
   );
+
+export const shipmentNotFound = (orderId: string, shipmentId: string) =>
+  notFound("SHIPMENT_NOT_FOUND", `order ${orderId} has no shipment ${shipmentId}`, { orderId, shipmentId });
+
+export const illegalShipmentTransition = (orderId: string, shipmentId: string, from: ShipmentStatus, to: ShipmentStatus) =>
+  failedPrecondition(
+    "ILLEGAL_SHIPMENT_TRANSITION",
+    `shipment ${shipmentId} is ${from}; it cannot become ${to}`,
+    [{ type: "ILLEGAL_SHIPMENT_TRANSITION", subject: `orders/${orderId}/shipments/${shipmentId}`, description: `current status is ${from}` }],
+    { orderId, shipmentId, currentStatus: from, requestedStatus: to },
+  );
+
+/** More of some lines in shipments than ordered: one violation per line over, with how many units are left to ship. */
+export const shipmentExceedsOrdered = (orderId: string, over: readonly { lineNo: number; left: number }[]) =>
+  failedPrecondition(
+    "SHIPMENT_EXCEEDS_ORDERED",
+    `order ${orderId}: the shipment holds more units than are left to ship of ${over.length === 1 ? "a line" : `${over.length} lines`}`,
+    over.map((o) => ({
+      type: "SHIPMENT_EXCEEDS_ORDERED",
+      subject: `orders/${orderId}/lines/${o.lineNo}`,
+      description: `${o.left} unit${o.left === 1 ? "" : "s"} left to ship`,
+    })),
+    { orderId },
+  );
+
+export const lineNotFound = (orderId: string, lineNo: number, lineCount: number) =>
+  invalidArgument("LINE_NOT_FOUND", `order ${orderId} has no line ${lineNo}`, [
+    { field: "lines.line_number", description: `order lines are 1 to ${lineCount}` },
+  ]);
+
+export const lineRepeated = (lineNo: number) =>
+  invalidArgument("INVALID_REQUEST", `line ${lineNo} appears more than once`, [
+    { field: "lines.line_number", description: "each order line at most once" },
+  ]);
+
+export const shipmentRequestReused = () =>
+  invalidArgument("IDEMPOTENCY_KEY_REUSED", "request_id already made a different shipment of this order", [
+    { field: "request_id", description: "already used with other lines" },
+  ]);
+
+/** An order with units already shipped cannot be cancelled as a whole. */
+export const orderPartiallyShipped = (id: string, status: OrderStatus) =>
+  failedPrecondition(
+    "ORDER_PARTIALLY_SHIPPED",
+    `order ${id} has units shipped; it cannot be cancelled`,
+    [{ type: "ORDER_PARTIALLY_SHIPPED", subject: `orders/${id}`, description: `units are shipped (status ${status})` }],
+    { orderId: id, currentStatus: status },
+  );
+
+export const returnNotFound = (orderId: string, returnId: string) =>
+  notFound("RETURN_NOT_FOUND", `order ${orderId} has no return ${returnId}`, { orderId, returnId });
+
+export const illegalReturnTransition = (orderId: string, returnId: string, from: ReturnStatus, to: ReturnStatus) =>
+  failedPrecondition(
+    "ILLEGAL_RETURN_TRANSITION",
+    `return ${returnId} is ${from}; it cannot become ${to}`,
+    [{ type: "ILLEGAL_RETURN_TRANSITION", subject: `orders/${orderId}/returns/${returnId}`, description: `current status is ${from}` }],
+    { orderId, returnId, currentStatus: from, requestedStatus: to },
+  );
+
+/** More of some lines in returns than delivered: one violation per line over, with how many units can still be returned. */
+export const returnExceedsDelivered = (orderId: string, over: readonly { lineNo: number; left: number }[]) =>
+  failedPrecondition(
+    "RETURN_EXCEEDS_DELIVERED",
+    `order ${orderId}: the return holds more units than were delivered and not yet returned`,
+    over.map((o) => ({
+      type: "RETURN_EXCEEDS_DELIVERED",
+      subject: `orders/${orderId}/lines/${o.lineNo}`,
+      description: `${o.left} unit${o.left === 1 ? "" : "s"} can be returned`,
+    })),
+    { orderId },
+  );
+
+export const returnWindowClosed = (orderId: string, days: number) =>
+  failedPrecondition(
+    "RETURN_WINDOW_CLOSED",
+    `order ${orderId} was delivered more than ${days} days ago (or not at all): ask staff for a return`,
+    [{ type: "RETURN_WINDOW_CLOSED", subject: `orders/${orderId}`, description: `returns are open ${days} days after delivery` }],
+    { orderId, windowDays: String(days) },
+  );
+
+export const returnRequestReused = () =>
+  invalidArgument("IDEMPOTENCY_KEY_REUSED", "request_id already made a different return of this order", [
+    { field: "request_id", description: "already used with other lines" },
+  ]);

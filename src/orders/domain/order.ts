@@ -2,6 +2,8 @@
 import { createHash } from "node:crypto";
 import type { Money } from "./money.js";
 import type { OrderStatus } from "./order-status.js";
+import type { Restock, Shipment } from "./fulfilment.js";
+import type { Return } from "./returns.js";
 import type { Payment } from "./payment.js";
 
 export interface Address {
@@ -59,6 +61,12 @@ export interface Order {
   readonly history: readonly StatusChange[];
   /** The payment, apart from the status (domain/payment.ts). */
   readonly payment: Payment;
+  /** The parcels, oldest first (domain/fulfilment.ts). */
+  readonly shipments: readonly Shipment[];
+  /** Stock given back after the sale other than by a whole cancellation (domain/fulfilment.ts). */
+  readonly restocks: readonly Restock[];
+  /** Returns of delivered units, oldest first (domain/returns.ts). */
+  readonly returns: readonly Return[];
   /** Increments on every mutation; the etag is derived from it. */
   readonly version: number;
   readonly createTime: Date;

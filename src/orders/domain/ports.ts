@@ -26,6 +26,14 @@ export interface InventoryPort {
   ): Promise<InventoryReservation>;
   commit(cx: CallContext, reservationId: string): Promise<void>;
   release(cx: CallContext, reservationId: string, reason: string): Promise<void>;
+  /** Puts units of a committed reservation back into stock, once per `returnId` (a repeat changes nothing). */
+  returnStock(
+    cx: CallContext,
+    reservationId: string,
+    returnId: string,
+    lines: readonly { productId: string; quantity: number }[],
+    reason: string,
+  ): Promise<void>;
 }
 
 export interface CustomerPort {
@@ -71,6 +79,12 @@ export interface UpdateGuard {
   readonly etag?: string;
   /** When set, the order must be this customer's (the caller is that customer). */
   readonly customerScope?: string;
+  /**
+   * When set and true for the locked order, the command was already applied
+   * (a repeat): nothing is written and the order is answered as it is, before
+   * the etag is looked at (the first try changed it). May throw (a reused key).
+   */
+  readonly alreadyApplied?: (order: Order) => boolean;
 }
 
 /** Keyset position: the last row's create time (epoch ms) and id. */
@@ -124,6 +138,10 @@ export interface OrderRepository {
   applyIfUnchanged(decision: Decision, expectedVersion: number): Promise<boolean>;
   /** A PENDING order's stock is now held under `to` instead of `from`. True when it moved. */
   moveReservation(id: string, from: string, to: string): Promise<boolean>;
+  /** Marks a restock of the order returned (no new version: inventory's side of a recorded change). */
+  markRestocked(orderId: string, restockId: string): Promise<void>;
+  /** Orders (deleted ones included) with a restock still to return at inventory. */
+  restocksDue(limit: number): Promise<Order[]>;
   /** Orders (deleted ones included) whose reservation needs a commit or a release. */
   unsettled(limit: number): Promise<Order[]>;
   list(query: ListQuery, after: ListCursor | undefined, limit: number): Promise<Order[]>;

@@ -43,5 +43,10 @@ export function createInventoryAdapter(client: Client<typeof InventoryService>, 
     async release(cx, reservationId, reason) {
       await remote(() => client.releaseReservation({ reservationId, reason }, callOptions(cx, policy)));
     },
+    async returnStock(cx, reservationId, returnId, lines, reason) {
+      await remote(() =>
+        client.returnStock({ reservationId, returnId, lines: lines.map((l) => ({ ...l })), reason }, callOptions(cx, policy)),
+      );
+    },
   };
 }

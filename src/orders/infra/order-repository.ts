@@ -68,6 +68,22 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
       return hydrate(db, rows);
     },
     list: (query, after, limit) => listOrders(db, query, after, limit),
+    async markRestocked(orderId, restockId) {
+      await db.transaction(async (t) => {
+        const tx = t as unknown as Db;
+        const [row] = await tx.select({ restocks: orders.restocks }).from(orders).where(eq(orders.id, orderId)).for("update");
+        if (!row) return;
+        const restocks = row.restocks.map((r) => (r.id === restockId ? { ...r, state: "DONE" } : r));
+        await tx
+          .update(orders)
+          .set({ restocks, restockPending: restocks.some((r) => r.state === "PENDING") })
+          .where(eq(orders.id, orderId));
+      });
+    },
+    async restocksDue(limit) {
+      const rows = await db.select().from(orders).where(eq(orders.restockPending, true)).orderBy(orders.updateTime).limit(limit);
+      return hydrate(db, rows);
+    },
   };
 }
 
@@ -82,7 +98,7 @@ interface UpdateHooks {
 async function updateOrder(
   tx: Db,
   id: string,
-  { etag, customerScope }: UpdateGuard,
+  { etag, customerScope, alreadyApplied }: UpdateGuard,
   fn: (order: Order) => Decision | DomainError,
   hooks?: UpdateHooks,
 ): Promise<Decision> {
@@ -93,7 +109,7 @@ async function updateOrder(
     .for("update");
   const [order] = await hydrate(tx, rows);
   if (!order || (customerScope !== undefined && order.customerId !== customerScope)) throw orderNotFound(id);
-  if (hooks && (await hooks.alreadyApplied(order))) return unchanged(order);
+  if (alreadyApplied?.(order) || (hooks && (await hooks.alreadyApplied(order)))) return unchanged(order);
   if (etag && etag !== etagOf(order)) throw etagMismatch(id);
   const decision = fn(order);
   if (!isDecision(decision)) throw decision;

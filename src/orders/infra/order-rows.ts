@@ -2,12 +2,14 @@
 import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Order, OrderLine, ReservationState, StatusChange } from "../domain/order.js";
 import type { OrderStatus } from "../domain/order-status.js";
+import { fulfilmentStatusOf, orderedUnits, type Restock, type Shipment, type ShipmentStatus } from "../domain/fulfilment.js";
 import type { PaymentStatus } from "../domain/payment.js";
+import type { Return, ReturnStatus } from "../domain/returns.js";
 import type { DecidedEvent, Decision } from "../domain/transition.js";
 import { activeTraceparent } from "../../platform/tracing.js";
 // The events are the contract's messages, mapped as the RPCs map an Order.
 import { orderEvent } from "../rpc/order-events.js";
-import { orderHistory, orderLines, orders, outbox } from "./schema.js";
+import { orderHistory, orderLines, orders, outbox, type RestockJson, type ReturnJson, type ShipmentJson } from "./schema.js";
 
 export type OrderRow = typeof orders.$inferSelect;
 export type LineRow = typeof orderLines.$inferSelect;
@@ -30,6 +32,9 @@ export function toOrder(row: OrderRow, lines: readonly ChildRow<LineRow>[], hist
         ? { carrier: row.carrier, trackingNumber: row.trackingNumber }
         : undefined,
     history: [...history].sort((a, b) => a.id - b.id).map(toChange),
+    shipments: row.shipments.map(fromShipmentJson),
+    restocks: row.restocks.map(fromRestockJson),
+    returns: row.returns.map(fromReturnJson),
     payment: {
       status: row.paymentStatus as PaymentStatus,
       authorizedMinor: row.authorizedMinor,
@@ -43,6 +48,75 @@ export function toOrder(row: OrderRow, lines: readonly ChildRow<LineRow>[], hist
     reservationId: row.reservationId,
     reservationState: row.reservationState as ReservationState,
     deleted: row.deleteTime !== null,
+  };
+}
+
+const dateOrUndefined = (iso: string | null) => (iso === null ? undefined : new Date(iso));
+
+function fromShipmentJson(j: ShipmentJson): Shipment {
+  return {
+    id: j.id,
+    requestId: j.requestId,
+    status: j.status as ShipmentStatus,
+    lines: j.lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })),
+    shippingInfo: j.carrier !== null && j.trackingNumber !== null ? { carrier: j.carrier, trackingNumber: j.trackingNumber } : undefined,
+    createTime: new Date(j.createTime),
+    shipTime: dateOrUndefined(j.shipTime),
+    deliverTime: dateOrUndefined(j.deliverTime),
+  };
+}
+
+function fromReturnJson(j: ReturnJson): Return {
+  return {
+    id: j.id,
+    requestId: j.requestId,
+    status: j.status as ReturnStatus,
+    lines: j.lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })),
+    reason: j.reason,
+    refundMinor: j.refundMinor === null ? undefined : BigInt(j.refundMinor),
+    createTime: new Date(j.createTime),
+    updateTime: new Date(j.updateTime),
+  };
+}
+
+function toReturnJson(r: Return): ReturnJson {
+  return {
+    id: r.id,
+    requestId: r.requestId,
+    status: r.status,
+    lines: r.lines.map((l) => ({ ...l })),
+    reason: r.reason,
+    refundMinor: r.refundMinor === undefined ? null : r.refundMinor.toString(),
+    createTime: r.createTime.toISOString(),
+    updateTime: r.updateTime.toISOString(),
+  };
+}
+
+function fromRestockJson(j: RestockJson): Restock {
+  return {
+    id: j.id,
+    kind: j.kind as Restock["kind"],
+    lines: j.lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })),
+    state: j.state as Restock["state"],
+    createTime: new Date(j.createTime),
+  };
+}
+
+export function toRestockJson(r: Restock): RestockJson {
+  return { id: r.id, kind: r.kind, lines: r.lines.map((l) => ({ ...l })), state: r.state, createTime: r.createTime.toISOString() };
+}
+
+function toShipmentJson(sh: Shipment): ShipmentJson {
+  return {
+    id: sh.id,
+    requestId: sh.requestId,
+    status: sh.status,
+    lines: sh.lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })),
+    carrier: sh.shippingInfo?.carrier ?? null,
+    trackingNumber: sh.shippingInfo?.trackingNumber ?? null,
+    createTime: sh.createTime.toISOString(),
+    shipTime: sh.shipTime?.toISOString() ?? null,
+    deliverTime: sh.deliverTime?.toISOString() ?? null,
   };
 }
 
@@ -155,6 +229,11 @@ export function mutableValues(o: Order) {
     carrier: o.shippingInfo?.carrier ?? null,
     trackingNumber: o.shippingInfo?.trackingNumber ?? null,
     reservationState: o.reservationState,
+    shipments: o.shipments.map(toShipmentJson),
+    fulfilmentStatus: fulfilmentStatusOf(orderedUnits(o), o.shipments),
+    restocks: o.restocks.map(toRestockJson),
+    returns: o.returns.map(toReturnJson),
+    restockPending: o.restocks.some((r) => r.state === "PENDING"),
     paymentStatus: o.payment.status,
     authorizedMinor: o.payment.authorizedMinor,
     capturedMinor: o.payment.capturedMinor,

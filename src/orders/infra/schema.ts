@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   integer,
@@ -40,6 +41,40 @@ export interface AddressJson {
   countryCode: string;
 }
 
+/** One return as `orders.returns` stores it: money as a decimal string. */
+export interface ReturnJson {
+  id: string;
+  requestId: string;
+  status: string;
+  lines: { lineNo: number; quantity: number }[];
+  reason: string;
+  refundMinor: string | null;
+  createTime: string;
+  updateTime: string;
+}
+
+/** One restock as `orders.restocks` stores it. */
+export interface RestockJson {
+  id: string;
+  kind: string;
+  lines: { lineNo: number; quantity: number }[];
+  state: string;
+  createTime: string;
+}
+
+/** One shipment as `orders.shipments` stores it: times in ISO 8601. */
+export interface ShipmentJson {
+  id: string;
+  requestId: string;
+  status: string;
+  lines: { lineNo: number; quantity: number }[];
+  carrier: string | null;
+  trackingNumber: string | null;
+  createTime: string;
+  shipTime: string | null;
+  deliverTime: string | null;
+}
+
 export const orders = ordersSchema.table(
   "orders",
   {
@@ -64,6 +99,19 @@ export const orders = ordersSchema.table(
     capturedMinor: bigint("captured_minor", { mode: "bigint" }).notNull().default(sql`0`),
     refundedMinor: bigint("refunded_minor", { mode: "bigint" }).notNull().default(sql`0`),
     refundPendingMinor: bigint("refund_pending_minor", { mode: "bigint" }).notNull().default(sql`0`),
+    /**
+     * The order's shipments (domain/fulfilment.ts), oldest first: part of the aggregate, changed
+     * only under the order's row lock, read with the row (no further query on GetOrder).
+     */
+    shipments: jsonb("shipments").$type<ShipmentJson[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Derived from `shipments` on every write; kept as a column for search. */
+    fulfilmentStatus: text("fulfilment_status").notNull().default("UNFULFILLED"),
+    /** Stock given back after the sale (domain/fulfilment.ts Restock), oldest first. */
+    restocks: jsonb("restocks").$type<RestockJson[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Returns of delivered units (domain/returns.ts), oldest first. */
+    returns: jsonb("returns").$type<ReturnJson[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Whether a restock waits for inventory's confirmation: the reconciler's queue (derived on every write). */
+    restockPending: boolean("restock_pending").notNull().default(false),
     version: integer("version").notNull(),
     createTime: ts("create_time").notNull(),
     updateTime: ts("update_time").notNull(),
@@ -84,6 +132,9 @@ export const orders = ordersSchema.table(
       .where(sql`${t.deleteTime} is null`),
     index("orders_page_idx").on(t.createTime, t.id).where(sql`${t.deleteTime} is null`),
     index("orders_status_page_idx").on(t.status, t.createTime, t.id).where(sql`${t.deleteTime} is null`),
+    index("orders_restock_pending_idx")
+      .on(t.updateTime)
+      .where(sql`${t.restockPending}`),
     // The reconciler's work queue stays tiny: only unsettled reservations.
     index("orders_unsettled_idx")
       .on(t.updateTime)

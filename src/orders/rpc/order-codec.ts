@@ -5,6 +5,11 @@ import {
   OrderStatus as ProtoStatus,
   PaymentEventKind as ProtoPaymentEventKind,
   PaymentStatus as ProtoPaymentStatus,
+  FulfilmentStatus as ProtoFulfilmentStatus,
+  ShipmentStatus as ProtoShipmentStatus,
+  ReturnStatus as ProtoReturnStatus,
+  type ReturnSchema,
+  type ShipmentSchema,
   type Address as ProtoAddress,
   GetOrderResponseSchema,
   type CreateOrderRequest,
@@ -18,6 +23,8 @@ import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
 import type { OrderStatus } from "../domain/order-status.js";
 import type { Payment, PaymentEventKind } from "../domain/payment.js";
+import type { Return, ReturnStatus } from "../domain/returns.js";
+import { cancelledUnits, fulfilmentStatusOf, orderedUnits, type Shipment, type ShipmentStatus } from "../domain/fulfilment.js";
 import { etagOf, type Address, type Order, type StatusChange } from "../domain/order.js";
 import type { ListQuery } from "../domain/ports.js";
 
@@ -43,6 +50,46 @@ export function fromProtoPaymentEventKind(k: ProtoPaymentEventKind): PaymentEven
   return name as PaymentEventKind;
 }
 
+export function toProtoShipment(sh: Shipment): MessageInitShape<typeof ShipmentSchema> {
+  return {
+    id: sh.id,
+    status: ProtoShipmentStatus[sh.status],
+    lines: sh.lines.map((l) => ({ lineNumber: l.lineNo, quantity: l.quantity })),
+    shippingInfo: sh.shippingInfo ? { ...sh.shippingInfo } : undefined,
+    requestId: sh.requestId,
+    createTime: timestampFromDate(sh.createTime),
+    shipTime: sh.shipTime ? timestampFromDate(sh.shipTime) : undefined,
+    deliverTime: sh.deliverTime ? timestampFromDate(sh.deliverTime) : undefined,
+  };
+}
+
+/** Validation (not_in: [0], defined_only) guarantees a known, set status. */
+export function fromProtoShipmentStatus(s: ProtoShipmentStatus): ShipmentStatus {
+  const name = ProtoShipmentStatus[s];
+  if (name === undefined || s === ProtoShipmentStatus.UNSPECIFIED) throw new RangeError(`unexpected shipment status ${s}`);
+  return name as ShipmentStatus;
+}
+
+export function toProtoReturn(r: Return, currency: string): MessageInitShape<typeof ReturnSchema> {
+  return {
+    id: r.id,
+    status: ProtoReturnStatus[r.status],
+    lines: r.lines.map((l) => ({ lineNumber: l.lineNo, quantity: l.quantity })),
+    reason: r.reason,
+    requestId: r.requestId,
+    refund: r.refundMinor === undefined ? undefined : { currencyCode: currency, amountMinor: r.refundMinor },
+    createTime: timestampFromDate(r.createTime),
+    updateTime: timestampFromDate(r.updateTime),
+  };
+}
+
+/** Validation (not_in: [0], defined_only) guarantees a known, set status. */
+export function fromProtoReturnStatus(s: ProtoReturnStatus): ReturnStatus {
+  const name = ProtoReturnStatus[s];
+  if (name === undefined || s === ProtoReturnStatus.UNSPECIFIED) throw new RangeError(`unexpected return status ${s}`);
+  return name as ReturnStatus;
+}
+
 function toProtoPayment(p: Payment, currency: string) {
   const money = (amountMinor: bigint) => ({ currencyCode: currency, amountMinor });
   return {
@@ -65,16 +112,18 @@ export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusCh
 }
 
 export function toProtoOrder(o: Order): OrderInit {
+  const cancelled = cancelledUnits(o);
   return {
     id: o.id,
     customerId: o.customerId,
     status: toProtoStatus(o.status),
-    lines: o.lines.map((l) => ({
+    lines: o.lines.map((l, i) => ({
       productId: l.productId,
       variantId: l.variantId,
       quantity: l.quantity,
       unitPrice: toMoney(l.unitPrice),
       lineTotal: toMoney(l.lineTotal),
+      cancelledQuantity: cancelled[i],
     })),
     total: toMoney(o.total),
     shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : undefined,
@@ -83,6 +132,9 @@ export function toProtoOrder(o: Order): OrderInit {
     number: o.number,
     history: o.history.map(toProtoChange),
     payment: toProtoPayment(o.payment, o.total.currency),
+    shipments: o.shipments.map(toProtoShipment),
+    returns: o.returns.map((r) => toProtoReturn(r, o.total.currency)),
+    fulfilmentStatus: ProtoFulfilmentStatus[fulfilmentStatusOf(orderedUnits(o), o.shipments)],
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),

@@ -15,12 +15,15 @@ import {
   OrderDeletedSchema,
   OrderPaymentReportedSchema,
   OrderRefundDueSchema,
+  OrderReturnChangedSchema,
+  OrderShipmentChangedSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
+  OrderUnshippedCancelledSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
 import type { Order } from "../domain/order.js";
 import type { DecidedEvent } from "../domain/transition.js";
-import { toProtoChange, toProtoOrder, toProtoPaymentEventKind } from "./order-codec.js";
+import { toProtoChange, toProtoOrder, toProtoPaymentEventKind, toProtoReturn, toProtoShipment } from "./order-codec.js";
 
 export interface EncodedEvent {
   /** "orders.v1.OrderCreated", … */
@@ -51,6 +54,25 @@ export function orderEvent(e: DecidedEvent | { kind: "CREATED"; order: Order }):
         amount: { currencyCode: o.total.currency, amountMinor: e.amountMinor },
         reason: e.reason,
       });
+    case "SHIPMENT":
+      return encode(OrderShipmentChangedSchema, {
+        order: toProtoOrder(o),
+        version,
+        shipments: e.shipments.map(toProtoShipment),
+        changes: e.changes.map(toProtoChange),
+      });
+    case "UNSHIPPED_CANCELLED":
+      return encode(OrderUnshippedCancelledSchema, {
+        order: toProtoOrder(o),
+        version,
+        changes: e.changes.map(toProtoChange),
+        stockReturned: e.restock.lines.map((l) => {
+          const line = o.lines[l.lineNo - 1]!;
+          return { productId: line.productId, variantId: line.variantId, quantity: l.quantity };
+        }),
+      });
+    case "RETURN":
+      return encode(OrderReturnChangedSchema, { order: toProtoOrder(o), version, return: toProtoReturn(e.ret, o.total.currency), reason: e.reason });
     case "CHANGED":
       break;
   }
@@ -75,6 +97,9 @@ type Schema =
   | typeof OrderDeletedSchema
   | typeof OrderPaymentReportedSchema
   | typeof OrderRefundDueSchema
+  | typeof OrderShipmentChangedSchema
+  | typeof OrderReturnChangedSchema
+  | typeof OrderUnshippedCancelledSchema
   | typeof OrderCancelledSchema
   | typeof OrderStatusChangedSchema
   | typeof OrderShippingInfoChangedSchema;

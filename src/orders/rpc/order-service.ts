@@ -2,10 +2,14 @@
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
 import type { RpcImpl } from "../../platform/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
-import { fromProtoPaymentEventKind, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder } from "./order-codec.js";
+import { fromProtoPaymentEventKind, fromProtoReturnStatus, fromProtoShipmentStatus, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder, toProtoReturn, toProtoShipment } from "./order-codec.js";
 import { toProtoRecordedOrder } from "./recorded-orders.js";
 
 const etagOf = (etag: string) => etag || undefined;
+
+/** Validation requires both fields once the message is set. */
+const shippingInfoOf = (info: { carrier: string; trackingNumber: string } | undefined) =>
+  info ? { carrier: info.carrier, trackingNumber: info.trackingNumber } : undefined;
 
 export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderService> {
   return {
@@ -51,6 +55,51 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
         etag: etagOf(req.etag),
       });
       return { order: toProtoOrder(order) };
+    },
+    async createShipment(req, cx) {
+      const { order, shipment } = await uc.createShipment(cx, {
+        orderId: req.orderId,
+        requestId: req.requestId,
+        lines: req.lines.map((l) => ({ lineNo: l.lineNumber, quantity: l.quantity })),
+        shippingInfo: shippingInfoOf(req.shippingInfo),
+        etag: etagOf(req.etag),
+      });
+      return { order: toProtoOrder(order), shipment: toProtoShipment(shipment) };
+    },
+    async updateShipmentStatus(req, cx) {
+      const { order, shipment } = await uc.updateShipmentStatus(cx, {
+        orderId: req.orderId,
+        shipmentId: req.shipmentId,
+        status: fromProtoShipmentStatus(req.status),
+        shippingInfo: shippingInfoOf(req.shippingInfo),
+        reason: req.reason,
+        etag: etagOf(req.etag),
+      });
+      return { order: toProtoOrder(order), shipment: toProtoShipment(shipment) };
+    },
+    async cancelUnshipped(req, cx) {
+      const order = await uc.cancelUnshipped(cx, { orderId: req.orderId, reason: req.reason, etag: etagOf(req.etag) });
+      return { order: toProtoOrder(order) };
+    },
+    async requestReturn(req, cx) {
+      const { order, ret } = await uc.requestReturn(cx, {
+        orderId: req.orderId,
+        requestId: req.requestId,
+        lines: req.lines.map((l) => ({ lineNo: l.lineNumber, quantity: l.quantity })),
+        reason: req.reason,
+        etag: etagOf(req.etag),
+      });
+      return { order: toProtoOrder(order), return: toProtoReturn(ret, order.total.currency) };
+    },
+    async updateReturnStatus(req, cx) {
+      const { order, ret } = await uc.updateReturnStatus(cx, {
+        orderId: req.orderId,
+        returnId: req.returnId,
+        status: fromProtoReturnStatus(req.status),
+        reason: req.reason,
+        etag: etagOf(req.etag),
+      });
+      return { order: toProtoOrder(order), return: toProtoReturn(ret, order.total.currency) };
     },
     async deleteOrder(req, cx) {
       await uc.deleteOrder(cx, { orderId: req.orderId, etag: etagOf(req.etag) });

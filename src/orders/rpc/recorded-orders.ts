@@ -12,8 +12,11 @@ import {
   OrderDeletedSchema,
   OrderPaymentReportedSchema,
   OrderRefundDueSchema,
+  OrderReturnChangedSchema,
+  OrderShipmentChangedSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
+  OrderUnshippedCancelledSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
 import type { Order as ProtoOrder } from "../../../gen/orders/v1/order_service_pb.js";
 import type { RecordedChange, RecordedOrder } from "../domain/ports.js";
@@ -28,6 +31,9 @@ const WITH_ORDER = new Map<string, WithOrder>(
     OrderCancelledSchema,
     OrderPaymentReportedSchema,
     OrderRefundDueSchema,
+    OrderShipmentChangedSchema,
+    OrderUnshippedCancelledSchema,
+    OrderReturnChangedSchema,
   ].map((s) => [s.typeName, s]),
 );
 
@@ -37,7 +43,10 @@ type WithOrder =
   | typeof OrderShippingInfoChangedSchema
   | typeof OrderCancelledSchema
   | typeof OrderPaymentReportedSchema
-  | typeof OrderRefundDueSchema;
+  | typeof OrderRefundDueSchema
+  | typeof OrderShipmentChangedSchema
+  | typeof OrderUnshippedCancelledSchema
+  | typeof OrderReturnChangedSchema;
 
 /**
  * The change an outbox row records: `type` the event's full name, `payload`

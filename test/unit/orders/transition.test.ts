@@ -46,7 +46,7 @@ function expectedFor(cmd: TableCommand, status: OrderStatus, hasInfo: boolean): 
   return e === "ship" ? (hasInfo ? "ok" : "SHIPPING_INFO_REQUIRED") : e;
 }
 
-type TableCommand = Exclude<OrderCommand, { kind: "REPORT_PAYMENT" }>;
+type TableCommand = Extract<OrderCommand, { kind: "SET_STATUS" | "SET_SHIPPING_INFO" | "DELETE" }>;
 
 const commands: TableCommand[] = [
   ...ORDER_STATUSES.map((to) => ({ kind: "SET_STATUS" as const, to, reason: "because" })),
