@@ -39,6 +39,29 @@ describe("recordedChangeOf", () => {
       (o: Order) => orderEvent({ kind: "PAYMENT_REPORTED", order: o, report: { eventId: "e", kind: "CAPTURED", amountMinor: 1n, reason: "" }, actor: "service:pay" }),
     ],
     ["refund due", cancelled, (o: Order) => orderEvent({ kind: "REFUND_DUE", order: o, amountMinor: 1n, reason: "order cancelled" })],
+    ["shipment changed", shipped, (o: Order) => orderEvent({ kind: "SHIPMENT", order: o, shipments: [], changes: [change] })],
+    [
+      "return changed",
+      shipped,
+      (o: Order) =>
+        orderEvent({
+          kind: "RETURN",
+          order: o,
+          ret: { id: "r", requestId: "r", status: "REQUESTED", lines: [{ lineNo: 1, quantity: 1 }], reason: "", refundMinor: undefined, createTime: T1, updateTime: T1 },
+          reason: "",
+        }),
+    ],
+    [
+      "unshipped cancelled",
+      shipped,
+      (o: Order) =>
+        orderEvent({
+          kind: "UNSHIPPED_CANCELLED",
+          order: o,
+          restock: { id: "x", kind: "CANCELLED_REST", lines: [{ lineNo: 1, quantity: 1 }], state: "PENDING", createTime: T1 },
+          changes: [change],
+        }),
+    ],
   ])("%s: the order as the wire sends it, with its status", (_, order, encode) => {
     const { type, payload } = stored(encode(order));
     const got = recordedChangeOf(order.version, type, payload);
