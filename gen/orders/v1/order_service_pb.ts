@@ -135,7 +135,8 @@ export type Shipment = Message<"orders.v1.Shipment"> & {
   shippingInfo?: ShippingInfo | undefined;
 
   /**
-   * CreateShipment's request_id.
+   * CreateShipment's request_id; empty for a parcel UpdateOrderStatus
+   * SHIPPED (the one-shipment shortcut) made.
    *
    * @generated from field: string request_id = 5;
    */
@@ -1484,7 +1485,7 @@ export type UpdateShipmentStatusRequest = Message<"orders.v1.UpdateShipmentStatu
 
   /**
    * The carrier and tracking number, when not given at creation (SHIPPED
-   * needs them).
+   * needs them). Only with PENDING or SHIPPED (INVALID_ARGUMENT otherwise).
    *
    * @generated from field: orders.v1.ShippingInfo shipping_info = 4;
    */

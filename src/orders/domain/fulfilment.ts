@@ -44,13 +44,26 @@ export interface Shipment {
   readonly deliverTime: Date | undefined;
 }
 
-/** Namespace of shipment ids (a fixed random UUID). */
+/** Namespaces of shipment ids (fixed random UUIDs): clients' parcels, and the one-shipment shortcut's. */
 const SHIPMENT_ID_NAMESPACE = "9f1c2a44-6b7e-4d13-8c0f-2e5a7b3d9c61";
+const SHORTCUT_SHIPMENT_ID_NAMESPACE = "c2b7e1d0-8a4f-4e36-9d52-1f6a0b3c7e84";
 
 /** UUIDv5 of (order id, request id): every repeat of a CreateShipment names the same shipment. */
 export function shipmentIdFor(orderId: string, requestId: string): string {
-  const ns = Buffer.from(SHIPMENT_ID_NAMESPACE.replaceAll("-", ""), "hex");
-  const h = createHash("sha1").update(ns).update(`${orderId.toLowerCase()}\n${requestId}`, "utf8").digest().subarray(0, 16);
+  return uuidV5(SHIPMENT_ID_NAMESPACE, `${orderId.toLowerCase()}\n${requestId}`);
+}
+
+/**
+ * The id of the parcel UpdateOrderStatus SHIPPED (the shortcut) makes at the
+ * order's `version`: in its own namespace, so no client's request id can name it.
+ */
+export function shortcutShipmentIdFor(orderId: string, version: number): string {
+  return uuidV5(SHORTCUT_SHIPMENT_ID_NAMESPACE, `${orderId.toLowerCase()}\n${version}`);
+}
+
+function uuidV5(namespace: string, name: string): string {
+  const ns = Buffer.from(namespace.replaceAll("-", ""), "hex");
+  const h = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
   h[6] = (h[6] & 0x0f) | 0x50;
   h[8] = (h[8] & 0x3f) | 0x80;
   const hex = h.toString("hex");

@@ -238,3 +238,9 @@ export const returnRequestReused = () =>
   invalidArgument("IDEMPOTENCY_KEY_REUSED", "request_id already made a different return of this order", [
     { field: "request_id", description: "already used with other lines" },
   ]);
+
+/** Shipping info is set on a parcel that waits or leaves, not with its delivery or cancellation. */
+export const shippingInfoNotAllowed = (to: ShipmentStatus) =>
+  invalidArgument("INVALID_REQUEST", `shipping_info goes with PENDING or SHIPPED, not ${to}`, [
+    { field: "shipping_info", description: `must be unset when moving a shipment to ${to}` },
+  ]);

@@ -9,6 +9,7 @@ import {
   fulfilmentStatusOf,
   orderedUnits,
   shipmentIdFor,
+  shortcutShipmentIdFor,
   unassigned,
   unitsIn,
   type Restock,
@@ -25,6 +26,7 @@ import {
   lineRepeated,
   orderFinalized,
   orderPartiallyShipped,
+  shippingInfoNotAllowed,
   returnExceedsDelivered,
   returnNotFound,
   returnRequestReused,
@@ -179,7 +181,9 @@ function setStatus(order: Order, to: OrderStatus, reason: string, meta: ChangeMe
   const reservationState = to === "CANCELLED" ? releaseOf(order.reservationState) : order.reservationState;
   const shipments = shipmentsFor(order, to, meta);
   if (shipments instanceof DomainError) return shipments;
-  const after: Order = { ...order, status: to, reservationState, shipments, history: [...order.history, change] };
+  // The order's shipping info is the latest parcel's when it had none (the shortcut shipped parcels with their own).
+  const shippingInfo = order.shippingInfo ?? (to === "SHIPPED" ? [...shipments].reverse().find((sh) => sh.shippingInfo)?.shippingInfo : undefined);
+  const after: Order = { ...order, status: to, reservationState, shipments, shippingInfo, history: [...order.history, change] };
   const steps: Step[] = [{ kind: "CHANGED", order: after, changes: [change] }];
   if (to === "CANCELLED") steps.push(...refundDue(after, "order cancelled"));
   return steps;
@@ -228,10 +232,10 @@ function shipmentsFor(order: Order, to: OrderStatus, meta: ChangeMeta): readonly
       const lines = rest.flatMap((q, i) => (q > 0 ? [{ lineNo: i + 1, quantity: q }] : []));
       if (lines.length > 0 && !info) return shippingInfoRequired(order.id);
       if (lines.length > 0) {
-        const requestId = `order-shipped-v${order.version + 1}`;
+        // No request id: clients' are 1 to 128 characters, and the id is in the shortcut's own namespace.
         out.push({
-          id: shipmentIdFor(order.id, requestId),
-          requestId,
+          id: shortcutShipmentIdFor(order.id, order.version + 1),
+          requestId: "",
           status: "SHIPPED",
           lines,
           shippingInfo: info,
@@ -306,6 +310,7 @@ function setShipmentStatus(order: Order, cmd: SetShipmentStatusCommand, meta: Ch
   const index = order.shipments.findIndex((sh) => sh.id === cmd.shipmentId);
   const current = order.shipments[index];
   if (!current) return shipmentNotFound(order.id, cmd.shipmentId);
+  if (cmd.shippingInfo && cmd.to !== "PENDING" && cmd.to !== "SHIPPED") return shippingInfoNotAllowed(cmd.to);
   const sameInfo = !cmd.shippingInfo || sameShipping(cmd.shippingInfo, current.shippingInfo);
   if (current.status === cmd.to && sameInfo) return [];
   if (current.status !== cmd.to && !canShipmentTransition(current.status, cmd.to)) {

@@ -29,7 +29,7 @@ import {
   type StatusChange,
 } from "../../../gen/orders/v1/order_service_pb.js";
 import { servicePrincipal } from "../../../src/kernel/principal.js";
-import { shipmentIdFor } from "../../../src/orders/domain/fulfilment.js";
+import { shipmentIdFor, shortcutShipmentIdFor } from "../../../src/orders/domain/fulfilment.js";
 import { rowsOf } from "../../../src/platform/db.js";
 import { customer, STAFF } from "../../support/auth.js";
 import { onRealPostgres } from "../../support/db.js";
@@ -590,8 +590,11 @@ describe("the one-shipment shortcut (UpdateOrderStatus SHIPPED / DELIVERED)", ()
     const v = await versionOf(id);
     const shipped = (await setStatus(id, OrderStatus.SHIPPED, "handed over")).order!;
     expect(shipped.shipments).toHaveLength(1);
+    // The shortcut's parcel: no request id, an id in the shortcut's own namespace (no client's request id can name it).
     const rid = shipped.shipments[0]!.requestId;
-    const state = { status: "SHIPPED", fulfilment: "SHIPPED", info: "DHL JD002", parcels: [parcel(id, rid, "SHIPPED", [[1, 2], [2, 1]], "DHL JD002")] };
+    expect(rid).toBe("");
+    const shortcut = (status: keyof typeof ShipmentStatus) => ({ ...parcel(id, rid, status, [[1, 2], [2, 1]], "DHL JD002"), id: shortcutShipmentIdFor(id, v + 1) });
+    const state = { status: "SHIPPED", fulfilment: "SHIPPED", info: "DHL JD002", parcels: [shortcut("SHIPPED")] };
     expect(stateOf(shipped)).toEqual(state);
     expect(shipped.history.map(changeOf).at(-1)).toEqual(["PROCESSING", "SHIPPED", "handed over", ADMIN_ACTOR]);
     expect(stateOf((await h.orders.getOrder({ orderId: id })).order)).toEqual(state);
@@ -606,7 +609,7 @@ describe("the one-shipment shortcut (UpdateOrderStatus SHIPPED / DELIVERED)", ()
     expect(await snapshot(id)).toEqual(before);
 
     const delivered = (await setStatus(id, OrderStatus.DELIVERED)).order!;
-    const deliveredState = { status: "DELIVERED", fulfilment: "DELIVERED", info: "DHL JD002", parcels: [parcel(id, rid, "DELIVERED", [[1, 2], [2, 1]], "DHL JD002")] };
+    const deliveredState = { status: "DELIVERED", fulfilment: "DELIVERED", info: "DHL JD002", parcels: [shortcut("DELIVERED")] };
     expect(stateOf(delivered)).toEqual(deliveredState);
     expect(stateOf((await h.orders.getOrder({ orderId: id })).order)).toEqual(deliveredState);
     events = await eventsOf(id, v + 1);
@@ -627,15 +630,17 @@ describe("the one-shipment shortcut (UpdateOrderStatus SHIPPED / DELIVERED)", ()
     expect(await snapshot(id)).toEqual(before);
 
     await h.orders.updateShippingInfo({ orderId: id, shippingInfo: DHL });
+    const v = await versionOf(id);
     const shipped = (await setStatus(id, OrderStatus.SHIPPED)).order!;
     expect(shipped.shipments).toHaveLength(2);
     const rest = shipped.shipments[1]!;
-    expect(rest.requestId).not.toBe(rid);
+    expect([rest.requestId, rest.id]).toEqual(["", shortcutShipmentIdFor(id, v + 1)]);
+    const restParcel = (status: keyof typeof ShipmentStatus) => ({ ...parcel(id, "", status, [[1, 1], [2, 1]], "DHL JD002"), id: rest.id });
     expect(stateOf(shipped)).toEqual({
       status: "SHIPPED",
       fulfilment: "SHIPPED",
       info: "DHL JD002",
-      parcels: [parcel(id, rid, "SHIPPED", [[1, 1]], "UPS 1Z001"), parcel(id, rest.requestId, "SHIPPED", [[1, 1], [2, 1]], "DHL JD002")],
+      parcels: [parcel(id, rid, "SHIPPED", [[1, 1]], "UPS 1Z001"), restParcel("SHIPPED")],
     });
 
     // The shortcut's parcel moves like any other; DELIVERED delivers what is left.
@@ -646,7 +651,7 @@ describe("the one-shipment shortcut (UpdateOrderStatus SHIPPED / DELIVERED)", ()
       status: "DELIVERED",
       fulfilment: "DELIVERED",
       info: "DHL JD002",
-      parcels: [parcel(id, rid, "DELIVERED", [[1, 1]], "UPS 1Z001"), parcel(id, rest.requestId, "DELIVERED", [[1, 1], [2, 1]], "DHL JD002")],
+      parcels: [parcel(id, rid, "DELIVERED", [[1, 1]], "UPS 1Z001"), restParcel("DELIVERED")],
     });
   });
 });
