@@ -22,7 +22,7 @@ export const file_orders_v1_order_service: GenFile = /*@__PURE__*/
 
 /**
  * An order's payment. Output only: it changes by ReportPayment, and by a
- * cancellation (a refund falls due).
+ * cancellation (a refund falls due). An amount that is zero is unset.
  *
  * @generated from message orders.v1.Payment
  */

@@ -90,8 +90,13 @@ export function fromProtoReturnStatus(s: ProtoReturnStatus): ReturnStatus {
   return name as ReturnStatus;
 }
 
+/** A new order's payment (nothing reported): one frozen message, no amounts. */
+const UNPAID = Object.freeze({ status: ProtoPaymentStatus.PENDING });
+
+/** Amounts that are zero stay unset (the contract: unset means zero): most orders' reads and events carry only the status. */
 function toProtoPayment(p: Payment, currency: string) {
-  const money = (amountMinor: bigint) => ({ currencyCode: currency, amountMinor });
+  if (p.status === "PENDING" && p.authorizedMinor === 0n && p.refundPendingMinor === 0n) return UNPAID;
+  const money = (amountMinor: bigint) => (amountMinor === 0n ? undefined : { currencyCode: currency, amountMinor });
   return {
     status: ProtoPaymentStatus[p.status],
     authorized: money(p.authorizedMinor),

@@ -80,7 +80,8 @@ async function report(orderId: string, r: Report, harness: OrdersHarness = h): P
   return order!;
 }
 
-const fmt = (m: Money | undefined) => (m ? `${m.amountMinor} ${m.currencyCode}` : "unset");
+/** An amount; unset means zero (the contract), in the order's currency (EUR here). */
+const fmt = (m: Money | undefined) => (m ? `${m.amountMinor} ${m.currencyCode}` : "0 EUR");
 
 /** The order's payment, readable: status name and each amount as "<minor> <currency>". */
 function paymentOf(o: Order | undefined) {
@@ -158,7 +159,7 @@ async function snapshot(orderId: string, harness: OrdersHarness = h) {
 const decodeReported = (e: StoredEvent) => {
   expect(e.type).toBe(PAYMENT_REPORTED);
   const m = fromJson(OrderPaymentReportedSchema, e.payload);
-  return { version: m.version, providerEventId: m.providerEventId, kind: PaymentEventKind[m.kind], amount: fmt(m.amount), reason: m.reason, actor: m.actor, order: m.order };
+  return { version: m.version, providerEventId: m.providerEventId, kind: PaymentEventKind[m.kind], amount: m.amount ? fmt(m.amount) : "unset", reason: m.reason, actor: m.actor, order: m.order };
 };
 
 describe("ReportPayment: the payment moves", () => {
