@@ -11,7 +11,7 @@
  * under the order's row lock, so concurrent CreateShipments are checked one
  * after another.
  */
-import { createHash } from "node:crypto";
+import { uuidV5 } from "../../kernel/uuid-v5.js";
 import type { Order, ShippingInfo } from "./order.js";
 
 export const SHIPMENT_STATUSES = ["PENDING", "SHIPPED", "DELIVERED", "CANCELLED"] as const;
@@ -61,14 +61,6 @@ export function shortcutShipmentIdFor(orderId: string, version: number): string 
   return uuidV5(SHORTCUT_SHIPMENT_ID_NAMESPACE, `${orderId.toLowerCase()}\n${version}`);
 }
 
-function uuidV5(namespace: string, name: string): string {
-  const ns = Buffer.from(namespace.replaceAll("-", ""), "hex");
-  const h = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 export function canShipmentTransition(from: ShipmentStatus, to: ShipmentStatus): boolean {
   return SHIPMENT_TRANSITIONS[from].includes(to);

@@ -3,8 +3,9 @@
  * converge, the idempotency fingerprint, and building the aggregate from the
  * prices inventory captured.
  */
-import { NEW_PAYMENT } from "./payment.js";
 import { createHash } from "node:crypto";
+import { uuidV5 } from "../../kernel/uuid-v5.js";
+import { NEW_PAYMENT } from "./payment.js";
 import { singleCurrency, sum, times, type Money } from "./money.js";
 import type { Address, Order, OrderLine } from "./order.js";
 
@@ -26,13 +27,7 @@ const ORDER_ID_NAMESPACE = "3b4f8c8e-1d0a-4c55-9a4e-6f2b7d9e0c11";
 
 /** UUIDv5 (RFC 9562) of (customer_id, request_id): every duplicate of a request names the same order. */
 export function orderIdFor(customerId: string, requestId: string): string {
-  const ns = Buffer.from(ORDER_ID_NAMESPACE.replaceAll("-", ""), "hex");
-  const name = Buffer.from(`${customerId.toLowerCase()}\n${requestId}`, "utf8");
-  const h = createHash("sha1").update(ns).update(name).digest().subarray(0, 16);
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5(ORDER_ID_NAMESPACE, `${customerId.toLowerCase()}\n${requestId}`);
 }
 
 /**

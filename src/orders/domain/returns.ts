@@ -6,7 +6,7 @@
  * becomes a restock (its units back into stock, exactly once) and a refund
  * due, computed from the lines' unit prices as ordered.
  */
-import { createHash } from "node:crypto";
+import { uuidV5 } from "../../kernel/uuid-v5.js";
 import { unitsIn, type ShipmentLine } from "./fulfilment.js";
 import type { Order } from "./order.js";
 
@@ -37,12 +37,7 @@ const RETURN_ID_NAMESPACE = "5d0e3b7a-2c61-4f8e-9a14-7b3c6e2d1f90";
 
 /** UUIDv5 of (order id, request id): every repeat of a RequestReturn names the same return. */
 export function returnIdFor(orderId: string, requestId: string): string {
-  const ns = Buffer.from(RETURN_ID_NAMESPACE.replaceAll("-", ""), "hex");
-  const h = createHash("sha1").update(ns).update(`${orderId.toLowerCase()}\n${requestId}`, "utf8").digest().subarray(0, 16);
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const hex = h.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5(RETURN_ID_NAMESPACE, `${orderId.toLowerCase()}\n${requestId}`);
 }
 
 export function canReturnTransition(from: ReturnStatus, to: ReturnStatus): boolean {

@@ -334,13 +334,8 @@ function setShipmentStatus(order: Order, cmd: SetShipmentStatusCommand, meta: Ch
   // Every unit left (some may already be delivered), and every unit delivered: from the units, not the fulfilment status.
   const allShipped = unitsIn(shipments, ordered.length, ["SHIPPED", "DELIVERED"]).every((u, i) => u >= ordered[i]!);
   const allDelivered = fulfilmentStatusOf(ordered, shipments) === "DELIVERED";
-  const follow = (to: OrderStatus, reason: string) => {
-    const change: StatusChange = { from: after.status, to, reason: cmd.reason || reason, actor: meta.actor, at: meta.at };
-    changes.push(change);
-    after = { ...after, status: to, history: [...after.history, change] };
-  };
-  if (allShipped && after.status === "PROCESSING") follow("SHIPPED", "every unit shipped");
-  if (allDelivered && after.status === "SHIPPED") follow("DELIVERED", "every unit delivered");
+  if (allShipped && after.status === "PROCESSING") after = follow(after, "SHIPPED", cmd.reason || "every unit shipped", meta, changes);
+  if (allDelivered && after.status === "SHIPPED") after = follow(after, "DELIVERED", cmd.reason || "every unit delivered", meta, changes);
   return [{ kind: "SHIPMENT", order: after, shipments: [moved], changes }];
 }
 
@@ -362,13 +357,8 @@ function cancelUnshipped(order: Order, reason: string, meta: ChangeMeta): Step[]
   const shipments = order.shipments.map((sh) => (sh.status === "PENDING" ? { ...sh, status: "CANCELLED" as const } : sh));
   let after: Order = { ...order, shipments, restocks: [...order.restocks, restock] };
   const changes: StatusChange[] = [];
-  const follow = (to: OrderStatus) => {
-    const change: StatusChange = { from: after.status, to, reason, actor: meta.actor, at: meta.at };
-    changes.push(change);
-    after = { ...after, status: to, history: [...after.history, change] };
-  };
-  follow("SHIPPED");
-  if (fulfilmentStatusOf(orderedUnits(after), shipments) === "DELIVERED") follow("DELIVERED");
+  after = follow(after, "SHIPPED", reason, meta, changes);
+  if (fulfilmentStatusOf(orderedUnits(after), shipments) === "DELIVERED") after = follow(after, "DELIVERED", reason, meta, changes);
   const value = lines.reduce((sum, l) => sum + order.lines[l.lineNo - 1]!.unitPrice.amountMinor * BigInt(l.quantity), 0n);
   return [{ kind: "UNSHIPPED_CANCELLED", order: after, restock, changes }, ...refundDue(after, "unshipped units cancelled", value)];
 }
@@ -450,6 +440,13 @@ function setReturnStatus(order: Order, cmd: SetReturnStatusCommand, meta: Change
   const steps: Step[] = [{ kind: "RETURN", order: after, ret, reason: cmd.reason }];
   if (received) steps.push(...refundDue(after, "return received", refundMinor));
   return steps;
+}
+
+/** The order moved along by its parcels (not by a caller's status change): the change is added to `changes`. */
+function follow(order: Order, to: OrderStatus, reason: string, meta: ChangeMeta, changes: StatusChange[]): Order {
+  const change: StatusChange = { from: order.status, to, reason, actor: meta.actor, at: meta.at };
+  changes.push(change);
+  return { ...order, status: to, history: [...order.history, change] };
 }
 
 const sameShipping = (a: ShippingInfo, b: ShippingInfo | undefined) => b?.carrier === a.carrier && b.trackingNumber === a.trackingNumber;

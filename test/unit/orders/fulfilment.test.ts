@@ -8,7 +8,6 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../../src/kernel/errors.js";
 import {
   fulfilmentStatusOf,
   SHIPMENT_STATUSES,
@@ -19,8 +18,8 @@ import {
   type ShipmentStatus,
 } from "../../../src/orders/domain/fulfilment.js";
 import type { Order } from "../../../src/orders/domain/order.js";
-import { decide, isDecision, type Decision } from "../../../src/orders/domain/transition.js";
-import { orderFixture, T0, T1 } from "./order-fixture.js";
+import { decide } from "../../../src/orders/domain/transition.js";
+import { decided, orderFixture, refused, T0, T1 } from "./order-fixture.js";
 
 const meta = { at: T1, actor: "staff:s" };
 const info = { carrier: "UPS", trackingNumber: "1Z" };
@@ -42,14 +41,6 @@ const parcel = (id: string, status: ShipmentStatus, lines: { lineNo: number; qua
   deliverTime: undefined,
 });
 
-const decided = (d: Decision | DomainError): Decision => {
-  if (!isDecision(d)) throw d;
-  return d;
-};
-const refused = (d: Decision | DomainError): DomainError => {
-  expect(d).toBeInstanceOf(DomainError);
-  return d as DomainError;
-};
 
 describe("the shipment table", () => {
   it.each(SHIPMENT_STATUSES.flatMap((from) => SHIPMENT_STATUSES.map((to) => [from, to] as const)))("%s → %s", (from, to) => {

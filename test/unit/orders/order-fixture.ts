@@ -1,4 +1,7 @@
+import { expect } from "vitest";
+import { DomainError } from "../../../src/kernel/errors.js";
 import type { Order } from "../../../src/orders/domain/order.js";
+import { isDecision, type Decision } from "../../../src/orders/domain/transition.js";
 import type { OrderStatus } from "../../../src/orders/domain/order-status.js";
 import { NEW_PAYMENT } from "../../../src/orders/domain/payment.js";
 
@@ -31,3 +34,15 @@ export function orderFixture(status: OrderStatus, overrides: Partial<Order> = {}
     ...overrides,
   };
 }
+
+/** The decision, or the test fails with the refusal. */
+export const decided = (d: Decision | DomainError): Decision => {
+  if (!isDecision(d)) throw d;
+  return d;
+};
+
+/** The refusal (the test fails on a decision). */
+export const refused = (d: Decision | DomainError): DomainError => {
+  expect(d).toBeInstanceOf(DomainError);
+  return d as DomainError;
+};

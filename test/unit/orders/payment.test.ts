@@ -24,8 +24,8 @@ import {
   type PaymentEventKind,
   type PaymentStatus,
 } from "../../../src/orders/domain/payment.js";
-import { decide, isDecision, type Decision, type ReportedPayment } from "../../../src/orders/domain/transition.js";
-import { orderFixture, T1 } from "./order-fixture.js";
+import { decide, isDecision, type ReportedPayment } from "../../../src/orders/domain/transition.js";
+import { decided, orderFixture, T1 } from "./order-fixture.js";
 
 /** A small total keeps the reachable payments few (every amount combination) and still crosses every limit. */
 const TOTAL = 4n;
@@ -124,10 +124,6 @@ const paid = (status: PaymentStatus, captured: bigint, refunded = 0n): Payment =
   refundPendingMinor: 0n,
 });
 const report = (kind: PaymentEventKind, amountMinor: bigint, eventId = "evt-1"): ReportedPayment => ({ kind, amountMinor, eventId, reason: "" });
-const decided = (d: Decision | DomainError): Decision => {
-  if (!isDecision(d)) throw d;
-  return d;
-};
 
 describe("payments and the order", () => {
   it("a report is one change: the order's version + 1, its payment moved, a PAYMENT_REPORTED event", () => {

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../../src/kernel/errors.js";
 import type { Shipment } from "../../../src/orders/domain/fulfilment.js";
 import type { Order } from "../../../src/orders/domain/order.js";
 import { RETURN_STATUSES, RETURN_TRANSITIONS, returnIdFor, returnTableMarkdown, type Return, type ReturnStatus } from "../../../src/orders/domain/returns.js";
-import { decide, isDecision, type Decision } from "../../../src/orders/domain/transition.js";
-import { orderFixture, T0, T1 } from "./order-fixture.js";
+import { decide } from "../../../src/orders/domain/transition.js";
+import { decided, orderFixture, refused, T0, T1 } from "./order-fixture.js";
 
 const meta = { at: T1, actor: "staff:s" };
 const unit = (amountMinor: bigint) => ({ currency: "EUR", amountMinor });
@@ -44,14 +43,6 @@ const ret = (id: string, status: ReturnStatus, lines: { lineNo: number; quantity
   createTime: T0,
   updateTime: T0,
 });
-const decided = (d: Decision | DomainError): Decision => {
-  if (!isDecision(d)) throw d;
-  return d;
-};
-const refused = (d: Decision | DomainError): DomainError => {
-  expect(d).toBeInstanceOf(DomainError);
-  return d as DomainError;
-};
 const request = (o: Order, lines: { lineNo: number; quantity: number }[], windowDays?: number, requestId = "r1") =>
   decide(o, { kind: "REQUEST_RETURN", requestId, lines, reason: "broken", windowDays }, meta);
 
