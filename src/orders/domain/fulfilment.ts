@@ -94,10 +94,8 @@ export function cancelledUnits(order: Pick<Order, "lines" | "restocks">): number
 }
 
 /** Units ordered and not cancelled, per line (index lineNo − 1): what the shipments must carry. */
-export const orderedUnits = (order: Pick<Order, "lines" | "restocks">): number[] => {
-  const cancelled = cancelledUnits(order);
-  return order.lines.map((l, i) => l.quantity - cancelled[i]!);
-};
+export const orderedUnits = (order: Pick<Order, "lines" | "restocks">, cancelled: readonly number[] = cancelledUnits(order)): number[] =>
+  order.lines.map((l, i) => l.quantity - cancelled[i]!);
 
 /** Units per order line (index lineNo − 1) in shipments whose status is one of `statuses`. */
 export function unitsIn(shipments: readonly Shipment[], lineCount: number, statuses: readonly ShipmentStatus[]): number[] {

@@ -117,7 +117,9 @@ export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusCh
 }
 
 export function toProtoOrder(o: Order): OrderInit {
+  // Once per order (every read): what was cancelled, and from it what is still ordered.
   const cancelled = cancelledUnits(o);
+  const ordered = orderedUnits(o, cancelled);
   return {
     id: o.id,
     customerId: o.customerId,
@@ -139,7 +141,7 @@ export function toProtoOrder(o: Order): OrderInit {
     payment: toProtoPayment(o.payment, o.total.currency),
     shipments: o.shipments.map(toProtoShipment),
     returns: o.returns.map((r) => toProtoReturn(r, o.total.currency)),
-    fulfilmentStatus: ProtoFulfilmentStatus[fulfilmentStatusOf(orderedUnits(o), o.shipments)],
+    fulfilmentStatus: ProtoFulfilmentStatus[fulfilmentStatusOf(ordered, o.shipments)],
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),
