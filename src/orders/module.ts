@@ -23,6 +23,7 @@ import { cachedFindById, createOrderCache, type OrderCache } from "./infra/order
 import { listenToOrderChanges } from "./infra/order-changes.js";
 import { createOrderEventLog } from "./infra/order-event-log.js";
 import { createOrderRepository } from "./infra/order-repository.js";
+import { createOrderTimelineLog } from "./infra/order-timeline.js";
 import { ordersPurgeTargets, type OrdersRetentionWindows } from "./infra/retention.js";
 import { createWatchHub, type WatchHub } from "./infra/watch-hub.js";
 import { outbox as outboxTable } from "./infra/schema.js";
@@ -139,6 +140,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     customers: createCustomerAdapter(deps.customers, policy),
     watches,
     orderEvents: createOrderEventLog(deps.db),
+    timeline: createOrderTimelineLog(deps.db),
     logger,
     settleBudgetMs: deps.defaultDeadlineMs,
     requireCaptureBeforeFulfilment: deps.requireCaptureBeforeFulfilment ?? false,

@@ -8,7 +8,8 @@
  * access rule from the protos (access.ts: default deny), counts the call
  * against the caller's rate limit (rate-limit.ts), validates the
  * request against the protovalidate rules (request types without any rule
- * skip the validator), builds the CallContext (principal, actor, deadline:
+ * skip the validator), clears staff-only answer fields for customers
+ * (staff-only.ts), builds the CallContext (principal, actor, deadline:
  * the caller's or `defaultDeadlineMs`; a stream's, the caller's or none), answers DEADLINE_EXCEEDED when a
  * caller-given deadline passes first, and maps whatever the implementation
  * throws (rpc-errors.ts). With tracing on, the call runs inside a SERVER
@@ -42,6 +43,7 @@ import type { Metrics } from "./metrics.js";
 import { traceCalls } from "./tracing.js";
 import type { Tracer } from "@opentelemetry/api";
 import { hasValidationRules } from "./validation-rules.js";
+import { seesStaffOnly, staffOnlyRedactor, type Redactor } from "./staff-only.js";
 
 export interface HandlerDeps {
   readonly validator: Validator;
@@ -166,8 +168,13 @@ function admission(method: DescMethod, deps: HandlerDeps) {
 function wrapUnary(method: DescMethod, fn: AnyImpl, deps: HandlerDeps) {
   const admit = admission(method, deps);
   const gate = deps.admission?.forMethod(method);
+  const redact = staffOnlyRedactor(method.output);
+  const visible = redact
+    ? (result: unknown, cx: CallContext) =>
+        seesStaffOnly(cx.principal) ? result : result instanceof Promise ? result.then(redact) : redact(result)
+    : (result: unknown) => result;
   const answer = (req: MessageShape<DescMessage>, cx: CallContext, ctx: HandlerContext) => {
-    const result = fn(req, cx);
+    const result = visible(fn(req, cx), cx);
     return ctx.timeoutMs() === undefined ? result : untilDeadline(result, ctx.signal);
   };
   const metrics = deps.metrics?.forMethod(method);
@@ -242,6 +249,9 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
   const ending = deps.shutdown?.streams;
   const metrics = deps.metrics?.forMethod(method);
   const tracing = deps.tracer && traceCalls(deps.tracer, method);
+  const redact = staffOnlyRedactor(method.output);
+  const visible = (stream: AsyncIterable<unknown>, cx: CallContext) =>
+    redact && !seesStaffOnly(cx.principal) ? redacted(stream, redact) : stream;
   const call = async function* (req: MessageShape<DescMessage>, ctx: HandlerContext) {
     const began = metrics ? performance.now() : 0;
     const transport = metrics ? ctx.protocolName : "";
@@ -250,7 +260,7 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
     try {
       if (ending?.aborted) throw shuttingDown();
       const cx = await admit(req, ctx, ending);
-      const stream = fn(req, cx) as AsyncIterable<unknown>;
+      const stream = visible(fn(req, cx) as AsyncIterable<unknown>, cx);
       if (!gate) {
         yield* stream;
       } else {
@@ -282,4 +292,9 @@ function wrapServerStreaming(method: DescMethod, fn: AnyImpl, deps: HandlerDeps)
     }
   };
   return tracing ? (req: MessageShape<DescMessage>, ctx: HandlerContext) => tracing.stream(ctx, () => call(req, ctx)) : call;
+}
+
+/** Each message of `stream` without its staff-only fields; ending it ends `stream`. */
+async function* redacted(stream: AsyncIterable<unknown>, redact: Redactor) {
+  for await (const message of stream) yield redact(message);
 }

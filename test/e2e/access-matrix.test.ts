@@ -10,7 +10,8 @@
  *   PERMISSION_DENIED;
  * - a customer reaches only their own (CUSTOMER_SCOPE_OWN): the owner → OK;
  *   another customer → NOT_FOUND, except a Create (PERMISSION_DENIED: you
- *   cannot create for someone else) and a List (OK, but none of the owner's);
+ *   cannot create for someone else) and a List (OK, but none of the owner's)
+ *   — unless it lists what one order holds (ListOrderTimeline): NOT_FOUND;
  * - caller-owned resources (reservations) are made by the same service → OK.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
@@ -81,7 +82,9 @@ const firstOf = async (stream: AsyncIterable<unknown>) => {
 const REQUESTS: Record<string, Call> = {
   "OrderService.CreateOrder": (c, w) => c.orders.createOrder({ customerId: w.owner, requestId: unique(), items: [{ productId: w.productId, quantity: 1 }] }),
   "OrderService.GetOrder": (c, w) => c.orders.getOrder({ orderId: w.orderId }),
+  "OrderService.ListOrderTimeline": (c, w) => c.orders.listOrderTimeline({ orderId: w.orderId }),
   "OrderService.ListOrders": (c, w) => c.orders.listOrders({ customerId: w.owner }),
+  "OrderService.SearchOrders": (c, w) => c.orders.searchOrders({ customerId: w.owner }),
   "OrderService.UpdateShippingInfo": (c, w) => c.orders.updateShippingInfo({ orderId: w.orderId, shippingInfo: { carrier: "DHL", trackingNumber: "1" } }),
   "OrderService.UpdateOrderStatus": (c, w) => c.orders.updateOrderStatus({ orderId: w.orderId, status: OrderStatus.PROCESSING }),
   "OrderService.CancelOrder": (c, w) => c.orders.cancelOrder({ orderId: w.orderId }),
@@ -102,6 +105,9 @@ const REQUESTS: Record<string, Call> = {
     const { shipment } = await admin.orders.createShipment({ orderId: w.orderId, requestId: unique(), lines: [{ lineNumber: 1, quantity: 1 }] });
     return c.orders.updateShipmentStatus({ orderId: w.orderId, shipmentId: shipment!.id, status: ShipmentStatus.CANCELLED });
   },
+  "OrderService.AddOrderNote": (c, w) => c.orders.addOrderNote({ orderId: w.orderId, requestId: unique(), text: "Customer called" }),
+  "OrderService.UpdateOrderTags": (c, w) => c.orders.updateOrderTags({ orderId: w.orderId, addTags: ["gift"] }),
+  "OrderService.UpdateOrderMetadata": (c, w) => c.orders.updateOrderMetadata({ orderId: w.orderId, set: { erp_id: "SO-1" } }),
   "OrderService.ReportPayment": (c, w) =>
     c.orders.reportPayment({ orderId: w.orderId, providerEventId: unique(), kind: PaymentEventKind.AUTHORIZED, amount: { currencyCode: "EUR", amountMinor: 100n } }),
   "OrderService.WatchOrder": (c, w) => firstOf(c.orders.watchOrder({ orderId: w.orderId }, { signal: AbortSignal.timeout(10_000) })),
@@ -154,7 +160,8 @@ function expectedCode(method: DescMethod, caller: Caller): Code | undefined {
   if (!rule.roles.has(role)) return Code.PermissionDenied;
   if (caller === "other customer" && rule.customerScope === "own") {
     if (method.name.startsWith("Create")) return Code.PermissionDenied;
-    if (method.name.startsWith("List")) return undefined;
+    // A list of one order's entries is about that order, as a Get is.
+    if (method.name.startsWith("List") && !method.input.fields.some((f) => f.name === "order_id")) return undefined;
     return Code.NotFound;
   }
   return undefined;

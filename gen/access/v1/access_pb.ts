@@ -8,7 +8,7 @@
 
 import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, extDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { MethodOptions } from "@bufbuild/protobuf/wkt";
+import type { FieldOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file access/v1/access.proto.
  */
 export const file_access_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("ChZhY2Nlc3MvdjEvYWNjZXNzLnByb3RvEglhY2Nlc3MudjEiOwoKRmllbGRHcmFudBINCgVmaWVsZBgBIAEoCRIeCgVyb2xlcxgCIAMoDjIPLmFjY2Vzcy52MS5Sb2xlIrEBCgpBY2Nlc3NSdWxlEg4KBnB1YmxpYxgBIAEoCBIeCgVyb2xlcxgCIAMoDjIPLmFjY2Vzcy52MS5Sb2xlEjAKDmN1c3RvbWVyX3Njb3BlGAMgASgOMhguYWNjZXNzLnYxLkN1c3RvbWVyU2NvcGUSFAoMY2FsbGVyX293bmVkGAQgASgIEisKDGZpZWxkX2dyYW50cxgFIAMoCzIVLmFjY2Vzcy52MS5GaWVsZEdyYW50KmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhEKDVJPTEVfQ1VTVE9NRVIQARIOCgpST0xFX1NUQUZGEAISDgoKUk9MRV9BRE1JThADEhAKDFJPTEVfU0VSVklDRRAEKkcKDUN1c3RvbWVyU2NvcGUSHgoaQ1VTVE9NRVJfU0NPUEVfVU5TUEVDSUZJRUQQABIWChJDVVNUT01FUl9TQ09QRV9PV04QATpLCgRydWxlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYuY4DIAEoCzIVLmFjY2Vzcy52MS5BY2Nlc3NSdWxlUgRydWxlYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("ChZhY2Nlc3MvdjEvYWNjZXNzLnByb3RvEglhY2Nlc3MudjEiOwoKRmllbGRHcmFudBINCgVmaWVsZBgBIAEoCRIeCgVyb2xlcxgCIAMoDjIPLmFjY2Vzcy52MS5Sb2xlIrEBCgpBY2Nlc3NSdWxlEg4KBnB1YmxpYxgBIAEoCBIeCgVyb2xlcxgCIAMoDjIPLmFjY2Vzcy52MS5Sb2xlEjAKDmN1c3RvbWVyX3Njb3BlGAMgASgOMhguYWNjZXNzLnYxLkN1c3RvbWVyU2NvcGUSFAoMY2FsbGVyX293bmVkGAQgASgIEisKDGZpZWxkX2dyYW50cxgFIAMoCzIVLmFjY2Vzcy52MS5GaWVsZEdyYW50KmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEhEKDVJPTEVfQ1VTVE9NRVIQARIOCgpST0xFX1NUQUZGEAISDgoKUk9MRV9BRE1JThADEhAKDFJPTEVfU0VSVklDRRAEKkcKDUN1c3RvbWVyU2NvcGUSHgoaQ1VTVE9NRVJfU0NPUEVfVU5TUEVDSUZJRUQQABIWChJDVVNUT01FUl9TQ09QRV9PV04QATpLCgRydWxlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYuY4DIAEoCzIVLmFjY2Vzcy52MS5BY2Nlc3NSdWxlUgRydWxlOj4KCnN0YWZmX29ubHkSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGLqOAyABKAhSCXN0YWZmT25seWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * A request field that only some of the roles allowed on the method may set.
@@ -191,4 +191,16 @@ export const CustomerScopeSchema: GenEnum<CustomerScope> = /*@__PURE__*/
  */
 export const rule: GenExtension<MethodOptions, AccessRule> = /*@__PURE__*/
   extDesc(file_access_v1_access, 0);
+
+/**
+ * A response field only staff may see: cleared in every answer to a
+ * customer (ROLE_CUSTOMER), over every transport and in every stream
+ * message, wherever the field sits in the answer (Order.staff_notes in
+ * GetOrder, ListOrders, WatchOrder...). Anonymous callers of public
+ * methods are treated like customers.
+ *
+ * @generated from extension: bool staff_only = 51002;
+ */
+export const staff_only: GenExtension<FieldOptions, boolean> = /*@__PURE__*/
+  extDesc(file_access_v1_access, 1);
 

@@ -40,7 +40,7 @@ import type { Money } from "../../common/v1/money_pb.js";
 import { file_common_v1_money } from "../../common/v1/money_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Order, PaymentEventKind, Return, Shipment, StatusChange } from "./order_service_pb.js";
+import type { Order, PaymentEventKind, Return, Shipment, StaffNote, StatusChange } from "./order_service_pb.js";
 import { file_orders_v1_order_service } from "./order_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -48,7 +48,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_events.proto.
  */
 export const file_orders_v1_order_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKFE9yZGVyUGF5bWVudFJlcG9ydGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSGQoRcHJvdmlkZXJfZXZlbnRfaWQYAyABKAkSKQoEa2luZBgEIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kEiAKBmFtb3VudBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkidAoOT3JkZXJSZWZ1bmREdWUSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIgCgZhbW91bnQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAQgASgJIpoBChRPcmRlclNoaXBtZW50Q2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiYKCXNoaXBtZW50cxgDIAMoCzITLm9yZGVycy52MS5TaGlwbWVudBIoCgdjaGFuZ2VzGAQgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZSKnAQoXT3JkZXJVbnNoaXBwZWRDYW5jZWxsZWQSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIoCgdjaGFuZ2VzGAMgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIwCg5zdG9ja19yZXR1cm5lZBgEIAMoCzIYLm9yZGVycy52MS5TdG9ja1JldHVybmVkInkKEk9yZGVyUmV0dXJuQ2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiEKBnJldHVybhgDIAEoCzIRLm9yZGVycy52MS5SZXR1cm4SDgoGcmVhc29uGAQgASgJYgZwcm90bzM", [file_common_v1_money, file_google_protobuf_timestamp, file_orders_v1_order_service]);
+  fileDesc("ChxvcmRlcnMvdjEvb3JkZXJfZXZlbnRzLnByb3RvEglvcmRlcnMudjEiQAoMT3JkZXJDcmVhdGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUicAoST3JkZXJTdGF0dXNDaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2UiTAoYT3JkZXJTaGlwcGluZ0luZm9DaGFuZ2VkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUingEKDk9yZGVyQ2FuY2VsbGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSKAoHY2hhbmdlcxgDIAMoCzIXLm9yZGVycy52MS5TdGF0dXNDaGFuZ2USMAoOc3RvY2tfcmV0dXJuZWQYBCADKAsyGC5vcmRlcnMudjEuU3RvY2tSZXR1cm5lZCJJCg1TdG9ja1JldHVybmVkEhIKCnByb2R1Y3RfaWQYASABKAkSEgoKdmFyaWFudF9pZBgCIAEoCRIQCghxdWFudGl0eRgDIAEoBSJ3CgxPcmRlckRlbGV0ZWQSEAoIb3JkZXJfaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSDwoHdmVyc2lvbhgDIAEoBRIvCgtkZWxldGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizwEKFE9yZGVyUGF5bWVudFJlcG9ydGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSGQoRcHJvdmlkZXJfZXZlbnRfaWQYAyABKAkSKQoEa2luZBgEIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kEiAKBmFtb3VudBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkidAoOT3JkZXJSZWZ1bmREdWUSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIgCgZhbW91bnQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSDgoGcmVhc29uGAQgASgJIpoBChRPcmRlclNoaXBtZW50Q2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiYKCXNoaXBtZW50cxgDIAMoCzITLm9yZGVycy52MS5TaGlwbWVudBIoCgdjaGFuZ2VzGAQgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZSKnAQoXT3JkZXJVbnNoaXBwZWRDYW5jZWxsZWQSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIoCgdjaGFuZ2VzGAMgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIwCg5zdG9ja19yZXR1cm5lZBgEIAMoCzIYLm9yZGVycy52MS5TdG9ja1JldHVybmVkInkKEk9yZGVyUmV0dXJuQ2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEiEKBnJldHVybhgDIAEoCzIRLm9yZGVycy52MS5SZXR1cm4SDgoGcmVhc29uGAQgASgJImYKDk9yZGVyTm90ZUFkZGVkEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUSIgoEbm90ZRgDIAEoCzIULm9yZGVycy52MS5TdGFmZk5vdGUicwoQT3JkZXJUYWdzQ2hhbmdlZBIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFEg0KBWFkZGVkGAMgAygJEg8KB3JlbW92ZWQYBCADKAkSDQoFYWN0b3IYBSABKAkifwoUT3JkZXJNZXRhZGF0YUNoYW5nZWQSHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISDwoHdmVyc2lvbhgCIAEoBRIQCghzZXRfa2V5cxgDIAMoCRIUCgxyZW1vdmVkX2tleXMYBCADKAkSDQoFYWN0b3IYBSABKAliBnByb3RvMw", [file_common_v1_money, file_google_protobuf_timestamp, file_orders_v1_order_service]);
 
 /**
  * An order was taken: CreateOrder stored it, PENDING until its stock is sold
@@ -512,4 +512,141 @@ export type OrderReturnChanged = Message<"orders.v1.OrderReturnChanged"> & {
  */
 export const OrderReturnChangedSchema: GenMessage<OrderReturnChanged> = /*@__PURE__*/
   messageDesc(file_orders_v1_order_events, 10);
+
+/**
+ * Staff added a note to an order (AddOrderNote). Notes are staff only: the
+ * order service never shows them to customers; a consumer that does must not
+ * either.
+ *
+ * @generated from message orders.v1.OrderNoteAdded
+ */
+export type OrderNoteAdded = Message<"orders.v1.OrderNoteAdded"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * The note.
+   *
+   * @generated from field: orders.v1.StaffNote note = 3;
+   */
+  note?: StaffNote | undefined;
+};
+
+/**
+ * Describes the message orders.v1.OrderNoteAdded.
+ * Use `create(OrderNoteAddedSchema)` to create a new message.
+ */
+export const OrderNoteAddedSchema: GenMessage<OrderNoteAdded> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 11);
+
+/**
+ * An order's tags changed (UpdateOrderTags). Only a request that changed
+ * something publishes one.
+ *
+ * @generated from message orders.v1.OrderTagsChanged
+ */
+export type OrderTagsChanged = Message<"orders.v1.OrderTagsChanged"> & {
+  /**
+   * The order after the change (its tags as they are now).
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * Tags the order did not have and now has, sorted.
+   *
+   * @generated from field: repeated string added = 3;
+   */
+  added: string[];
+
+  /**
+   * Tags the order had and no longer has, sorted.
+   *
+   * @generated from field: repeated string removed = 4;
+   */
+  removed: string[];
+
+  /**
+   * Who changed them (the caller's principal).
+   *
+   * @generated from field: string actor = 5;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message orders.v1.OrderTagsChanged.
+ * Use `create(OrderTagsChangedSchema)` to create a new message.
+ */
+export const OrderTagsChangedSchema: GenMessage<OrderTagsChanged> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 12);
+
+/**
+ * An order's metadata changed (UpdateOrderMetadata). Only a request that
+ * changed something publishes one.
+ *
+ * @generated from message orders.v1.OrderMetadataChanged
+ */
+export type OrderMetadataChanged = Message<"orders.v1.OrderMetadataChanged"> & {
+  /**
+   * The order after the change (its metadata as it is now).
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The order's version after this change.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
+
+  /**
+   * Keys whose entry was added or got another value, sorted.
+   *
+   * @generated from field: repeated string set_keys = 3;
+   */
+  setKeys: string[];
+
+  /**
+   * Keys whose entry was removed, sorted.
+   *
+   * @generated from field: repeated string removed_keys = 4;
+   */
+  removedKeys: string[];
+
+  /**
+   * Who changed it (the caller's principal).
+   *
+   * @generated from field: string actor = 5;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message orders.v1.OrderMetadataChanged.
+ * Use `create(OrderMetadataChangedSchema)` to create a new message.
+ */
+export const OrderMetadataChangedSchema: GenMessage<OrderMetadataChanged> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_events, 13);
 

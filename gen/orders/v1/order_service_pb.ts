@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file orders/v1/order_service.proto.
  */
 export const file_orders_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxIssBCgdQYXltZW50EigKBnN0YXR1cxgBIAEoDjIYLm9yZGVycy52MS5QYXltZW50U3RhdHVzEiQKCmF1dGhvcml6ZWQYAiABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIY2FwdHVyZWQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIcmVmdW5kZWQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSKAoOcmVmdW5kX3BlbmRpbmcYBSABKAsyEC5jb21tb24udjEuTW9uZXkiTAoMU2hpcG1lbnRMaW5lEh4KC2xpbmVfbnVtYmVyGAEgASgFQgm6SAYaBBhkKAESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAivwIKCFNoaXBtZW50EgoKAmlkGAEgASgJEikKBnN0YXR1cxgCIAEoDjIZLm9yZGVycy52MS5TaGlwbWVudFN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSLgoNc2hpcHBpbmdfaW5mbxgEIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc2hpcF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxkZWxpdmVyX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0CCgZSZXR1cm4SCgoCaWQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcub3JkZXJzLnYxLlJldHVyblN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSDgoGcmVhc29uGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkSIAoGcmVmdW5kGAYgASgLMhAuY29tbW9uLnYxLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB0FkZHJlc3MSIgoOcmVjaXBpZW50X25hbWUYASABKAlCCrpIB3IFEAEYyAESGQoFbGluZTEYAiABKAlCCrpIB3IFEAEYyAESFwoFbGluZTIYAyABKAlCCLpIBXIDGMgBEhcKBGNpdHkYBCABKAlCCbpIBnIEEAEYZBIXCgZyZWdpb24YBSABKAlCB7pIBHICGGQSHAoLcG9zdGFsX2NvZGUYBiABKAlCB7pIBHICGBQSJwoMY291bnRyeV9jb2RlGAcgASgJQhG6SA5yDDIKXltBLVpdezJ9JCJOCgxTaGlwcGluZ0luZm8SGgoHY2FycmllchgBIAEoCUIJukgGcgQQARhkEiIKD3RyYWNraW5nX251bWJlchgCIAEoCUIJukgGcgQQARhkIq0BCglPcmRlckxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRISCgp2YXJpYW50X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEiQKCnVuaXRfcHJpY2UYBCABKAsyEC5jb21tb24udjEuTW9uZXkSJAoKbGluZV90b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIaChJjYW5jZWxsZWRfcXVhbnRpdHkYBiABKAUitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLbBAoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGbnVtYmVyGA0gASgJEiMKB3BheW1lbnQYDiABKAsyEi5vcmRlcnMudjEuUGF5bWVudBImCglzaGlwbWVudHMYDyADKAsyEy5vcmRlcnMudjEuU2hpcG1lbnQSNgoRZnVsZmlsbWVudF9zdGF0dXMYECABKA4yGy5vcmRlcnMudjEuRnVsZmlsbWVudFN0YXR1cxIiCgdyZXR1cm5zGBEgAygLMhEub3JkZXJzLnYxLlJldHVybiJqCg9DcmVhdGVPcmRlckl0ZW0SHAoKcHJvZHVjdF9pZBgBIAEoCUIIukgFcgOwAQESGwoKdmFyaWFudF9pZBgCIAEoCUIHukgEcgIYQBIcCghxdWFudGl0eRgDIAEoBUIKukgHGgUYkE4gACK4AQoSQ3JlYXRlT3JkZXJSZXF1ZXN0Eh0KC2N1c3RvbWVyX2lkGAEgASgJQgi6SAVyA7ABARI1CgVpdGVtcxgCIAMoCzIaLm9yZGVycy52MS5DcmVhdGVPcmRlckl0ZW1CCrpIB5IBBAgBEGQSLAoQc2hpcHBpbmdfYWRkcmVzcxgDIAEoCzISLm9yZGVycy52MS5BZGRyZXNzEh4KCnJlcXVlc3RfaWQYBCABKAlCCrpIB3IFEAEYgAEiNgoTQ3JlYXRlT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciItCg9HZXRPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBIjMKEEdldE9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIikgMKEUxpc3RPcmRlcnNSZXF1ZXN0EhoKCXBhZ2Vfc2l6ZRgBIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACBIgCgtjdXN0b21lcl9pZBgDIAEoCUILukgI2AEBcgOwAQESOwoIc3RhdHVzZXMYBCADKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXNCEbpIDpIBCxAGIgeCAQQQASAAElMKEWNyZWF0ZV90aW1lX3N0YXJ0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIcukgZsgEWIgcI/4LR/68HMgsIgJK4w5j+////ARJRCg9jcmVhdGVfdGltZV9lbmQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQhy6SBmyARYiBwj/gtH/rwcyCwiAkrjDmP7///8BEjwKCG9yZGVyX2J5GAcgASgJQiq6SCdyJVIAUhBjcmVhdGVfdGltZSBkZXNjUg9jcmVhdGVfdGltZSBhc2MiTwoSTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLm9yZGVycy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkihgEKGVVwZGF0ZVNoaXBwaW5nSW5mb1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjYKDXNoaXBwaW5nX2luZm8YAiABKAsyFy5vcmRlcnMudjEuU2hpcHBpbmdJbmZvQga6SAPIAQESFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI9ChpVcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKbAQoYVXBkYXRlT3JkZXJTdGF0dXNSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIyCgZzdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXNCCrpIB4IBBBABIAASGAoGcmVhc29uGAMgASgJQgi6SAVyAxj0AxIVCgRldGFnGAQgASgJQge6SARyAhhAIjwKGVVwZGF0ZU9yZGVyU3RhdHVzUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiYQoSQ2FuY2VsT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiNgoTQ2FuY2VsT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJlChZDYW5jZWxVbnNoaXBwZWRSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIYCgZyZWFzb24YAiABKAlCCLpIBXIDGPQDEhUKBGV0YWcYAyABKAlCB7pIBHICGEAiOgoXQ2FuY2VsVW5zaGlwcGVkUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIitwEKFFJlcXVlc3RSZXR1cm5SZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIeCgpyZXF1ZXN0X2lkGAIgASgJQgq6SAdyBRABGIABEjIKBWxpbmVzGAMgAygLMhcub3JkZXJzLnYxLlNoaXBtZW50TGluZUIKukgHkgEECAEQZBIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBSABKAlCB7pIBHICGEAiWwoVUmVxdWVzdFJldHVyblJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEiEKBnJldHVybhgCIAEoCzIRLm9yZGVycy52MS5SZXR1cm4iugEKGVVwZGF0ZVJldHVyblN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhsKCXJldHVybl9pZBgCIAEoCUIIukgFcgOwAQESMwoGc3RhdHVzGAMgASgOMhcub3JkZXJzLnYxLlJldHVyblN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YBCABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBSABKAlCB7pIBHICGEAiYAoaVXBkYXRlUmV0dXJuU3RhdHVzUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISIQoGcmV0dXJuGAIgASgLMhEub3JkZXJzLnYxLlJldHVybiJHChJEZWxldGVPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhUKBGV0YWcYAiABKAlCB7pIBHICGEAiFQoTRGVsZXRlT3JkZXJSZXNwb25zZSLjAQoUUmVwb3J0UGF5bWVudFJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEiUKEXByb3ZpZGVyX2V2ZW50X2lkGAIgASgJQgq6SAdyBRABGMgBEjUKBGtpbmQYAyABKA4yGy5vcmRlcnMudjEuUGF5bWVudEV2ZW50S2luZEIKukgHggEEEAEgABIgCgZhbW91bnQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSGAoGcmVhc29uGAUgASgJQgi6SAVyAxj0AxIVCgRldGFnGAYgASgJQge6SARyAhhAIjgKFVJlcG9ydFBheW1lbnRSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciLOAQoVQ3JlYXRlU2hpcG1lbnRSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIeCgpyZXF1ZXN0X2lkGAIgASgJQgq6SAdyBRABGIABEjIKBWxpbmVzGAMgAygLMhcub3JkZXJzLnYxLlNoaXBtZW50TGluZUIKukgHkgEECAEQZBIuCg1zaGlwcGluZ19pbmZvGAQgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxIVCgRldGFnGAUgASgJQge6SARyAhhAImAKFkNyZWF0ZVNoaXBtZW50UmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISJQoIc2hpcG1lbnQYAiABKAsyEy5vcmRlcnMudjEuU2hpcG1lbnQi8AEKG1VwZGF0ZVNoaXBtZW50U3RhdHVzUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESHQoLc2hpcG1lbnRfaWQYAiABKAlCCLpIBXIDsAEBEjUKBnN0YXR1cxgDIAEoDjIZLm9yZGVycy52MS5TaGlwbWVudFN0YXR1c0IKukgHggEEEAEgABIuCg1zaGlwcGluZ19pbmZvGAQgASgLMhcub3JkZXJzLnYxLlNoaXBwaW5nSW5mbxIYCgZyZWFzb24YBSABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBiABKAlCB7pIBHICGEAiZgocVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIlCghzaGlwbWVudBgCIAEoCzITLm9yZGVycy52MS5TaGlwbWVudCJmChFXYXRjaE9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESIwoNYWZ0ZXJfdmVyc2lvbhgCIAEoBUIHukgEGgIoAEgAiAEBQhAKDl9hZnRlcl92ZXJzaW9uIkYKEldhdGNoT3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIPCgd2ZXJzaW9uGAIgASgFKtABCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZPUkRFUl9TVEFUVVNfQ09ORklSTUVEEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIYChRPUkRFUl9TVEFUVVNfU0hJUFBFRBADEhoKFk9SREVSX1NUQVRVU19ERUxJVkVSRUQQBBIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAUSGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQBiqoAgoNUGF5bWVudFN0YXR1cxIeChpQQVlNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfU1RBVFVTX1BFTkRJTkcQARIdChlQQVlNRU5UX1NUQVRVU19BVVRIT1JJWkVEEAISJQohUEFZTUVOVF9TVEFUVVNfUEFSVElBTExZX0NBUFRVUkVEEAMSGwoXUEFZTUVOVF9TVEFUVVNfQ0FQVFVSRUQQBBIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfUkVGVU5ERUQQBRIbChdQQVlNRU5UX1NUQVRVU19SRUZVTkRFRBAGEhkKFVBBWU1FTlRfU1RBVFVTX1ZPSURFRBAHEhkKFVBBWU1FTlRfU1RBVFVTX0ZBSUxFRBAIKtkBChBQYXltZW50RXZlbnRLaW5kEiIKHlBBWU1FTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiEKHVBBWU1FTlRfRVZFTlRfS0lORF9BVVRIT1JJWkVEEAESHwobUEFZTUVOVF9FVkVOVF9LSU5EX0NBUFRVUkVEEAISHwobUEFZTUVOVF9FVkVOVF9LSU5EX1JFRlVOREVEEAMSHQoZUEFZTUVOVF9FVkVOVF9LSU5EX1ZPSURFRBAEEh0KGVBBWU1FTlRfRVZFTlRfS0lORF9GQUlMRUQQBSrsAQoQRnVsZmlsbWVudFN0YXR1cxIhCh1GVUxGSUxNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEiEKHUZVTEZJTE1FTlRfU1RBVFVTX1VORlVMRklMTEVEEAESJwojRlVMRklMTUVOVF9TVEFUVVNfUEFSVElBTExZX1NISVBQRUQQAhIdChlGVUxGSUxNRU5UX1NUQVRVU19TSElQUEVEEAMSKQolRlVMRklMTUVOVF9TVEFUVVNfUEFSVElBTExZX0RFTElWRVJFRBAEEh8KG0ZVTEZJTE1FTlRfU1RBVFVTX0RFTElWRVJFRBAFKqkBCg5TaGlwbWVudFN0YXR1cxIfChtTSElQTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTSElQTUVOVF9TVEFUVVNfUEVORElORxABEhsKF1NISVBNRU5UX1NUQVRVU19TSElQUEVEEAISHQoZU0hJUE1FTlRfU1RBVFVTX0RFTElWRVJFRBADEh0KGVNISVBNRU5UX1NUQVRVU19DQU5DRUxMRUQQBCqeAQoMUmV0dXJuU3RhdHVzEh0KGVJFVFVSTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdSRVRVUk5fU1RBVFVTX1JFUVVFU1RFRBABEhoKFlJFVFVSTl9TVEFUVVNfQVBQUk9WRUQQAhIaChZSRVRVUk5fU1RBVFVTX1JFQ0VJVkVEEAMSGgoWUkVUVVJOX1NUQVRVU19SRUpFQ1RFRBAEMu4KCgxPcmRlclNlcnZpY2USWQoLQ3JlYXRlT3JkZXISHS5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiC8rzGAcSAwEDBBgBElQKCEdldE9yZGVyEhoub3JkZXJzLnYxLkdldE9yZGVyUmVxdWVzdBobLm9yZGVycy52MS5HZXRPcmRlclJlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESWgoKTGlzdE9yZGVycxIcLm9yZGVycy52MS5MaXN0T3JkZXJzUmVxdWVzdBodLm9yZGVycy52MS5MaXN0T3JkZXJzUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSXAoNUmVwb3J0UGF5bWVudBIfLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVxdWVzdBogLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVzcG9uc2UiCMrzGAQSAgMEEmAKDkNyZWF0ZVNoaXBtZW50EiAub3JkZXJzLnYxLkNyZWF0ZVNoaXBtZW50UmVxdWVzdBohLm9yZGVycy52MS5DcmVhdGVTaGlwbWVudFJlc3BvbnNlIgnK8xgFEgMCAwQScgoUVXBkYXRlU2hpcG1lbnRTdGF0dXMSJi5vcmRlcnMudjEuVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXF1ZXN0Gicub3JkZXJzLnYxLlVwZGF0ZVNoaXBtZW50U3RhdHVzUmVzcG9uc2UiCcrzGAUSAwIDBBJgCg1SZXF1ZXN0UmV0dXJuEh8ub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXF1ZXN0GiAub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXNwb25zZSIMyvMYCBIEAQIDBBgBEmwKElVwZGF0ZVJldHVyblN0YXR1cxIkLm9yZGVycy52MS5VcGRhdGVSZXR1cm5TdGF0dXNSZXF1ZXN0GiUub3JkZXJzLnYxLlVwZGF0ZVJldHVyblN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSWgoLQ2FuY2VsT3JkZXISHS5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYARJmCg9DYW5jZWxVbnNoaXBwZWQSIS5vcmRlcnMudjEuQ2FuY2VsVW5zaGlwcGVkUmVxdWVzdBoiLm9yZGVycy52MS5DYW5jZWxVbnNoaXBwZWRSZXNwb25zZSIMyvMYCBIEAQIDBBgBElUKC0RlbGV0ZU9yZGVyEh0ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5EZWxldGVPcmRlclJlc3BvbnNlIgfK8xgDEgEDElkKCldhdGNoT3JkZXISHC5vcmRlcnMudjEuV2F0Y2hPcmRlclJlcXVlc3QaHS5vcmRlcnMudjEuV2F0Y2hPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAEwAWIGcHJvdG8z", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("Ch1vcmRlcnMvdjEvb3JkZXJfc2VydmljZS5wcm90bxIJb3JkZXJzLnYxIssBCgdQYXltZW50EigKBnN0YXR1cxgBIAEoDjIYLm9yZGVycy52MS5QYXltZW50U3RhdHVzEiQKCmF1dGhvcml6ZWQYAiABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIY2FwdHVyZWQYAyABKAsyEC5jb21tb24udjEuTW9uZXkSIgoIcmVmdW5kZWQYBCABKAsyEC5jb21tb24udjEuTW9uZXkSKAoOcmVmdW5kX3BlbmRpbmcYBSABKAsyEC5jb21tb24udjEuTW9uZXkiTAoMU2hpcG1lbnRMaW5lEh4KC2xpbmVfbnVtYmVyGAEgASgFQgm6SAYaBBhkKAESHAoIcXVhbnRpdHkYAiABKAVCCrpIBxoFGJBOIAAivwIKCFNoaXBtZW50EgoKAmlkGAEgASgJEikKBnN0YXR1cxgCIAEoDjIZLm9yZGVycy52MS5TaGlwbWVudFN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSLgoNc2hpcHBpbmdfaW5mbxgEIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgFIAEoCRIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc2hpcF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxkZWxpdmVyX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0CCgZSZXR1cm4SCgoCaWQYASABKAkSJwoGc3RhdHVzGAIgASgOMhcub3JkZXJzLnYxLlJldHVyblN0YXR1cxImCgVsaW5lcxgDIAMoCzIXLm9yZGVycy52MS5TaGlwbWVudExpbmUSDgoGcmVhc29uGAQgASgJEhIKCnJlcXVlc3RfaWQYBSABKAkSIAoGcmVmdW5kGAYgASgLMhAuY29tbW9uLnYxLk1vbmV5Ei8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2gEKB0FkZHJlc3MSIgoOcmVjaXBpZW50X25hbWUYASABKAlCCrpIB3IFEAEYyAESGQoFbGluZTEYAiABKAlCCrpIB3IFEAEYyAESFwoFbGluZTIYAyABKAlCCLpIBXIDGMgBEhcKBGNpdHkYBCABKAlCCbpIBnIEEAEYZBIXCgZyZWdpb24YBSABKAlCB7pIBHICGGQSHAoLcG9zdGFsX2NvZGUYBiABKAlCB7pIBHICGBQSJwoMY291bnRyeV9jb2RlGAcgASgJQhG6SA5yDDIKXltBLVpdezJ9JCJOCgxTaGlwcGluZ0luZm8SGgoHY2FycmllchgBIAEoCUIJukgGcgQQARhkEiIKD3RyYWNraW5nX251bWJlchgCIAEoCUIJukgGcgQQARhkIq0BCglPcmRlckxpbmUSEgoKcHJvZHVjdF9pZBgBIAEoCRISCgp2YXJpYW50X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEiQKCnVuaXRfcHJpY2UYBCABKAsyEC5jb21tb24udjEuTW9uZXkSJAoKbGluZV90b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIaChJjYW5jZWxsZWRfcXVhbnRpdHkYBiABKAUitgEKDFN0YXR1c0NoYW5nZRIrCgtmcm9tX3N0YXR1cxgBIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1cxIpCgl0b19zdGF0dXMYAiABKA4yFi5vcmRlcnMudjEuT3JkZXJTdGF0dXMSDgoGcmVhc29uGAMgASgJEg0KBWFjdG9yGAQgASgJEi8KC2NoYW5nZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgBgoFT3JkZXISCgoCaWQYASABKAkSEwoLY3VzdG9tZXJfaWQYAiABKAkSJgoGc3RhdHVzGAMgASgOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzEiMKBWxpbmVzGAQgAygLMhQub3JkZXJzLnYxLk9yZGVyTGluZRIfCgV0b3RhbBgFIAEoCzIQLmNvbW1vbi52MS5Nb25leRIsChBzaGlwcGluZ19hZGRyZXNzGAYgASgLMhIub3JkZXJzLnYxLkFkZHJlc3MSLgoNc2hpcHBpbmdfaW5mbxgHIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm8SEgoKcmVxdWVzdF9pZBgIIAEoCRIoCgdoaXN0b3J5GAkgAygLMhcub3JkZXJzLnYxLlN0YXR1c0NoYW5nZRIMCgRldGFnGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGbnVtYmVyGA0gASgJEiMKB3BheW1lbnQYDiABKAsyEi5vcmRlcnMudjEuUGF5bWVudBImCglzaGlwbWVudHMYDyADKAsyEy5vcmRlcnMudjEuU2hpcG1lbnQSNgoRZnVsZmlsbWVudF9zdGF0dXMYECABKA4yGy5vcmRlcnMudjEuRnVsZmlsbWVudFN0YXR1cxIiCgdyZXR1cm5zGBEgAygLMhEub3JkZXJzLnYxLlJldHVybhIVCg1jdXN0b21lcl9ub3RlGBIgASgJEi8KC3N0YWZmX25vdGVzGBMgAygLMhQub3JkZXJzLnYxLlN0YWZmTm90ZUIE0PMYARISCgR0YWdzGBQgAygJQgTQ8xgBEjYKCG1ldGFkYXRhGBUgAygLMh4ub3JkZXJzLnYxLk9yZGVyLk1ldGFkYXRhRW50cnlCBNDzGAEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInoKCVN0YWZmTm90ZRIKCgJpZBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBmF1dGhvchgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLZAQoNVGltZWxpbmVFbnRyeRIPCgd2ZXJzaW9uGAEgASgFEgwKBHR5cGUYAiABKAkSDwoHc3VtbWFyeRgDIAEoCRIOCgZyZWFzb24YBCABKAkSDQoFYWN0b3IYBSABKAkSLwoLY2hhbmdlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnN1YmplY3RfaWQYByABKAkSIAoGYW1vdW50GAggASgLMhAuY29tbW9uLnYxLk1vbmV5EhIKCnN0YWZmX29ubHkYCSABKAgiagoPQ3JlYXRlT3JkZXJJdGVtEhwKCnByb2R1Y3RfaWQYASABKAlCCLpIBXIDsAEBEhsKCnZhcmlhbnRfaWQYAiABKAlCB7pIBHICGEASHAoIcXVhbnRpdHkYAyABKAVCCrpIBxoFGJBOIAAi2QEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIdCgtjdXN0b21lcl9pZBgBIAEoCUIIukgFcgOwAQESNQoFaXRlbXMYAiADKAsyGi5vcmRlcnMudjEuQ3JlYXRlT3JkZXJJdGVtQgq6SAeSAQQIARBkEiwKEHNoaXBwaW5nX2FkZHJlc3MYAyABKAsyEi5vcmRlcnMudjEuQWRkcmVzcxIeCgpyZXF1ZXN0X2lkGAQgASgJQgq6SAdyBRABGIABEh8KDWN1c3RvbWVyX25vdGUYBSABKAlCCLpIBXIDGOgHIjYKE0NyZWF0ZU9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIiLQoPR2V0T3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABASIzChBHZXRPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpIDChFMaXN0T3JkZXJzUmVxdWVzdBIaCglwYWdlX3NpemUYASABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSIAoLY3VzdG9tZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEjsKCHN0YXR1c2VzGAQgAygOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQhG6SA6SAQsQBiIHggEEEAEgABJTChFjcmVhdGVfdGltZV9zdGFydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESUQoPY3JlYXRlX3RpbWVfZW5kGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIcukgZsgEWIgcI/4LR/68HMgsIgJK4w5j+////ARI8CghvcmRlcl9ieRgHIAEoCUIqukgnciVSAFIQY3JlYXRlX3RpbWUgZGVzY1IPY3JlYXRlX3RpbWUgYXNjIk8KEkxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5vcmRlcnMudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIvYFChNTZWFyY2hPcmRlcnNSZXF1ZXN0EhoKCXBhZ2Vfc2l6ZRgBIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACBIrCgZudW1iZXIYAyABKAlCGbpIFnIUMhJeWzEtOV1bMC05XXswLDE3fSRIABIyCg1udW1iZXJfcHJlZml4GAQgASgJQhm6SBZyFDISXlsxLTldWzAtOV17MCwxN30kSAASIAoLY3VzdG9tZXJfaWQYBSABKAlCC7pICNgBAXIDsAEBEiUKDmN1c3RvbWVyX2VtYWlsGAYgASgJQg26SArYAQFyBRj+AWABEjsKCHN0YXR1c2VzGAcgAygOMhYub3JkZXJzLnYxLk9yZGVyU3RhdHVzQhG6SA6SAQsQBiIHggEEEAEgABJFChBwYXltZW50X3N0YXR1c2VzGAggAygOMhgub3JkZXJzLnYxLlBheW1lbnRTdGF0dXNCEbpIDpIBCxAIIgeCAQQQASAAEksKE2Z1bGZpbG1lbnRfc3RhdHVzZXMYCSADKA4yGy5vcmRlcnMudjEuRnVsZmlsbWVudFN0YXR1c0IRukgOkgELEAUiB4IBBBABIAASMwoDdGFnGAogASgJQia6SCPYAQFyHjIcXlthLXowLTldW2EtejAtOS5fOi1dezAsMzl9JBJTChFjcmVhdGVfdGltZV9zdGFydBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCHLpIGbIBFiIHCP+C0f+vBzILCICSuMOY/v///wESUQoPY3JlYXRlX3RpbWVfZW5kGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIcukgZsgEWIgcI/4LR/68HMgsIgJK4w5j+////ARI8CghvcmRlcl9ieRgNIAEoCUIqukgnciVSAFIQY3JlYXRlX3RpbWUgZGVzY1IPY3JlYXRlX3RpbWUgYXNjQg8KDW51bWJlcl9maWx0ZXIiUQoUU2VhcmNoT3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAub3JkZXJzLnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwChhMaXN0T3JkZXJUaW1lbGluZVJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhoKCXBhZ2Vfc2l6ZRgCIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiACCJfChlMaXN0T3JkZXJUaW1lbGluZVJlc3BvbnNlEikKB2VudHJpZXMYASADKAsyGC5vcmRlcnMudjEuVGltZWxpbmVFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiggEKE0FkZE9yZGVyTm90ZVJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEh4KCnJlcXVlc3RfaWQYAiABKAlCCrpIB3IFEAEYgAESGAoEdGV4dBgDIAEoCUIKukgHcgUQARjQDxIVCgRldGFnGAQgASgJQge6SARyAhhAIlsKFEFkZE9yZGVyTm90ZVJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEiIKBG5vdGUYAiABKAsyFC5vcmRlcnMudjEuU3RhZmZOb3RlIs4BChZVcGRhdGVPcmRlclRhZ3NSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARI+CghhZGRfdGFncxgCIAMoCUIsukgpkgEmEBQYASIgch4yHF5bYS16MC05XVthLXowLTkuXzotXXswLDM5fSQSQQoLcmVtb3ZlX3RhZ3MYAyADKAlCLLpIKZIBJhAUGAEiIHIeMhxeW2EtejAtOV1bYS16MC05Ll86LV17MCwzOX0kEhUKBGV0YWcYBCABKAlCB7pIBHICGEAiOgoXVXBkYXRlT3JkZXJUYWdzUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXIipAIKGlVwZGF0ZU9yZGVyTWV0YWRhdGFSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARJpCgNzZXQYAiADKAsyLi5vcmRlcnMudjEuVXBkYXRlT3JkZXJNZXRhZGF0YVJlcXVlc3QuU2V0RW50cnlCLLpIKZoBJhAUIhtyGTIXXltBLVphLXowLTkuXzotXXsxLDQwfSQqBXIDGPQDEjwKC3JlbW92ZV9rZXlzGAMgAygJQie6SCSSASEQFBgBIhtyGTIXXltBLVphLXowLTkuXzotXXsxLDQwfSQSFQoEZXRhZxgEIAEoCUIHukgEcgIYQBoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIj4KG1VwZGF0ZU9yZGVyTWV0YWRhdGFSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciKGAQoZVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESNgoNc2hpcHBpbmdfaW5mbxgCIAEoCzIXLm9yZGVycy52MS5TaGlwcGluZ0luZm9CBrpIA8gBARIVCgRldGFnGAMgASgJQge6SARyAhhAIj0KGlVwZGF0ZVNoaXBwaW5nSW5mb1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIpsBChhVcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEjIKBnN0YXR1cxgCIAEoDjIWLm9yZGVycy52MS5PcmRlclN0YXR1c0IKukgHggEEEAEgABIYCgZyZWFzb24YAyABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBCABKAlCB7pIBHICGEAiPAoZVXBkYXRlT3JkZXJTdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciJhChJDYW5jZWxPcmRlclJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI2ChNDYW5jZWxPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyImUKFkNhbmNlbFVuc2hpcHBlZFJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgCIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgDIAEoCUIHukgEcgIYQCI6ChdDYW5jZWxVbnNoaXBwZWRSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlciK3AQoUUmVxdWVzdFJldHVyblJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEh4KCnJlcXVlc3RfaWQYAiABKAlCCrpIB3IFEAEYgAESMgoFbGluZXMYAyADKAsyFy5vcmRlcnMudjEuU2hpcG1lbnRMaW5lQgq6SAeSAQQIARBkEhgKBnJlYXNvbhgEIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgFIAEoCUIHukgEcgIYQCJbChVSZXF1ZXN0UmV0dXJuUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5vcmRlcnMudjEuT3JkZXISIQoGcmV0dXJuGAIgASgLMhEub3JkZXJzLnYxLlJldHVybiK6AQoZVXBkYXRlUmV0dXJuU3RhdHVzUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESGwoJcmV0dXJuX2lkGAIgASgJQgi6SAVyA7ABARIzCgZzdGF0dXMYAyABKA4yFy5vcmRlcnMudjEuUmV0dXJuU3RhdHVzQgq6SAeCAQQQASAAEhgKBnJlYXNvbhgEIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgFIAEoCUIHukgEcgIYQCJgChpVcGRhdGVSZXR1cm5TdGF0dXNSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIhCgZyZXR1cm4YAiABKAsyES5vcmRlcnMudjEuUmV0dXJuIkcKEkRlbGV0ZU9yZGVyUmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESFQoEZXRhZxgCIAEoCUIHukgEcgIYQCIVChNEZWxldGVPcmRlclJlc3BvbnNlIuMBChRSZXBvcnRQYXltZW50UmVxdWVzdBIaCghvcmRlcl9pZBgBIAEoCUIIukgFcgOwAQESJQoRcHJvdmlkZXJfZXZlbnRfaWQYAiABKAlCCrpIB3IFEAEYyAESNQoEa2luZBgDIAEoDjIbLm9yZGVycy52MS5QYXltZW50RXZlbnRLaW5kQgq6SAeCAQQQASAAEiAKBmFtb3VudBgEIAEoCzIQLmNvbW1vbi52MS5Nb25leRIYCgZyZWFzb24YBSABKAlCCLpIBXIDGPQDEhUKBGV0YWcYBiABKAlCB7pIBHICGEAiOAoVUmVwb3J0UGF5bWVudFJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyIs4BChVDcmVhdGVTaGlwbWVudFJlcXVlc3QSGgoIb3JkZXJfaWQYASABKAlCCLpIBXIDsAEBEh4KCnJlcXVlc3RfaWQYAiABKAlCCrpIB3IFEAEYgAESMgoFbGluZXMYAyADKAsyFy5vcmRlcnMudjEuU2hpcG1lbnRMaW5lQgq6SAeSAQQIARBkEi4KDXNoaXBwaW5nX2luZm8YBCABKAsyFy5vcmRlcnMudjEuU2hpcHBpbmdJbmZvEhUKBGV0YWcYBSABKAlCB7pIBHICGEAiYAoWQ3JlYXRlU2hpcG1lbnRSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLm9yZGVycy52MS5PcmRlchIlCghzaGlwbWVudBgCIAEoCzITLm9yZGVycy52MS5TaGlwbWVudCLwAQobVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIdCgtzaGlwbWVudF9pZBgCIAEoCUIIukgFcgOwAQESNQoGc3RhdHVzGAMgASgOMhkub3JkZXJzLnYxLlNoaXBtZW50U3RhdHVzQgq6SAeCAQQQASAAEi4KDXNoaXBwaW5nX2luZm8YBCABKAsyFy5vcmRlcnMudjEuU2hpcHBpbmdJbmZvEhgKBnJlYXNvbhgFIAEoCUIIukgFcgMY9AMSFQoEZXRhZxgGIAEoCUIHukgEcgIYQCJmChxVcGRhdGVTaGlwbWVudFN0YXR1c1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEiUKCHNoaXBtZW50GAIgASgLMhMub3JkZXJzLnYxLlNoaXBtZW50ImYKEVdhdGNoT3JkZXJSZXF1ZXN0EhoKCG9yZGVyX2lkGAEgASgJQgi6SAVyA7ABARIjCg1hZnRlcl92ZXJzaW9uGAIgASgFQge6SAQaAigASACIAQFCEAoOX2FmdGVyX3ZlcnNpb24iRgoSV2F0Y2hPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAub3JkZXJzLnYxLk9yZGVyEg8KB3ZlcnNpb24YAiABKAUq0AEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFk9SREVSX1NUQVRVU19DT05GSVJNRUQQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhgKFE9SREVSX1NUQVRVU19TSElQUEVEEAMSGgoWT1JERVJfU1RBVFVTX0RFTElWRVJFRBAEEhoKFk9SREVSX1NUQVRVU19DQU5DRUxMRUQQBRIYChRPUkRFUl9TVEFUVVNfUEVORElORxAGKqgCCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEh0KGVBBWU1FTlRfU1RBVFVTX0FVVEhPUklaRUQQAhIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfQ0FQVFVSRUQQAxIbChdQQVlNRU5UX1NUQVRVU19DQVBUVVJFRBAEEiUKIVBBWU1FTlRfU1RBVFVTX1BBUlRJQUxMWV9SRUZVTkRFRBAFEhsKF1BBWU1FTlRfU1RBVFVTX1JFRlVOREVEEAYSGQoVUEFZTUVOVF9TVEFUVVNfVk9JREVEEAcSGQoVUEFZTUVOVF9TVEFUVVNfRkFJTEVEEAgq2QEKEFBheW1lbnRFdmVudEtpbmQSIgoeUEFZTUVOVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIQodUEFZTUVOVF9FVkVOVF9LSU5EX0FVVEhPUklaRUQQARIfChtQQVlNRU5UX0VWRU5UX0tJTkRfQ0FQVFVSRUQQAhIfChtQQVlNRU5UX0VWRU5UX0tJTkRfUkVGVU5ERUQQAxIdChlQQVlNRU5UX0VWRU5UX0tJTkRfVk9JREVEEAQSHQoZUEFZTUVOVF9FVkVOVF9LSU5EX0ZBSUxFRBAFKuwBChBGdWxmaWxtZW50U3RhdHVzEiEKHUZVTEZJTE1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIQodRlVMRklMTUVOVF9TVEFUVVNfVU5GVUxGSUxMRUQQARInCiNGVUxGSUxNRU5UX1NUQVRVU19QQVJUSUFMTFlfU0hJUFBFRBACEh0KGUZVTEZJTE1FTlRfU1RBVFVTX1NISVBQRUQQAxIpCiVGVUxGSUxNRU5UX1NUQVRVU19QQVJUSUFMTFlfREVMSVZFUkVEEAQSHwobRlVMRklMTUVOVF9TVEFUVVNfREVMSVZFUkVEEAUqqQEKDlNoaXBtZW50U3RhdHVzEh8KG1NISVBNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1NISVBNRU5UX1NUQVRVU19QRU5ESU5HEAESGwoXU0hJUE1FTlRfU1RBVFVTX1NISVBQRUQQAhIdChlTSElQTUVOVF9TVEFUVVNfREVMSVZFUkVEEAMSHQoZU0hJUE1FTlRfU1RBVFVTX0NBTkNFTExFRBAEKp4BCgxSZXR1cm5TdGF0dXMSHQoZUkVUVVJOX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1JFVFVSTl9TVEFUVVNfUkVRVUVTVEVEEAESGgoWUkVUVVJOX1NUQVRVU19BUFBST1ZFRBACEhoKFlJFVFVSTl9TVEFUVVNfUkVDRUlWRUQQAxIaChZSRVRVUk5fU1RBVFVTX1JFSkVDVEVEEAQy8A4KDE9yZGVyU2VydmljZRJZCgtDcmVhdGVPcmRlchIdLm9yZGVycy52MS5DcmVhdGVPcmRlclJlcXVlc3QaHi5vcmRlcnMudjEuQ3JlYXRlT3JkZXJSZXNwb25zZSILyvMYBxIDAQMEGAESVAoIR2V0T3JkZXISGi5vcmRlcnMudjEuR2V0T3JkZXJSZXF1ZXN0Ghsub3JkZXJzLnYxLkdldE9yZGVyUmVzcG9uc2UiD5ACAcrzGAgSBAECAwQYARJvChFMaXN0T3JkZXJUaW1lbGluZRIjLm9yZGVycy52MS5MaXN0T3JkZXJUaW1lbGluZVJlcXVlc3QaJC5vcmRlcnMudjEuTGlzdE9yZGVyVGltZWxpbmVSZXNwb25zZSIPkAIByvMYCBIEAQIDBBgBEloKCkxpc3RPcmRlcnMSHC5vcmRlcnMudjEuTGlzdE9yZGVyc1JlcXVlc3QaHS5vcmRlcnMudjEuTGlzdE9yZGVyc1Jlc3BvbnNlIg+QAgHK8xgIEgQBAgMEGAESXQoMU2VhcmNoT3JkZXJzEh4ub3JkZXJzLnYxLlNlYXJjaE9yZGVyc1JlcXVlc3QaHy5vcmRlcnMudjEuU2VhcmNoT3JkZXJzUmVzcG9uc2UiDJACAcrzGAUSAwIDBBJsChJVcGRhdGVTaGlwcGluZ0luZm8SJC5vcmRlcnMudjEuVXBkYXRlU2hpcHBpbmdJbmZvUmVxdWVzdBolLm9yZGVycy52MS5VcGRhdGVTaGlwcGluZ0luZm9SZXNwb25zZSIJyvMYBRIDAgMEEmkKEVVwZGF0ZU9yZGVyU3RhdHVzEiMub3JkZXJzLnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLm9yZGVycy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSXAoNUmVwb3J0UGF5bWVudBIfLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVxdWVzdBogLm9yZGVycy52MS5SZXBvcnRQYXltZW50UmVzcG9uc2UiCMrzGAQSAgMEEmAKDkNyZWF0ZVNoaXBtZW50EiAub3JkZXJzLnYxLkNyZWF0ZVNoaXBtZW50UmVxdWVzdBohLm9yZGVycy52MS5DcmVhdGVTaGlwbWVudFJlc3BvbnNlIgnK8xgFEgMCAwQScgoUVXBkYXRlU2hpcG1lbnRTdGF0dXMSJi5vcmRlcnMudjEuVXBkYXRlU2hpcG1lbnRTdGF0dXNSZXF1ZXN0Gicub3JkZXJzLnYxLlVwZGF0ZVNoaXBtZW50U3RhdHVzUmVzcG9uc2UiCcrzGAUSAwIDBBJgCg1SZXF1ZXN0UmV0dXJuEh8ub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXF1ZXN0GiAub3JkZXJzLnYxLlJlcXVlc3RSZXR1cm5SZXNwb25zZSIMyvMYCBIEAQIDBBgBEmwKElVwZGF0ZVJldHVyblN0YXR1cxIkLm9yZGVycy52MS5VcGRhdGVSZXR1cm5TdGF0dXNSZXF1ZXN0GiUub3JkZXJzLnYxLlVwZGF0ZVJldHVyblN0YXR1c1Jlc3BvbnNlIgnK8xgFEgMCAwQSWgoMQWRkT3JkZXJOb3RlEh4ub3JkZXJzLnYxLkFkZE9yZGVyTm90ZVJlcXVlc3QaHy5vcmRlcnMudjEuQWRkT3JkZXJOb3RlUmVzcG9uc2UiCcrzGAUSAwIDBBJjCg9VcGRhdGVPcmRlclRhZ3MSIS5vcmRlcnMudjEuVXBkYXRlT3JkZXJUYWdzUmVxdWVzdBoiLm9yZGVycy52MS5VcGRhdGVPcmRlclRhZ3NSZXNwb25zZSIJyvMYBRIDAgMEEm8KE1VwZGF0ZU9yZGVyTWV0YWRhdGESJS5vcmRlcnMudjEuVXBkYXRlT3JkZXJNZXRhZGF0YVJlcXVlc3QaJi5vcmRlcnMudjEuVXBkYXRlT3JkZXJNZXRhZGF0YVJlc3BvbnNlIgnK8xgFEgMCAwQSWgoLQ2FuY2VsT3JkZXISHS5vcmRlcnMudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0Gh4ub3JkZXJzLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiDMrzGAgSBAECAwQYARJmCg9DYW5jZWxVbnNoaXBwZWQSIS5vcmRlcnMudjEuQ2FuY2VsVW5zaGlwcGVkUmVxdWVzdBoiLm9yZGVycy52MS5DYW5jZWxVbnNoaXBwZWRSZXNwb25zZSIMyvMYCBIEAQIDBBgBElUKC0RlbGV0ZU9yZGVyEh0ub3JkZXJzLnYxLkRlbGV0ZU9yZGVyUmVxdWVzdBoeLm9yZGVycy52MS5EZWxldGVPcmRlclJlc3BvbnNlIgfK8xgDEgEDElkKCldhdGNoT3JkZXISHC5vcmRlcnMudjEuV2F0Y2hPcmRlclJlcXVlc3QaHS5vcmRlcnMudjEuV2F0Y2hPcmRlclJlc3BvbnNlIgzK8xgIEgQBAgMEGAEwAWIGcHJvdG8z", [file_access_v1_access, file_buf_validate_validate, file_common_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * An order's payment. Output only: it changes by ReportPayment, and by a
@@ -575,6 +575,38 @@ export type Order = Message<"orders.v1.Order"> & {
    * @generated from field: repeated orders.v1.Return returns = 17;
    */
   returns: Return[];
+
+  /**
+   * The customer's note given at checkout (CreateOrder), e.g. "leave at the
+   * back door". Output only.
+   *
+   * @generated from field: string customer_note = 18;
+   */
+  customerNote: string;
+
+  /**
+   * Staff notes, oldest first (AddOrderNote). Staff only: empty in every
+   * answer to a customer. Output only.
+   *
+   * @generated from field: repeated orders.v1.StaffNote staff_notes = 19;
+   */
+  staffNotes: StaffNote[];
+
+  /**
+   * Tags, sorted (UpdateOrderTags). Staff only: empty in every answer to a
+   * customer. Output only.
+   *
+   * @generated from field: repeated string tags = 20;
+   */
+  tags: string[];
+
+  /**
+   * Metadata for other systems (UpdateOrderMetadata). Staff only: empty in
+   * every answer to a customer. Output only.
+   *
+   * @generated from field: map<string, string> metadata = 21;
+   */
+  metadata: { [key: string]: string };
 };
 
 /**
@@ -583,6 +615,137 @@ export type Order = Message<"orders.v1.Order"> & {
  */
 export const OrderSchema: GenMessage<Order> = /*@__PURE__*/
   messageDesc(file_orders_v1_order_service, 8);
+
+/**
+ * A note staff left on an order. Output only.
+ *
+ * @generated from message orders.v1.StaffNote
+ */
+export type StaffNote = Message<"orders.v1.StaffNote"> & {
+  /**
+   * Server-assigned UUID, the same for every repeat of its AddOrderNote.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What it says.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * Who wrote it: the caller's principal, as in StatusChange.actor.
+   *
+   * @generated from field: string author = 3;
+   */
+  author: string;
+
+  /**
+   * AddOrderNote's request_id.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+
+  /**
+   * When it was written.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message orders.v1.StaffNote.
+ * Use `create(StaffNoteSchema)` to create a new message.
+ */
+export const StaffNoteSchema: GenMessage<StaffNote> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 9);
+
+/**
+ * One change of an order, in its timeline (ListOrderTimeline). Output only.
+ *
+ * @generated from message orders.v1.TimelineEntry
+ */
+export type TimelineEntry = Message<"orders.v1.TimelineEntry"> & {
+  /**
+   * The order's version after the change. 0 for an entry recorded before
+   * the timeline existed (those are the order's earlier status changes).
+   *
+   * @generated from field: int32 version = 1;
+   */
+  version: number;
+
+  /**
+   * What kind of change: the type of the event published for it (the
+   * CloudEvents `type`, e.g. "orders.v1.OrderStatusChanged",
+   * "orders.v1.OrderNoteAdded"; proto/orders/v1/order_events.proto).
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * One line for people, e.g. "Status CONFIRMED → PROCESSING",
+   * "Shipment 2 of 3 units SHIPPED (DHL 00340434)", "Captured 12.50 USD".
+   *
+   * @generated from field: string summary = 3;
+   */
+  summary: string;
+
+  /**
+   * Why, as the caller said (empty when none was given).
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * Who made the change, as in StatusChange.actor.
+   *
+   * @generated from field: string actor = 5;
+   */
+  actor: string;
+
+  /**
+   * When it happened.
+   *
+   * @generated from field: google.protobuf.Timestamp change_time = 6;
+   */
+  changeTime?: Timestamp | undefined;
+
+  /**
+   * What the change was about, when it was about one thing: the shipment,
+   * return or note id, or the payment report's provider event id.
+   *
+   * @generated from field: string subject_id = 7;
+   */
+  subjectId: string;
+
+  /**
+   * The amount it moved (a payment report, a refund falling due), when any.
+   *
+   * @generated from field: common.v1.Money amount = 8;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Whether only staff see it (notes, tags and metadata changes).
+   *
+   * @generated from field: bool staff_only = 9;
+   */
+  staffOnly: boolean;
+};
+
+/**
+ * Describes the message orders.v1.TimelineEntry.
+ * Use `create(TimelineEntrySchema)` to create a new message.
+ */
+export const TimelineEntrySchema: GenMessage<TimelineEntry> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 10);
 
 /**
  * One requested line of a new order. Clients never send prices.
@@ -617,7 +780,7 @@ export type CreateOrderItem = Message<"orders.v1.CreateOrderItem"> & {
  * Use `create(CreateOrderItemSchema)` to create a new message.
  */
 export const CreateOrderItemSchema: GenMessage<CreateOrderItem> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 9);
+  messageDesc(file_orders_v1_order_service, 11);
 
 /**
  * Request for CreateOrder.
@@ -661,6 +824,14 @@ export type CreateOrderRequest = Message<"orders.v1.CreateOrderRequest"> & {
    * @generated from field: string request_id = 4;
    */
   requestId: string;
+
+  /**
+   * A note for the shop, up to 1,000 characters (Order.customer_note). Part
+   * of the request: a repeat with another note reuses the key.
+   *
+   * @generated from field: string customer_note = 5;
+   */
+  customerNote: string;
 };
 
 /**
@@ -668,7 +839,7 @@ export type CreateOrderRequest = Message<"orders.v1.CreateOrderRequest"> & {
  * Use `create(CreateOrderRequestSchema)` to create a new message.
  */
 export const CreateOrderRequestSchema: GenMessage<CreateOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 10);
+  messageDesc(file_orders_v1_order_service, 12);
 
 /**
  * Response for CreateOrder.
@@ -690,7 +861,7 @@ export type CreateOrderResponse = Message<"orders.v1.CreateOrderResponse"> & {
  * Use `create(CreateOrderResponseSchema)` to create a new message.
  */
 export const CreateOrderResponseSchema: GenMessage<CreateOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 11);
+  messageDesc(file_orders_v1_order_service, 13);
 
 /**
  * Request for GetOrder.
@@ -713,7 +884,7 @@ export type GetOrderRequest = Message<"orders.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 12);
+  messageDesc(file_orders_v1_order_service, 14);
 
 /**
  * Response for GetOrder.
@@ -734,7 +905,7 @@ export type GetOrderResponse = Message<"orders.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 13);
+  messageDesc(file_orders_v1_order_service, 15);
 
 /**
  * Request for ListOrders. Every field but page_size and page_token must stay
@@ -801,7 +972,7 @@ export type ListOrdersRequest = Message<"orders.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 14);
+  messageDesc(file_orders_v1_order_service, 16);
 
 /**
  * Response for ListOrders.
@@ -829,7 +1000,425 @@ export type ListOrdersResponse = Message<"orders.v1.ListOrdersResponse"> & {
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 15);
+  messageDesc(file_orders_v1_order_service, 17);
+
+/**
+ * Request for SearchOrders. Every filter that is set must hold.
+ *
+ * Example (staff look up the tour's order by the number Grace read out):
+ *   {"number": "100001"}
+ *
+ * @generated from message orders.v1.SearchOrdersRequest
+ */
+export type SearchOrdersRequest = Message<"orders.v1.SearchOrdersRequest"> & {
+  /**
+   * Most orders to return; 0 means 50, more than 500 is lowered to 500.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token from the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * The order number, when searching by number.
+   *
+   * @generated from oneof orders.v1.SearchOrdersRequest.number_filter
+   */
+  numberFilter: {
+    /**
+     * Exactly this order number, e.g. "100001".
+     *
+     * @generated from field: string number = 3;
+     */
+    value: string;
+    case: "number";
+  } | {
+    /**
+     * Every order whose number starts with these digits, e.g. "1000".
+     *
+     * @generated from field: string number_prefix = 4;
+     */
+    value: string;
+    case: "numberPrefix";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Only this customer's orders, when set (a UUID).
+   *
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * Only the orders of the customer with this email (any letter case), when
+   * set; resolved through CustomerService. No customer has it: no orders.
+   *
+   * @generated from field: string customer_email = 6;
+   */
+  customerEmail: string;
+
+  /**
+   * Only orders in one of these statuses, when any are given.
+   *
+   * @generated from field: repeated orders.v1.OrderStatus statuses = 7;
+   */
+  statuses: OrderStatus[];
+
+  /**
+   * Only orders whose payment is in one of these statuses, when any are given.
+   *
+   * @generated from field: repeated orders.v1.PaymentStatus payment_statuses = 8;
+   */
+  paymentStatuses: PaymentStatus[];
+
+  /**
+   * Only orders in one of these fulfilment statuses, when any are given.
+   *
+   * @generated from field: repeated orders.v1.FulfilmentStatus fulfilment_statuses = 9;
+   */
+  fulfilmentStatuses: FulfilmentStatus[];
+
+  /**
+   * Only orders with this tag, when set.
+   *
+   * @generated from field: string tag = 10;
+   */
+  tag: string;
+
+  /**
+   * Only orders created at or after this time, when set (years 1 to 9999).
+   *
+   * @generated from field: google.protobuf.Timestamp create_time_start = 11;
+   */
+  createTimeStart?: Timestamp | undefined;
+
+  /**
+   * Only orders created before this time, when set (years 1 to 9999).
+   *
+   * @generated from field: google.protobuf.Timestamp create_time_end = 12;
+   */
+  createTimeEnd?: Timestamp | undefined;
+
+  /**
+   * "create_time desc" (the default, newest first) or "create_time asc".
+   *
+   * @generated from field: string order_by = 13;
+   */
+  orderBy: string;
+};
+
+/**
+ * Describes the message orders.v1.SearchOrdersRequest.
+ * Use `create(SearchOrdersRequestSchema)` to create a new message.
+ */
+export const SearchOrdersRequestSchema: GenMessage<SearchOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 18);
+
+/**
+ * Response for SearchOrders.
+ *
+ * @generated from message orders.v1.SearchOrdersResponse
+ */
+export type SearchOrdersResponse = Message<"orders.v1.SearchOrdersResponse"> & {
+  /**
+   * The page of orders.
+   *
+   * @generated from field: repeated orders.v1.Order orders = 1;
+   */
+  orders: Order[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message orders.v1.SearchOrdersResponse.
+ * Use `create(SearchOrdersResponseSchema)` to create a new message.
+ */
+export const SearchOrdersResponseSchema: GenMessage<SearchOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 19);
+
+/**
+ * Request for ListOrderTimeline.
+ *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "pageSize": 20}
+ *
+ * @generated from message orders.v1.ListOrderTimelineRequest
+ */
+export type ListOrderTimelineRequest = Message<"orders.v1.ListOrderTimelineRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Most entries to return; 0 means 100, more than 500 is lowered to 500.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token from the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message orders.v1.ListOrderTimelineRequest.
+ * Use `create(ListOrderTimelineRequestSchema)` to create a new message.
+ */
+export const ListOrderTimelineRequestSchema: GenMessage<ListOrderTimelineRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 20);
+
+/**
+ * Response for ListOrderTimeline.
+ *
+ * @generated from message orders.v1.ListOrderTimelineResponse
+ */
+export type ListOrderTimelineResponse = Message<"orders.v1.ListOrderTimelineResponse"> & {
+  /**
+   * The page of entries, oldest first.
+   *
+   * @generated from field: repeated orders.v1.TimelineEntry entries = 1;
+   */
+  entries: TimelineEntry[];
+
+  /**
+   * Token for the next page; empty when this is the last page (a later
+   * change appears on a later call with the last token seen).
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message orders.v1.ListOrderTimelineResponse.
+ * Use `create(ListOrderTimelineResponseSchema)` to create a new message.
+ */
+export const ListOrderTimelineResponseSchema: GenMessage<ListOrderTimelineResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 21);
+
+/**
+ * Request for AddOrderNote.
+ *
+ * Example (staff note Grace's call):
+ *   {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "requestId": "note-1",
+ *    "text": "Customer called: wants the mug gift-wrapped"}
+ *
+ * @generated from message orders.v1.AddOrderNoteRequest
+ */
+export type AddOrderNoteRequest = Message<"orders.v1.AddOrderNoteRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Idempotency key, unique per order: 1 to 128 characters.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * The note: 1 to 2,000 characters.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.AddOrderNoteRequest.
+ * Use `create(AddOrderNoteRequestSchema)` to create a new message.
+ */
+export const AddOrderNoteRequestSchema: GenMessage<AddOrderNoteRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 22);
+
+/**
+ * Response for AddOrderNote.
+ *
+ * @generated from message orders.v1.AddOrderNoteResponse
+ */
+export type AddOrderNoteResponse = Message<"orders.v1.AddOrderNoteResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+
+  /**
+   * The note.
+   *
+   * @generated from field: orders.v1.StaffNote note = 2;
+   */
+  note?: StaffNote | undefined;
+};
+
+/**
+ * Describes the message orders.v1.AddOrderNoteResponse.
+ * Use `create(AddOrderNoteResponseSchema)` to create a new message.
+ */
+export const AddOrderNoteResponseSchema: GenMessage<AddOrderNoteResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 23);
+
+/**
+ * Request for UpdateOrderTags.
+ *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "addTags": ["gift"]}
+ *
+ * @generated from message orders.v1.UpdateOrderTagsRequest
+ */
+export type UpdateOrderTagsRequest = Message<"orders.v1.UpdateOrderTagsRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Tags to add: lower-case letters, digits and . _ : - (starting with a
+   * letter or digit), 1 to 40 characters.
+   *
+   * @generated from field: repeated string add_tags = 2;
+   */
+  addTags: string[];
+
+  /**
+   * Tags to remove.
+   *
+   * @generated from field: repeated string remove_tags = 3;
+   */
+  removeTags: string[];
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.UpdateOrderTagsRequest.
+ * Use `create(UpdateOrderTagsRequestSchema)` to create a new message.
+ */
+export const UpdateOrderTagsRequestSchema: GenMessage<UpdateOrderTagsRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 24);
+
+/**
+ * Response for UpdateOrderTags.
+ *
+ * @generated from message orders.v1.UpdateOrderTagsResponse
+ */
+export type UpdateOrderTagsResponse = Message<"orders.v1.UpdateOrderTagsResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message orders.v1.UpdateOrderTagsResponse.
+ * Use `create(UpdateOrderTagsResponseSchema)` to create a new message.
+ */
+export const UpdateOrderTagsResponseSchema: GenMessage<UpdateOrderTagsResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 25);
+
+/**
+ * Request for UpdateOrderMetadata.
+ *
+ * Example: {"orderId": "50702ee9-9c0a-576a-87ea-8db4309689c8", "set": {"erp_id": "SO-4711"}}
+ *
+ * @generated from message orders.v1.UpdateOrderMetadataRequest
+ */
+export type UpdateOrderMetadataRequest = Message<"orders.v1.UpdateOrderMetadataRequest"> & {
+  /**
+   * The order's id (a UUID).
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Entries to set. Keys: letters, digits and . _ : - , 1 to 40 characters;
+   * values up to 500 characters.
+   *
+   * @generated from field: map<string, string> set = 2;
+   */
+  set: { [key: string]: string };
+
+  /**
+   * Keys to remove.
+   *
+   * @generated from field: repeated string remove_keys = 3;
+   */
+  removeKeys: string[];
+
+  /**
+   * When set, applies only if the order's etag still equals it.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message orders.v1.UpdateOrderMetadataRequest.
+ * Use `create(UpdateOrderMetadataRequestSchema)` to create a new message.
+ */
+export const UpdateOrderMetadataRequestSchema: GenMessage<UpdateOrderMetadataRequest> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 26);
+
+/**
+ * Response for UpdateOrderMetadata.
+ *
+ * @generated from message orders.v1.UpdateOrderMetadataResponse
+ */
+export type UpdateOrderMetadataResponse = Message<"orders.v1.UpdateOrderMetadataResponse"> & {
+  /**
+   * The order after the change.
+   *
+   * @generated from field: orders.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message orders.v1.UpdateOrderMetadataResponse.
+ * Use `create(UpdateOrderMetadataResponseSchema)` to create a new message.
+ */
+export const UpdateOrderMetadataResponseSchema: GenMessage<UpdateOrderMetadataResponse> = /*@__PURE__*/
+  messageDesc(file_orders_v1_order_service, 27);
 
 /**
  * Request for UpdateShippingInfo.
@@ -868,7 +1457,7 @@ export type UpdateShippingInfoRequest = Message<"orders.v1.UpdateShippingInfoReq
  * Use `create(UpdateShippingInfoRequestSchema)` to create a new message.
  */
 export const UpdateShippingInfoRequestSchema: GenMessage<UpdateShippingInfoRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 16);
+  messageDesc(file_orders_v1_order_service, 28);
 
 /**
  * Response for UpdateShippingInfo.
@@ -889,7 +1478,7 @@ export type UpdateShippingInfoResponse = Message<"orders.v1.UpdateShippingInfoRe
  * Use `create(UpdateShippingInfoResponseSchema)` to create a new message.
  */
 export const UpdateShippingInfoResponseSchema: GenMessage<UpdateShippingInfoResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 17);
+  messageDesc(file_orders_v1_order_service, 29);
 
 /**
  * Request for UpdateOrderStatus.
@@ -935,7 +1524,7 @@ export type UpdateOrderStatusRequest = Message<"orders.v1.UpdateOrderStatusReque
  * Use `create(UpdateOrderStatusRequestSchema)` to create a new message.
  */
 export const UpdateOrderStatusRequestSchema: GenMessage<UpdateOrderStatusRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 18);
+  messageDesc(file_orders_v1_order_service, 30);
 
 /**
  * Response for UpdateOrderStatus.
@@ -956,7 +1545,7 @@ export type UpdateOrderStatusResponse = Message<"orders.v1.UpdateOrderStatusResp
  * Use `create(UpdateOrderStatusResponseSchema)` to create a new message.
  */
 export const UpdateOrderStatusResponseSchema: GenMessage<UpdateOrderStatusResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 19);
+  messageDesc(file_orders_v1_order_service, 31);
 
 /**
  * Request for CancelOrder.
@@ -994,7 +1583,7 @@ export type CancelOrderRequest = Message<"orders.v1.CancelOrderRequest"> & {
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 20);
+  messageDesc(file_orders_v1_order_service, 32);
 
 /**
  * Response for CancelOrder.
@@ -1015,7 +1604,7 @@ export type CancelOrderResponse = Message<"orders.v1.CancelOrderResponse"> & {
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 21);
+  messageDesc(file_orders_v1_order_service, 33);
 
 /**
  * Request for CancelUnshipped.
@@ -1052,7 +1641,7 @@ export type CancelUnshippedRequest = Message<"orders.v1.CancelUnshippedRequest">
  * Use `create(CancelUnshippedRequestSchema)` to create a new message.
  */
 export const CancelUnshippedRequestSchema: GenMessage<CancelUnshippedRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 22);
+  messageDesc(file_orders_v1_order_service, 34);
 
 /**
  * Response for CancelUnshipped.
@@ -1073,7 +1662,7 @@ export type CancelUnshippedResponse = Message<"orders.v1.CancelUnshippedResponse
  * Use `create(CancelUnshippedResponseSchema)` to create a new message.
  */
 export const CancelUnshippedResponseSchema: GenMessage<CancelUnshippedResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 23);
+  messageDesc(file_orders_v1_order_service, 35);
 
 /**
  * Request for RequestReturn.
@@ -1126,7 +1715,7 @@ export type RequestReturnRequest = Message<"orders.v1.RequestReturnRequest"> & {
  * Use `create(RequestReturnRequestSchema)` to create a new message.
  */
 export const RequestReturnRequestSchema: GenMessage<RequestReturnRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 24);
+  messageDesc(file_orders_v1_order_service, 36);
 
 /**
  * Response for RequestReturn.
@@ -1154,7 +1743,7 @@ export type RequestReturnResponse = Message<"orders.v1.RequestReturnResponse"> &
  * Use `create(RequestReturnResponseSchema)` to create a new message.
  */
 export const RequestReturnResponseSchema: GenMessage<RequestReturnResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 25);
+  messageDesc(file_orders_v1_order_service, 37);
 
 /**
  * Request for UpdateReturnStatus.
@@ -1207,7 +1796,7 @@ export type UpdateReturnStatusRequest = Message<"orders.v1.UpdateReturnStatusReq
  * Use `create(UpdateReturnStatusRequestSchema)` to create a new message.
  */
 export const UpdateReturnStatusRequestSchema: GenMessage<UpdateReturnStatusRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 26);
+  messageDesc(file_orders_v1_order_service, 38);
 
 /**
  * Response for UpdateReturnStatus.
@@ -1235,7 +1824,7 @@ export type UpdateReturnStatusResponse = Message<"orders.v1.UpdateReturnStatusRe
  * Use `create(UpdateReturnStatusResponseSchema)` to create a new message.
  */
 export const UpdateReturnStatusResponseSchema: GenMessage<UpdateReturnStatusResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 27);
+  messageDesc(file_orders_v1_order_service, 39);
 
 /**
  * Request for DeleteOrder.
@@ -1265,7 +1854,7 @@ export type DeleteOrderRequest = Message<"orders.v1.DeleteOrderRequest"> & {
  * Use `create(DeleteOrderRequestSchema)` to create a new message.
  */
 export const DeleteOrderRequestSchema: GenMessage<DeleteOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 28);
+  messageDesc(file_orders_v1_order_service, 40);
 
 /**
  * Response for DeleteOrder.
@@ -1280,7 +1869,7 @@ export type DeleteOrderResponse = Message<"orders.v1.DeleteOrderResponse"> & {
  * Use `create(DeleteOrderResponseSchema)` to create a new message.
  */
 export const DeleteOrderResponseSchema: GenMessage<DeleteOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 29);
+  messageDesc(file_orders_v1_order_service, 41);
 
 /**
  * Request for ReportPayment.
@@ -1345,7 +1934,7 @@ export type ReportPaymentRequest = Message<"orders.v1.ReportPaymentRequest"> & {
  * Use `create(ReportPaymentRequestSchema)` to create a new message.
  */
 export const ReportPaymentRequestSchema: GenMessage<ReportPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 30);
+  messageDesc(file_orders_v1_order_service, 42);
 
 /**
  * Response for ReportPayment.
@@ -1366,7 +1955,7 @@ export type ReportPaymentResponse = Message<"orders.v1.ReportPaymentResponse"> &
  * Use `create(ReportPaymentResponseSchema)` to create a new message.
  */
 export const ReportPaymentResponseSchema: GenMessage<ReportPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 31);
+  messageDesc(file_orders_v1_order_service, 43);
 
 /**
  * Request for CreateShipment.
@@ -1420,7 +2009,7 @@ export type CreateShipmentRequest = Message<"orders.v1.CreateShipmentRequest"> &
  * Use `create(CreateShipmentRequestSchema)` to create a new message.
  */
 export const CreateShipmentRequestSchema: GenMessage<CreateShipmentRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 32);
+  messageDesc(file_orders_v1_order_service, 44);
 
 /**
  * Response for CreateShipment.
@@ -1448,7 +2037,7 @@ export type CreateShipmentResponse = Message<"orders.v1.CreateShipmentResponse">
  * Use `create(CreateShipmentResponseSchema)` to create a new message.
  */
 export const CreateShipmentResponseSchema: GenMessage<CreateShipmentResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 33);
+  messageDesc(file_orders_v1_order_service, 45);
 
 /**
  * Request for UpdateShipmentStatus.
@@ -1511,7 +2100,7 @@ export type UpdateShipmentStatusRequest = Message<"orders.v1.UpdateShipmentStatu
  * Use `create(UpdateShipmentStatusRequestSchema)` to create a new message.
  */
 export const UpdateShipmentStatusRequestSchema: GenMessage<UpdateShipmentStatusRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 34);
+  messageDesc(file_orders_v1_order_service, 46);
 
 /**
  * Response for UpdateShipmentStatus.
@@ -1539,7 +2128,7 @@ export type UpdateShipmentStatusResponse = Message<"orders.v1.UpdateShipmentStat
  * Use `create(UpdateShipmentStatusResponseSchema)` to create a new message.
  */
 export const UpdateShipmentStatusResponseSchema: GenMessage<UpdateShipmentStatusResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 35);
+  messageDesc(file_orders_v1_order_service, 47);
 
 /**
  * Request for WatchOrder.
@@ -1574,7 +2163,7 @@ export type WatchOrderRequest = Message<"orders.v1.WatchOrderRequest"> & {
  * Use `create(WatchOrderRequestSchema)` to create a new message.
  */
 export const WatchOrderRequestSchema: GenMessage<WatchOrderRequest> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 36);
+  messageDesc(file_orders_v1_order_service, 48);
 
 /**
  * Response for WatchOrder: one per change.
@@ -1605,7 +2194,7 @@ export type WatchOrderResponse = Message<"orders.v1.WatchOrderResponse"> & {
  * Use `create(WatchOrderResponseSchema)` to create a new message.
  */
 export const WatchOrderResponseSchema: GenMessage<WatchOrderResponse> = /*@__PURE__*/
-  messageDesc(file_orders_v1_order_service, 37);
+  messageDesc(file_orders_v1_order_service, 49);
 
 /**
  * Where an order is in its lifecycle.
@@ -2039,6 +2628,21 @@ export const OrderService: GenService<{
     output: typeof GetOrderResponseSchema;
   },
   /**
+   * Returns an order's timeline: every change it went through, one entry
+   * per version (status, payment, shipments, returns, notes, tags,
+   * metadata...), oldest first, paged. A customer sees their own order's
+   * timeline without the entries only staff may see (notes, tags and
+   * metadata changes). Unknown, deleted or another customer's orders are
+   * NOT_FOUND, reason ORDER_NOT_FOUND.
+   *
+   * @generated from rpc orders.v1.OrderService.ListOrderTimeline
+   */
+  listOrderTimeline: {
+    methodKind: "unary";
+    input: typeof ListOrderTimelineRequestSchema;
+    output: typeof ListOrderTimelineResponseSchema;
+  },
+  /**
    * Lists orders, filtered and paged by an opaque keyset token. Orders
    * created during a walk cause neither duplicates nor skips.
    *
@@ -2048,6 +2652,23 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof ListOrdersRequestSchema;
     output: typeof ListOrdersResponseSchema;
+  },
+  /**
+   * Finds orders for staff: by order number (exact, or every number that
+   * starts with some digits), customer id, customer email (resolved through
+   * CustomerService: an email no customer has finds nothing), order, payment
+   * and fulfilment status, tag and creation time; every filter that is set
+   * must hold. Keyset paged like ListOrders (newest first by default); every
+   * field but page_size and page_token must stay the same while walking pages,
+   * else INVALID_ARGUMENT, reason INVALID_PAGE_TOKEN. Each filter is served by
+   * an index (README "Finding orders").
+   *
+   * @generated from rpc orders.v1.OrderService.SearchOrders
+   */
+  searchOrders: {
+    methodKind: "unary";
+    input: typeof SearchOrdersRequestSchema;
+    output: typeof SearchOrdersResponseSchema;
   },
   /**
    * Sets the carrier and tracking number. Allowed until the order is
@@ -2177,6 +2798,52 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof UpdateReturnStatusRequestSchema;
     output: typeof UpdateReturnStatusResponseSchema;
+  },
+  /**
+   * Adds a staff note to an order: never shown to customers (Order.staff_notes
+   * is empty for them, and its timeline entry hidden). At most 100 notes per
+   * order (FAILED_PRECONDITION, reason NOTE_LIMIT_REACHED). Allowed on any
+   * order that is not deleted, final ones included. Idempotent by (order,
+   * request_id): a repeat answers the same note; the same request_id with
+   * another text fails with INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_REUSED.
+   *
+   * @generated from rpc orders.v1.OrderService.AddOrderNote
+   */
+  addOrderNote: {
+    methodKind: "unary";
+    input: typeof AddOrderNoteRequestSchema;
+    output: typeof AddOrderNoteResponseSchema;
+  },
+  /**
+   * Adds and removes tags (staff-only labels, e.g. "gift", "fraud-review").
+   * Adding a tag the order has, or removing one it lacks, changes nothing, so
+   * a repeat is harmless; a request that changes nothing makes no new version
+   * and no event. At most 20 tags per order (FAILED_PRECONDITION, reason
+   * TAG_LIMIT_REACHED). A tag both added and removed is INVALID_ARGUMENT,
+   * reason TAG_ADDED_AND_REMOVED.
+   *
+   * @generated from rpc orders.v1.OrderService.UpdateOrderTags
+   */
+  updateOrderTags: {
+    methodKind: "unary";
+    input: typeof UpdateOrderTagsRequestSchema;
+    output: typeof UpdateOrderTagsResponseSchema;
+  },
+  /**
+   * Sets and removes metadata entries (a bounded map of strings for other
+   * systems: an ERP id, a marketplace reference). Setting an entry to the
+   * value it has, or removing a key the order lacks, changes nothing; a
+   * request that changes nothing makes no new version and no event. At most
+   * 20 entries per order (FAILED_PRECONDITION, reason METADATA_LIMIT_REACHED).
+   * A key both set and removed is INVALID_ARGUMENT, reason
+   * METADATA_KEY_SET_AND_REMOVED.
+   *
+   * @generated from rpc orders.v1.OrderService.UpdateOrderMetadata
+   */
+  updateOrderMetadata: {
+    methodKind: "unary";
+    input: typeof UpdateOrderMetadataRequestSchema;
+    output: typeof UpdateOrderMetadataResponseSchema;
   },
   /**
    * Cancels an order and returns its stock to inventory exactly once.

@@ -28,7 +28,7 @@ export function createListCustomers({ repo }: Pick<CustomerAppPorts, "repo">): L
     const query = tokenQuery(input);
     const after = decodePageToken(input.pageToken, query, cursorOf);
     const limit = effectivePageSize(input.pageSize);
-    const rows = await repo.list({ tier: input.tier, status: input.status, after, limit: limit + 1 });
+    const rows = await repo.list({ tier: input.tier, status: input.status, email: input.email, after, limit: limit + 1 });
     const customers = rows.slice(0, limit);
     const last = customers[customers.length - 1];
     const nextPageToken =
@@ -37,9 +37,14 @@ export function createListCustomers({ repo }: Pick<CustomerAppPorts, "repo">): L
   };
 }
 
-/** What a token is bound to: the filter and the order, not the page size. */
+/**
+ * What a token is bound to: the filter and the order, not the page size. The
+ * email only when set (in lower case, as it is compared), so the tokens of
+ * lists without one stay what they were.
+ */
 function tokenQuery(input: CustomerFilter) {
-  return { list: "customers", tier: input.tier ?? null, status: input.status ?? null, order: "create_time desc, id desc" };
+  const query = { list: "customers", tier: input.tier ?? null, status: input.status ?? null, order: "create_time desc, id desc" };
+  return input.email === undefined ? query : { ...query, email: input.email.toLowerCase() };
 }
 
 /** A page token's key: (create time as an ISO string, customer id). */

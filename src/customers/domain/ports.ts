@@ -10,6 +10,8 @@ export interface ListCursor {
 export interface CustomerFilter {
   readonly tier?: CustomerTier;
   readonly status?: CustomerStatus;
+  /** Only the customer with this email, compared regardless of letter case (as its uniqueness is). */
+  readonly email?: string;
 }
 
 export interface ListPageQuery extends CustomerFilter {

@@ -68,6 +68,8 @@ function listConditions(q: ListPageQuery): SQL[] {
   const conditions: SQL[] = [];
   if (q.tier) conditions.push(eq(customers.tier, q.tier));
   if (q.status) conditions.push(eq(customers.status, q.status));
+  // The expression of the unique index on lower(email) (EMAIL_UNIQUE_INDEX): one index probe.
+  if (q.email !== undefined) conditions.push(sql`lower(${customers.email}) = lower(${q.email})`);
   if (q.after) {
     const at = q.after.createTime.toISOString();
     conditions.push(sql`(${customers.createTime}, ${customers.id}) < (${at}::timestamptz, ${q.after.id}::uuid)`);

@@ -33,6 +33,7 @@ export function createCustomerServiceImpl(useCases: CustomerUseCases): RpcImpl<t
         pageToken: req.pageToken,
         tier: tierFromPb(req.tier),
         status: statusFromPb(req.status),
+        email: req.email || undefined,
       };
       const page = await useCases.listCustomers(cx, input);
       return create(ListCustomersResponseSchema, {

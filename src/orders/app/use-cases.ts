@@ -1,17 +1,20 @@
 /** All order use cases, built from their ports: what rpc/ calls. */
 import type { Logger } from "pino";
-import type { CustomerPort, InventoryPort, OrderEventLog, OrderRepository, OrderWatches } from "../domain/ports.js";
+import type { CustomerPort, InventoryPort, OrderEventLog, OrderRepository, OrderTimelineLog, OrderWatches } from "../domain/ports.js";
+import { createAnnotationUseCases } from "./annotations.js";
 import { createCancelOrder } from "./cancel-order.js";
 import { createCancelUnshipped } from "./cancel-unshipped.js";
 import { createCreateOrder } from "./create-order.js";
 import { createDeleteOrder } from "./delete-order.js";
 import { createGetOrder } from "./get-order.js";
+import { createListOrderTimeline } from "./list-order-timeline.js";
 import { createListOrders } from "./list-orders.js";
 import { createReconcileReservations, type SettleAction } from "./reconcile-reservations.js";
 import { createReportPayment } from "./report-payment.js";
 import { createReservationSettler } from "./reservation-settler.js";
 import { createRestocker } from "./restocks.js";
 import { createReturnUseCases } from "./returns.js";
+import { createSearchOrders } from "./search-orders.js";
 import { createShipmentUseCases } from "./shipments.js";
 import { createUpdateOrderStatus } from "./update-order-status.js";
 import { createUpdateShippingInfo } from "./update-shipping-info.js";
@@ -27,6 +30,8 @@ export interface UseCaseDeps {
   readonly watches: OrderWatches;
   /** The order events' log (the outbox) a resumed WatchOrder reads. */
   readonly orderEvents: OrderEventLog;
+  /** The orders' timelines ListOrderTimeline reads. */
+  readonly timeline: OrderTimelineLog;
   readonly logger: Logger;
   /** Budget of settlement calls made outside a caller's deadline. */
   readonly settleBudgetMs: number;
@@ -50,7 +55,9 @@ export function createOrderUseCases(deps: UseCaseDeps) {
   return {
     createOrder: createCreateOrder({ repo, inventory: deps.inventory, customers: deps.customers, settler, logger, onCreated: deps.onOrderCreated }),
     getOrder: createGetOrder({ repo: deps.getOrderReads ?? repo }),
+    listOrderTimeline: createListOrderTimeline({ timeline: deps.timeline }),
     listOrders: createListOrders({ repo }),
+    searchOrders: createSearchOrders({ repo, customers: deps.customers }),
     updateShippingInfo: createUpdateShippingInfo({ repo }),
     updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder, requireCapture: deps.requireCaptureBeforeFulfilment }),
     reportPayment: createReportPayment({ repo }),
@@ -58,6 +65,7 @@ export function createOrderUseCases(deps: UseCaseDeps) {
     cancelOrder,
     cancelUnshipped: createCancelUnshipped({ repo, settler, restocker }),
     ...createReturnUseCases({ repo, restocker, returnWindowDays: deps.returnWindowDays }),
+    ...createAnnotationUseCases({ repo }),
     deleteOrder: createDeleteOrder({ repo, settler }),
     watchOrder: createWatchOrder({ watches: deps.watches, events: deps.orderEvents, maxLifetimeMs: deps.watchMaxLifetimeMs }),
     reconcile: createReconcileReservations({ repo, settler, restocker, logger, budgetMs: deps.settleBudgetMs, onSettled: deps.onOrderSettled }),

@@ -20,6 +20,8 @@ export interface NewOrderRequest {
   readonly requestId: string;
   readonly items: readonly NewOrderItem[];
   readonly shippingAddress: Address | undefined;
+  /** The customer's note for the shop; absent or "" for none. */
+  readonly customerNote?: string;
 }
 
 /** Namespace of order ids (a fixed random UUID). */
@@ -45,25 +47,30 @@ export function attemptOf(reservationId: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Fingerprint of everything the client chose; a reused request_id must match it. */
+/**
+ * Fingerprint of everything the client chose; a reused request_id must match
+ * it. The customer note counts only when there is one, so the fingerprints
+ * stored before notes existed (every request without one) stay valid.
+ */
 export function requestFingerprint(req: NewOrderRequest): string {
   const canonical = {
     c: req.customerId.toLowerCase(),
     i: req.items.map((i) => [i.productId.toLowerCase(), i.variantId, i.quantity]),
     a: req.shippingAddress ? addressTuple(req.shippingAddress) : null,
+    ...(req.customerNote ? { n: req.customerNote } : {}),
   };
   return createHash("sha256").update(JSON.stringify(canonical)).digest("base64url");
 }
 
 /**
  * The fingerprint of the request that made `order`, from what the order kept
- * of it (customer, lines in request order, shipping address; none of them
- * ever changes): a retry is checked against it once the idempotency record,
- * which stored the fingerprint, was purged.
+ * of it (customer, lines in request order, shipping address, customer note;
+ * none of them ever changes): a retry is checked against it once the
+ * idempotency record, which stored the fingerprint, was purged.
  */
 export function orderFingerprint(order: Order): string {
-  const { customerId, requestId, lines, shippingAddress } = order;
-  return requestFingerprint({ customerId, requestId, items: lines, shippingAddress });
+  const { customerId, requestId, lines, shippingAddress, customerNote } = order;
+  return requestFingerprint({ customerId, requestId, items: lines, shippingAddress, customerNote });
 }
 
 function addressTuple(a: Address): string[] {
@@ -120,6 +127,10 @@ export function buildOrder(req: NewOrderRequest, prices: ReadonlyMap<string, Mon
     shipments: [],
     restocks: [],
     returns: [],
+    customerNote: req.customerNote ?? "",
+    staffNotes: [],
+    tags: [],
+    metadata: {},
     version: 1,
     createTime: cx.at,
     updateTime: cx.at,

@@ -244,3 +244,43 @@ export const shippingInfoNotAllowed = (to: ShipmentStatus) =>
   invalidArgument("INVALID_REQUEST", `shipping_info goes with PENDING or SHIPPED, not ${to}`, [
     { field: "shipping_info", description: `must be unset when moving a shipment to ${to}` },
   ]);
+
+/** An order holds at most `limit` staff notes (domain/annotations.ts): the row stays small. */
+export const noteLimitReached = (id: string, limit: number) =>
+  failedPrecondition(
+    "NOTE_LIMIT_REACHED",
+    `order ${id} has ${limit} notes, the most an order keeps`,
+    [{ type: "NOTE_LIMIT_REACHED", subject: `orders/${id}`, description: `at most ${limit} notes per order` }],
+    { orderId: id, limit: String(limit) },
+  );
+
+export const noteRequestReused = () =>
+  invalidArgument("IDEMPOTENCY_KEY_REUSED", "request_id already added a note with another text to this order", [
+    { field: "request_id", description: "already used with another text" },
+  ]);
+
+export const tagLimitReached = (id: string, limit: number) =>
+  failedPrecondition(
+    "TAG_LIMIT_REACHED",
+    `order ${id} would have more than ${limit} tags`,
+    [{ type: "TAG_LIMIT_REACHED", subject: `orders/${id}`, description: `at most ${limit} tags per order` }],
+    { orderId: id, limit: String(limit) },
+  );
+
+export const tagAddedAndRemoved = (tags: readonly string[]) =>
+  invalidArgument("TAG_ADDED_AND_REMOVED", `tags both added and removed: ${tags.join(", ")}`, [
+    { field: "remove_tags", description: `also in add_tags: ${tags.join(", ")}` },
+  ]);
+
+export const metadataLimitReached = (id: string, limit: number) =>
+  failedPrecondition(
+    "METADATA_LIMIT_REACHED",
+    `order ${id} would have more than ${limit} metadata entries`,
+    [{ type: "METADATA_LIMIT_REACHED", subject: `orders/${id}`, description: `at most ${limit} metadata entries per order` }],
+    { orderId: id, limit: String(limit) },
+  );
+
+export const metadataKeySetAndRemoved = (keys: readonly string[]) =>
+  invalidArgument("METADATA_KEY_SET_AND_REMOVED", `metadata keys both set and removed: ${keys.join(", ")}`, [
+    { field: "remove_keys", description: `also in set: ${keys.join(", ")}` },
+  ]);

@@ -4,6 +4,7 @@ import type { Money } from "./money.js";
 import type { OrderStatus } from "./order-status.js";
 import type { Restock, Shipment } from "./fulfilment.js";
 import type { Return } from "./returns.js";
+import type { StaffNote } from "./annotations.js";
 import type { Payment } from "./payment.js";
 
 export interface Address {
@@ -67,6 +68,14 @@ export interface Order {
   readonly restocks: readonly Restock[];
   /** Returns of delivered units, oldest first (domain/returns.ts). */
   readonly returns: readonly Return[];
+  /** The customer's note from checkout (CreateOrder); "" for none. Never changes. */
+  readonly customerNote: string;
+  /** Staff notes, oldest first; never shown to customers (domain/annotations.ts). */
+  readonly staffNotes: readonly StaffNote[];
+  /** Staff-only labels, sorted and unique. */
+  readonly tags: readonly string[];
+  /** Staff-only entries for other systems (an ERP id...), by key. */
+  readonly metadata: Readonly<Record<string, string>>;
   /** Increments on every mutation; the etag is derived from it. */
   readonly version: number;
   readonly createTime: Date;

@@ -3,9 +3,12 @@
  * implement these over the database and the other services' clients.
  */
 import type { CallContext } from "../../kernel/call-context.js";
+import type { FulfilmentStatus } from "./fulfilment.js";
 import type { Money } from "./money.js";
 import type { OrderStatus } from "./order-status.js";
 import type { Order, ReservationState } from "./order.js";
+import type { PaymentStatus } from "./payment.js";
+import type { TimelineEntry } from "./timeline.js";
 import type { Decision } from "./transition.js";
 import type { DomainError } from "../../kernel/errors.js";
 
@@ -39,6 +42,8 @@ export interface InventoryPort {
 export interface CustomerPort {
   /** NOT_FOUND CUSTOMER_NOT_FOUND for an unknown id. `tier`: STANDARD, VIP... (the enum's names). */
   get(cx: CallContext, customerId: string): Promise<{ readonly id: string; readonly active: boolean; readonly tier: string }>;
+  /** The id of the customer with this email (any letter case); undefined when nobody has it. */
+  findIdByEmail(cx: CallContext, email: string): Promise<string | undefined>;
 }
 
 export interface IdempotencyRecord {
@@ -61,6 +66,17 @@ export interface ListQuery {
   readonly createTimeStart: Date | undefined;
   readonly createTimeEnd: Date | undefined;
   readonly descending: boolean;
+}
+
+/** SearchOrders' order number filter: one number, or every number starting with these digits. Decimal digits, no leading zero. */
+export type NumberFilter = { readonly exact: string } | { readonly prefix: string };
+
+/** SearchOrders' filters (ListQuery's and more): every one that is set must hold. */
+export interface SearchQuery extends ListQuery {
+  readonly number: NumberFilter | undefined;
+  readonly paymentStatuses: readonly PaymentStatus[];
+  readonly fulfilmentStatuses: readonly FulfilmentStatus[];
+  readonly tag: string | undefined;
 }
 
 /** A payment report as stored (orders.payment_reports), its currency the order's. */
@@ -145,6 +161,8 @@ export interface OrderRepository {
   /** Orders (deleted ones included) whose reservation needs a commit or a release. */
   unsettled(limit: number): Promise<Order[]>;
   list(query: ListQuery, after: ListCursor | undefined, limit: number): Promise<Order[]>;
+  /** A keyset page of SearchOrders, ordered as `list`'s. */
+  search(query: SearchQuery, after: ListCursor | undefined, limit: number): Promise<Order[]>;
 }
 
 /** The watches of orders (infra/watch-hub.ts): one shared change feed, fanned out to every watcher. */
@@ -192,4 +210,23 @@ export interface OrderEventLog {
    * made before the events contract have no version; a gap means gone.
    */
   after(orderId: string, version: number, limit: number): Promise<RecordedChange[]>;
+}
+
+/** A timeline entry as stored, with its position among the order's entries (the page key). */
+export interface StoredTimelineEntry extends TimelineEntry {
+  readonly id: number;
+}
+
+/** Orders' timelines (infra/order-timeline.ts): written with every change, read a page at a time. */
+export interface OrderTimelineLog {
+  /**
+   * The entries of the (not deleted) order `orderId` after position
+   * `afterId`, oldest first, at most `limit`, staff-only ones only with
+   * `staffOnly`; with the order's customer, for the caller's scope.
+   * undefined: no such order, or it is deleted.
+   */
+  page(
+    orderId: string,
+    opts: { readonly afterId: number | undefined; readonly limit: number; readonly staffOnly: boolean },
+  ): Promise<{ readonly customerId: string; readonly entries: readonly StoredTimelineEntry[] } | undefined>;
 }

@@ -4,6 +4,7 @@
  * existing order goes through `decide`; repositories only persist the result.
  */
 import { DomainError } from "../../kernel/errors.js";
+import { addNote, updateMetadata, updateTags, type StaffNote } from "./annotations.js";
 import {
   canShipmentTransition,
   fulfilmentStatusOf,
@@ -84,7 +85,11 @@ export type OrderCommand =
       readonly to: ShipmentStatus;
       readonly shippingInfo: ShippingInfo | undefined;
       readonly reason: string;
-    };
+    }
+  /** Staff notes, tags and metadata (domain/annotations.ts): allowed on final orders too. */
+  | { readonly kind: "ADD_NOTE"; readonly requestId: string; readonly text: string }
+  | { readonly kind: "UPDATE_TAGS"; readonly add: readonly string[]; readonly remove: readonly string[] }
+  | { readonly kind: "UPDATE_METADATA"; readonly set: Readonly<Record<string, string>>; readonly remove: readonly string[] };
 
 export interface ChangeMeta {
   readonly at: Date;
@@ -97,7 +102,7 @@ export interface ChangeMeta {
  * order with money captured makes two (the cancellation, then the refund
  * that falls due), committed together.
  */
-export type DecidedEvent =
+export type DecidedChange =
   /** Created, status, cancelled, deleted or shipping info: the event type follows from the order and its changes. */
   | { readonly kind: "CHANGED"; readonly order: Order; readonly changes: readonly StatusChange[] }
   | { readonly kind: "PAYMENT_REPORTED"; readonly order: Order; readonly report: ReportedPayment; readonly actor: string }
@@ -107,7 +112,21 @@ export type DecidedEvent =
   /** The unshipped rest cancelled: its stock to return (`restock`), the status changes it caused. */
   | { readonly kind: "UNSHIPPED_CANCELLED"; readonly order: Order; readonly restock: Restock; readonly changes: readonly StatusChange[] }
   /** Shipments created or moved, and the order's status changes they caused. */
-  | { readonly kind: "SHIPMENT"; readonly order: Order; readonly shipments: readonly Shipment[]; readonly changes: readonly StatusChange[] };
+  | { readonly kind: "SHIPMENT"; readonly order: Order; readonly shipments: readonly Shipment[]; readonly changes: readonly StatusChange[] }
+  | { readonly kind: "NOTE_ADDED"; readonly order: Order; readonly note: StaffNote }
+  /** The tags that came and went (sorted). */
+  | { readonly kind: "TAGS_CHANGED"; readonly order: Order; readonly added: readonly string[]; readonly removed: readonly string[]; readonly actor: string }
+  /** The keys set to a new value and the keys removed (sorted). */
+  | {
+      readonly kind: "METADATA_CHANGED";
+      readonly order: Order;
+      readonly setKeys: readonly string[];
+      readonly removedKeys: readonly string[];
+      readonly actor: string;
+    };
+
+/** A change as decided: numbered (its order's version) and stamped with who made it (for its timeline entry). */
+export type DecidedEvent = DecidedChange & { readonly actor: string };
 
 /** The outcome of a command that is allowed. `changed: false` means nothing to write. */
 export interface Decision {
@@ -121,14 +140,18 @@ export interface Decision {
 }
 
 /** A change before its version is known. */
-type Step = DecidedEvent;
+type Step = DecidedChange;
 
 export function decide(order: Order, cmd: OrderCommand, meta: ChangeMeta): Decision | DomainError {
   const steps = apply(order, cmd, meta);
   if (!Array.isArray(steps)) return steps;
   if (steps.length === 0) return unchanged(order);
   // Each step is a version: numbered from the order's, all stamped with this change's time.
-  const events = steps.map((e, i) => ({ ...e, order: { ...e.order, version: order.version + i + 1, updateTime: meta.at } }));
+  const events: DecidedEvent[] = steps.map((e, i) => ({
+    ...e,
+    actor: meta.actor,
+    order: { ...e.order, version: order.version + i + 1, updateTime: meta.at },
+  }));
   return {
     order: events[events.length - 1]!.order,
     changes: events.flatMap((e) => ("changes" in e ? e.changes : [])),
@@ -163,6 +186,12 @@ function apply(order: Order, cmd: OrderCommand, meta: ChangeMeta): Step[] | Doma
       return requestReturn(order, cmd, meta);
     case "SET_RETURN_STATUS":
       return setReturnStatus(order, cmd, meta);
+    case "ADD_NOTE":
+      return addNote(order, cmd.requestId, cmd.text, meta);
+    case "UPDATE_TAGS":
+      return updateTags(order, cmd.add, cmd.remove, meta);
+    case "UPDATE_METADATA":
+      return updateMetadata(order, cmd.set, cmd.remove, meta);
   }
 }
 

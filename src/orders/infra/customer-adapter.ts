@@ -17,5 +17,14 @@ export function createCustomerAdapter(client: Client<typeof CustomerService>, po
         throw fromRemoteError(err, "customers");
       }
     },
+    async findIdByEmail(cx, email) {
+      try {
+        // A page of one or none: the email is unique regardless of letter case.
+        const res = await client.listCustomers({ email, pageSize: 1 }, callOptions(cx, policy));
+        return res.customers[0]?.id;
+      } catch (err) {
+        throw fromRemoteError(err, "customers");
+      }
+    },
   };
 }

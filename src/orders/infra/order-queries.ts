@@ -10,7 +10,8 @@
  * sends every parameterised query as Parse/Describe, waits for the parameter
  * types, then Bind/Execute: two. PGlite ignores the name. ListOrders SQL
  * varies only with which filters are set and how many statuses (≤ 5), so
- * each connection keeps at most a few hundred such statements.
+ * each connection keeps at most a few hundred such statements; SearchOrders'
+ * (order-search.ts) with more filters, each bounded the same way.
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
@@ -79,13 +80,13 @@ function groupBy<T extends LineRow | HistoryRow>(items: readonly T[], key: (t: T
  * requested direction. Served by the partial (customer_id | status,
  * create_time, id) indexes; no OFFSET.
  */
-export async function listOrders(
-  db: Db,
-  query: ListQuery,
-  after: ListCursor | undefined,
-  limit: number,
-): Promise<Order[]> {
-  const conditions: (SQL | undefined)[] = [
+export function listOrders(db: Db, query: ListQuery, after: ListCursor | undefined, limit: number): Promise<Order[]> {
+  return orderPage(db, "orders_list", listConditions(query, after), query.descending, limit);
+}
+
+/** ListQuery's filters and the keyset position (undefined: not set), which SearchOrders narrows further (order-search.ts). */
+export function listConditions(query: ListQuery, after: ListCursor | undefined): (SQL | undefined)[] {
+  return [
     isNull(orders.deleteTime),
     query.customerId ? eq(orders.customerId, query.customerId.toLowerCase()) : undefined,
     query.statuses.length > 0 ? inArray(orders.status, [...query.statuses]) : undefined,
@@ -93,14 +94,18 @@ export async function listOrders(
     query.createTimeEnd ? lt(orders.createTime, query.createTimeEnd) : undefined,
     after ? afterCursor(after, query.descending) : undefined,
   ];
-  const dir = query.descending ? desc : asc;
+}
+
+/** The first `limit` orders meeting every condition, in keyset order, as the prepared statement `name`. */
+export async function orderPage(db: Db, name: string, conditions: readonly (SQL | undefined)[], descending: boolean, limit: number): Promise<Order[]> {
+  const dir = descending ? desc : asc;
   const rows = await db
     .select(orderWithChildren)
     .from(orders)
     .where(and(...conditions))
     .orderBy(dir(orders.createTime), dir(orders.id))
     .limit(limit)
-    .prepare("orders_list")
+    .prepare(name)
     .execute();
   return rows.map(fromOrderWithChildren);
 }

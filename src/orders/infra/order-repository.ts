@@ -1,7 +1,7 @@
 /**
  * The orders repository on Postgres/PGlite. Every write method owns its
- * transaction: lock, decide (pure domain), write order + history + outbox,
- * commit, then tell in-process watchers. Creating an order is one statement
+ * transaction: lock, decide (pure domain), write order + history + outbox
+ * + timeline, commit, then tell in-process watchers. Creating an order is one statement
  * (order-statements.ts), as are the idempotency lookup and the reservation
  * state move.
  */
@@ -14,9 +14,11 @@ import { etagOf, type Order, type ReservationState } from "../domain/order.js";
 import type { OrderRepository, StoredPaymentReport, UpdateGuard } from "../domain/ports.js";
 import { isDecision, unchanged, type Decision } from "../domain/transition.js";
 import { findOrder, hydrate, listOrders } from "./order-queries.js";
-import { decisionEvents, historyValues, mutableValues } from "./order-rows.js";
+import { searchOrders } from "./order-search.js";
+import { historyValues, mutableValues } from "./order-rows.js";
 import { createOrderStatements } from "./order-statements.js";
-import { orderHistory, orders, outbox, paymentReports } from "./schema.js";
+import { eventRowsStatement } from "./order-timeline.js";
+import { orderHistory, orders, paymentReports } from "./schema.js";
 
 export function createOrderRepository(db: Db, onCommit: (orderId: string) => void): OrderRepository {
   const statements = createOrderStatements(db);
@@ -68,6 +70,7 @@ export function createOrderRepository(db: Db, onCommit: (orderId: string) => voi
       return hydrate(db, rows);
     },
     list: (query, after, limit) => listOrders(db, query, after, limit),
+    search: (query, after, limit) => searchOrders(db, query, after, limit),
     async markRestocked(orderId, restockId) {
       await db.transaction(async (t) => {
         const tx = t as unknown as Db;
@@ -114,9 +117,10 @@ async function updateOrder(
   const decision = fn(order);
   if (!isDecision(decision)) throw decision;
   if (!decision.changed) return decision;
-  await tx.update(orders).set(mutableValues(decision.order)).where(eq(orders.id, id));
+  await tx.update(orders).set(mutableValues(decision.order, order)).where(eq(orders.id, id));
   if (decision.changes.length > 0) await tx.insert(orderHistory).values(historyValues(id, decision.changes));
-  await tx.insert(outbox).values(decisionEvents(decision));
+  // The outbox rows with the timeline's entries: one statement.
+  await tx.execute(eventRowsStatement(tx, decision));
   await hooks?.written(decision);
   return decision;
 }

@@ -5,11 +5,12 @@ import type { OrderStatus } from "../domain/order-status.js";
 import { fulfilmentStatusOf, orderedUnits, type Restock, type Shipment, type ShipmentStatus } from "../domain/fulfilment.js";
 import type { PaymentStatus } from "../domain/payment.js";
 import type { Return, ReturnStatus } from "../domain/returns.js";
+import type { StaffNote } from "../domain/annotations.js";
 import type { DecidedEvent, Decision } from "../domain/transition.js";
 import { activeTraceparent } from "../../platform/tracing.js";
 // The events are the contract's messages, mapped as the RPCs map an Order.
 import { orderEvent } from "../rpc/order-events.js";
-import { orderHistory, orderLines, orders, outbox, type RestockJson, type ReturnJson, type ShipmentJson } from "./schema.js";
+import { orderHistory, orderLines, orders, outbox, type RestockJson, type ReturnJson, type ShipmentJson, type StaffNoteJson } from "./schema.js";
 
 export type OrderRow = typeof orders.$inferSelect;
 export type LineRow = typeof orderLines.$inferSelect;
@@ -35,6 +36,10 @@ export function toOrder(row: OrderRow, lines: readonly ChildRow<LineRow>[], hist
     shipments: row.shipments.map(fromShipmentJson),
     restocks: row.restocks.map(fromRestockJson),
     returns: row.returns.map(fromReturnJson),
+    customerNote: row.customerNote,
+    staffNotes: row.staffNotes.map(fromStaffNoteJson),
+    tags: row.tags,
+    metadata: row.metadata,
     payment: {
       status: row.paymentStatus as PaymentStatus,
       authorizedMinor: row.authorizedMinor,
@@ -91,6 +96,22 @@ function toReturnJson(r: Return): ReturnJson {
     updateTime: r.updateTime.toISOString(),
   };
 }
+
+const fromStaffNoteJson = (j: StaffNoteJson): StaffNote => ({
+  id: j.id,
+  requestId: j.requestId,
+  text: j.text,
+  author: j.author,
+  createTime: new Date(j.createTime),
+});
+
+const toStaffNoteJson = (n: StaffNote): StaffNoteJson => ({
+  id: n.id,
+  requestId: n.requestId,
+  text: n.text,
+  author: n.author,
+  createTime: n.createTime.toISOString(),
+});
 
 function fromRestockJson(j: RestockJson): Restock {
   return {
@@ -222,8 +243,13 @@ export type OrderWithChildrenRow = OrderRow & { lines: ChildRow<LineRow>[]; hist
 
 export const fromOrderWithChildren = (r: OrderWithChildrenRow): Order => toOrder(r, r.lines, r.history);
 
-/** The columns a mutation may change. */
-export function mutableValues(o: Order) {
+/**
+ * The columns a mutation may change. Notes, tags and metadata only when
+ * `before` (the order the change was decided on) had others: the domain
+ * keeps an untouched array or map the same object, and up to 100 notes of
+ * 2,000 characters are too much to rewrite with every status change.
+ */
+export function mutableValues(o: Order, before?: Order) {
   return {
     status: o.status,
     carrier: o.shippingInfo?.carrier ?? null,
@@ -233,6 +259,9 @@ export function mutableValues(o: Order) {
     fulfilmentStatus: fulfilmentStatusOf(orderedUnits(o), o.shipments),
     restocks: o.restocks.map(toRestockJson),
     returns: o.returns.map(toReturnJson),
+    ...(o.staffNotes !== before?.staffNotes ? { staffNotes: o.staffNotes.map(toStaffNoteJson) } : {}),
+    ...(o.tags !== before?.tags ? { tags: [...o.tags] } : {}),
+    ...(o.metadata !== before?.metadata ? { metadata: o.metadata } : {}),
     restockPending: o.restocks.some((r) => r.state === "PENDING"),
     paymentStatus: o.payment.status,
     authorizedMinor: o.payment.authorizedMinor,

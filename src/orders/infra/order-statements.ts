@@ -11,6 +11,7 @@ import type { Order, ReservationState } from "../domain/order.js";
 import type { IdempotencyRecord } from "../domain/ports.js";
 import type { Decision } from "../domain/transition.js";
 import { eventValues } from "./order-rows.js";
+import { insertTimelineEntryFrom, timelineParams } from "./order-timeline.js";
 
 const p = sql.placeholder;
 
@@ -34,8 +35,8 @@ where o.id = ${p("orderId")}::uuid and o.customer_id = ${p("customerId")}::uuid 
  * The idempotency record goes first and decides: a racing duplicate waits on
  * its primary key until the winner commits, then inserts nothing at all (the
  * order and its children are inserted only from the claimed record). One
- * statement, so the order, its lines, history and outbox event are stored
- * together or not at all. The order's number comes from the column's default
+ * statement, so the order, its lines, history, outbox event and timeline
+ * entry are stored together or not at all. The order's number comes from the column's default
  * (the sequence); the OrderCreated event gets it here, and the statement
  * returns it.
  */
@@ -47,10 +48,11 @@ with claimed as (
   returning order_id
 ), created as (
   insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
-    carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time)
+    carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time, customer_note)
   select order_id, ${p("customerId")}::uuid, ${p("requestId")}, ${p("status")}, ${p("currency")}, ${p("totalMinor")}::bigint,
     ${p("shippingAddress")}::jsonb, ${p("carrier")}, ${p("trackingNumber")}, ${p("reservationId")}, ${p("reservationState")},
-    ${p("version")}::int, ${p("createTime")}::timestamptz, ${p("updateTime")}::timestamptz, ${p("deleteTime")}::timestamptz
+    ${p("version")}::int, ${p("createTime")}::timestamptz, ${p("updateTime")}::timestamptz, ${p("deleteTime")}::timestamptz,
+    ${p("customerNote")}
   from claimed
   returning id, number
 ), lines as (
@@ -69,6 +71,7 @@ with claimed as (
   select c.id, ${p("eventVersion")}::int, ${p("eventType")},
     jsonb_set(${p("eventPayload")}::jsonb, '{order,number}', to_jsonb(c.number::text)), ${p("traceparent")}, ${p("eventTime")}::timestamptz
   from created c
+), timeline as (${insertTimelineEntryFrom("created")}
 )
 select c.id as "orderId", c.number::text as "number" from created c`;
 
@@ -80,8 +83,8 @@ returning id`;
 /*
  * A decided change of an order written in ONE statement, only if the order
  * is still the version it was decided on (and not deleted): its status,
- * reservation state and version, its history entries and its outbox event,
- * all or nothing. CreateOrder's confirm runs it right after the sale, with no
+ * reservation state and version, its history entries, its outbox event and
+ * its timeline entry, all or nothing. CreateOrder's confirm runs it right after the sale, with no
  * lock held across the inventory call; a concurrent change (a cancel, a
  * racing duplicate's confirm) makes it write nothing and the caller re-reads.
  */
@@ -100,6 +103,7 @@ with applied as (
 ), event as (
   insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
   select a.id, ${p("eventVersion")}::int, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("traceparent")}, ${p("eventTime")}::timestamptz from applied a
+), timeline as (${insertTimelineEntryFrom("applied")}
 )
 select id from applied`;
 
@@ -131,6 +135,7 @@ function applyValues(d: Decision, expectedVersion: number): Record<string, unkno
   if (d.events.length !== 1) throw new Error(`applyIfUnchanged writes one change, not ${d.events.length}`);
   const event = eventValues(d.events[0]!);
   return {
+    ...timelineParams(d.events[0]!),
     id: o.id,
     expectedVersion,
     status: o.status,
@@ -161,6 +166,7 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
     createTime: iso(o.createTime),
     updateTime: iso(o.updateTime),
     deleteTime: o.deleted ? iso(o.updateTime) : null,
+    customerNote: o.customerNote,
     // Children as JSON (both drivers pass it verbatim; arrays would need care with nulls): money as strings.
     lines: JSON.stringify(
       o.lines.map((l, i) => ({
@@ -175,6 +181,7 @@ function insertValues(o: Order, payloadHash: string): Record<string, unknown> {
     ),
     history: historyJson(o.history),
     ...eventParams(event),
+    ...timelineParams({ kind: "CREATED", order: o }),
   };
 }
 

@@ -53,6 +53,15 @@ export interface ReturnJson {
   updateTime: string;
 }
 
+/** One staff note as `orders.staff_notes` stores it. */
+export interface StaffNoteJson {
+  id: string;
+  requestId: string;
+  text: string;
+  author: string;
+  createTime: string;
+}
+
 /** One restock as `orders.restocks` stores it. */
 export interface RestockJson {
   id: string;
@@ -112,6 +121,14 @@ export const orders = ordersSchema.table(
     returns: jsonb("returns").$type<ReturnJson[]>().notNull().default(sql`'[]'::jsonb`),
     /** Whether a restock waits for inventory's confirmation: the reconciler's queue (derived on every write). */
     restockPending: boolean("restock_pending").notNull().default(false),
+    /** The customer's note from checkout (CreateOrder). */
+    customerNote: text("customer_note").notNull().default(""),
+    /** Staff notes (AddOrderNote), oldest first; never shown to customers. */
+    staffNotes: jsonb("staff_notes").$type<StaffNoteJson[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Tags (UpdateOrderTags), sorted and unique; searched through orders_tags_idx. */
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    /** Metadata for other systems (UpdateOrderMetadata): string keys to string values. */
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
     version: integer("version").notNull(),
     createTime: ts("create_time").notNull(),
     updateTime: ts("update_time").notNull(),
@@ -132,6 +149,14 @@ export const orders = ordersSchema.table(
       .where(sql`${t.deleteTime} is null`),
     index("orders_page_idx").on(t.createTime, t.id).where(sql`${t.deleteTime} is null`),
     index("orders_status_page_idx").on(t.status, t.createTime, t.id).where(sql`${t.deleteTime} is null`),
+    // SearchOrders (README "Finding orders"): one index per filter; number and number prefix use orders_number_key.
+    index("orders_payment_status_page_idx")
+      .on(t.paymentStatus, t.createTime, t.id)
+      .where(sql`${t.deleteTime} is null`),
+    index("orders_fulfilment_status_page_idx")
+      .on(t.fulfilmentStatus, t.createTime, t.id)
+      .where(sql`${t.deleteTime} is null`),
+    index("orders_tags_idx").using("gin", t.tags).where(sql`${t.deleteTime} is null`),
     index("orders_restock_pending_idx")
       .on(t.updateTime)
       .where(sql`${t.restockPending}`),
@@ -173,6 +198,36 @@ export const orderHistory = ordersSchema.table(
     changeTime: ts("change_time").notNull(),
   },
   (t) => [index("order_history_order_idx").on(t.orderId, t.id)],
+);
+
+/**
+ * The order's timeline (ListOrderTimeline): one entry per change, i.e. per
+ * version and outbox event, written in the change's statement. Unlike the
+ * outbox it is kept as long as the order. Entries from before the timeline
+ * existed were copied from order_history with no version (migration 0010).
+ * One index: the primary key (order_id, id) serves the order's pages.
+ */
+export const orderTimeline = ordersSchema.table(
+  "order_timeline",
+  {
+    orderId: uuid("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    id: bigserial("id", { mode: "number" }).notNull(),
+    /** The order's version after the change; null for entries copied from order_history. */
+    version: integer("version"),
+    /** The published event's type, e.g. "orders.v1.OrderStatusChanged". */
+    type: text("type").notNull(),
+    summary: text("summary").notNull(),
+    reason: text("reason").notNull().default(""),
+    actor: text("actor").notNull(),
+    subjectId: text("subject_id"),
+    currency: text("currency"),
+    amountMinor: bigint("amount_minor", { mode: "bigint" }),
+    staffOnly: boolean("staff_only").notNull().default(false),
+    changeTime: ts("change_time").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.id] })],
 );
 
 /**

@@ -10,6 +10,7 @@ import {
   ReturnStatus as ProtoReturnStatus,
   type ReturnSchema,
   type ShipmentSchema,
+  type StaffNoteSchema,
   type Address as ProtoAddress,
   GetOrderResponseSchema,
   type CreateOrderRequest,
@@ -27,6 +28,7 @@ import type { Return, ReturnStatus } from "../domain/returns.js";
 import { cancelledUnits, fulfilmentStatusOf, orderedUnits, type Shipment, type ShipmentStatus } from "../domain/fulfilment.js";
 import { etagOf, type Address, type Order, type StatusChange } from "../domain/order.js";
 import type { ListQuery } from "../domain/ports.js";
+import type { StaffNote } from "../domain/annotations.js";
 
 export type OrderInit = MessageInitShape<typeof OrderSchema>;
 
@@ -116,6 +118,10 @@ export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusCh
   };
 }
 
+export function toProtoStaffNote(n: StaffNote): MessageInitShape<typeof StaffNoteSchema> {
+  return { id: n.id, text: n.text, author: n.author, requestId: n.requestId, createTime: timestampFromDate(n.createTime) };
+}
+
 export function toProtoOrder(o: Order): OrderInit {
   // Once per order (every read): what was cancelled, and from it what is still ordered.
   const cancelled = cancelledUnits(o);
@@ -142,6 +148,11 @@ export function toProtoOrder(o: Order): OrderInit {
     shipments: o.shipments.map(toProtoShipment),
     returns: o.returns.map((r) => toProtoReturn(r, o.total.currency)),
     fulfilmentStatus: ProtoFulfilmentStatus[fulfilmentStatusOf(ordered, o.shipments)],
+    customerNote: o.customerNote,
+    // Staff only: wrapService empties them in answers to customers ((access.v1.staff_only)).
+    staffNotes: o.staffNotes.map(toProtoStaffNote),
+    tags: [...o.tags],
+    metadata: { ...o.metadata },
     etag: etagOf(o),
     createTime: timestampFromDate(o.createTime),
     updateTime: timestampFromDate(o.updateTime),
@@ -174,10 +185,12 @@ export function toNewOrderRequest(req: CreateOrderRequest): NewOrderRequest {
     requestId: req.requestId,
     items: req.items.map((i) => ({ productId: i.productId, variantId: i.variantId, quantity: i.quantity })),
     shippingAddress: fromProtoAddress(req.shippingAddress),
+    customerNote: req.customerNote,
   };
 }
 
-export function toListQuery(req: ListOrdersRequest): ListQuery {
+/** ListOrders' filters; SearchOrdersRequest has the same fields (search-codec.ts). */
+export function toListQuery(req: Pick<ListOrdersRequest, "customerId" | "statuses" | "createTimeStart" | "createTimeEnd" | "orderBy">): ListQuery {
   return {
     customerId: req.customerId || undefined,
     statuses: req.statuses.map(fromProtoStatus),

@@ -4,8 +4,9 @@
  * `type`) and the message in protobuf JSON (the CloudEvents `data`), so any
  * consumer decodes it with the contract's generated types. One event per
  * committed change (a version), chosen by what changed: created; a payment
- * report; a refund due; else deleted; cancelled; another status change;
- * else the shipping info.
+ * report; a refund due; a shipment, return, note, tags or metadata change;
+ * else deleted; cancelled; another status change; else the shipping info
+ * (domain/timeline.ts `changedEventOf`, which the timeline's entries follow).
  */
 import { create, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -13,17 +14,21 @@ import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderDeletedSchema,
+  OrderMetadataChangedSchema,
+  OrderNoteAddedSchema,
   OrderPaymentReportedSchema,
   OrderRefundDueSchema,
   OrderReturnChangedSchema,
   OrderShipmentChangedSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
+  OrderTagsChangedSchema,
   OrderUnshippedCancelledSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
 import type { Order } from "../domain/order.js";
-import type { DecidedEvent } from "../domain/transition.js";
-import { toProtoChange, toProtoOrder, toProtoPaymentEventKind, toProtoReturn, toProtoShipment } from "./order-codec.js";
+import { changedEventOf } from "../domain/timeline.js";
+import type { DecidedChange } from "../domain/transition.js";
+import { toProtoChange, toProtoOrder, toProtoPaymentEventKind, toProtoReturn, toProtoShipment, toProtoStaffNote } from "./order-codec.js";
 
 export interface EncodedEvent {
   /** "orders.v1.OrderCreated", … */
@@ -31,7 +36,7 @@ export interface EncodedEvent {
   readonly payload: JsonValue;
 }
 
-export function orderEvent(e: DecidedEvent | { kind: "CREATED"; order: Order }): EncodedEvent {
+export function orderEvent(e: DecidedChange | { kind: "CREATED"; order: Order }): EncodedEvent {
   const o = e.order;
   const version = o.version;
   switch (e.kind) {
@@ -73,23 +78,37 @@ export function orderEvent(e: DecidedEvent | { kind: "CREATED"; order: Order }):
       });
     case "RETURN":
       return encode(OrderReturnChangedSchema, { order: toProtoOrder(o), version, return: toProtoReturn(e.ret, o.total.currency), reason: e.reason });
+    case "NOTE_ADDED":
+      return encode(OrderNoteAddedSchema, { order: toProtoOrder(o), version, note: toProtoStaffNote(e.note) });
+    case "TAGS_CHANGED":
+      return encode(OrderTagsChangedSchema, { order: toProtoOrder(o), version, added: [...e.added], removed: [...e.removed], actor: e.actor });
+    case "METADATA_CHANGED":
+      return encode(OrderMetadataChangedSchema, {
+        order: toProtoOrder(o),
+        version,
+        setKeys: [...e.setKeys],
+        removedKeys: [...e.removedKeys],
+        actor: e.actor,
+      });
     case "CHANGED":
       break;
   }
   const changes = e.changes;
-  if (o.deleted) {
-    return encode(OrderDeletedSchema, { orderId: o.id, customerId: o.customerId, version, deleteTime: timestampFromDate(o.updateTime) });
+  switch (changedEventOf(o, changes)) {
+    case "deleted":
+      return encode(OrderDeletedSchema, { orderId: o.id, customerId: o.customerId, version, deleteTime: timestampFromDate(o.updateTime) });
+    case "cancelled":
+      return encode(OrderCancelledSchema, {
+        order: toProtoOrder(o),
+        version,
+        changes: changes.map(toProtoChange),
+        stockReturned: o.lines.map((l) => ({ productId: l.productId, variantId: l.variantId, quantity: l.quantity })),
+      });
+    case "statusChanged":
+      return encode(OrderStatusChangedSchema, { order: toProtoOrder(o), version, changes: changes.map(toProtoChange) });
+    case "shippingInfoChanged":
+      return encode(OrderShippingInfoChangedSchema, { order: toProtoOrder(o), version });
   }
-  if (changes.some((c) => c.to === "CANCELLED")) {
-    return encode(OrderCancelledSchema, {
-      order: toProtoOrder(o),
-      version,
-      changes: changes.map(toProtoChange),
-      stockReturned: o.lines.map((l) => ({ productId: l.productId, variantId: l.variantId, quantity: l.quantity })),
-    });
-  }
-  if (changes.length > 0) return encode(OrderStatusChangedSchema, { order: toProtoOrder(o), version, changes: changes.map(toProtoChange) });
-  return encode(OrderShippingInfoChangedSchema, { order: toProtoOrder(o), version });
 }
 
 type Schema =
@@ -102,7 +121,10 @@ type Schema =
   | typeof OrderUnshippedCancelledSchema
   | typeof OrderCancelledSchema
   | typeof OrderStatusChangedSchema
-  | typeof OrderShippingInfoChangedSchema;
+  | typeof OrderShippingInfoChangedSchema
+  | typeof OrderNoteAddedSchema
+  | typeof OrderTagsChangedSchema
+  | typeof OrderMetadataChangedSchema;
 
 function encode<S extends Schema>(schema: S, init: Parameters<typeof create<S>>[1]): EncodedEvent {
   return { type: schema.typeName, payload: toJson(schema, create(schema, init)) };

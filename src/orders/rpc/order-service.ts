@@ -2,8 +2,10 @@
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
 import type { RpcImpl } from "../../platform/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
-import { fromProtoPaymentEventKind, fromProtoReturnStatus, fromProtoShipmentStatus, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder, toProtoReturn, toProtoShipment } from "./order-codec.js";
+import { fromProtoPaymentEventKind, fromProtoReturnStatus, fromProtoShipmentStatus, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder, toProtoReturn, toProtoShipment, toProtoStaffNote } from "./order-codec.js";
 import { toProtoRecordedOrder } from "./recorded-orders.js";
+import { toProtoTimelineEntry } from "./timeline-codec.js";
+import { toSearchOrdersInput } from "./search-codec.js";
 
 const etagOf = (etag: string) => etag || undefined;
 
@@ -21,6 +23,10 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
     },
     async listOrders(req, cx) {
       const page = await uc.listOrders(cx, { query: toListQuery(req), pageSize: req.pageSize, pageToken: req.pageToken });
+      return { orders: page.orders.map(toProtoOrder), nextPageToken: page.nextPageToken };
+    },
+    async searchOrders(req, cx) {
+      const page = await uc.searchOrders(cx, toSearchOrdersInput(req));
       return { orders: page.orders.map(toProtoOrder), nextPageToken: page.nextPageToken };
     },
     async updateShippingInfo(req, cx) {
@@ -100,6 +106,22 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
         etag: etagOf(req.etag),
       });
       return { order: toProtoOrder(order), return: toProtoReturn(ret, order.total.currency) };
+    },
+    async listOrderTimeline(req, cx) {
+      const page = await uc.listOrderTimeline(cx, { orderId: req.orderId, pageSize: req.pageSize, pageToken: req.pageToken });
+      return { entries: page.entries.map(toProtoTimelineEntry), nextPageToken: page.nextPageToken };
+    },
+    async addOrderNote(req, cx) {
+      const { order, note } = await uc.addOrderNote(cx, { orderId: req.orderId, requestId: req.requestId, text: req.text, etag: etagOf(req.etag) });
+      return { order: toProtoOrder(order), note: toProtoStaffNote(note) };
+    },
+    async updateOrderTags(req, cx) {
+      const order = await uc.updateOrderTags(cx, { orderId: req.orderId, add: req.addTags, remove: req.removeTags, etag: etagOf(req.etag) });
+      return { order: toProtoOrder(order) };
+    },
+    async updateOrderMetadata(req, cx) {
+      const order = await uc.updateOrderMetadata(cx, { orderId: req.orderId, set: req.set, remove: req.removeKeys, etag: etagOf(req.etag) });
+      return { order: toProtoOrder(order) };
     },
     async deleteOrder(req, cx) {
       await uc.deleteOrder(cx, { orderId: req.orderId, etag: etagOf(req.etag) });

@@ -10,12 +10,15 @@ import {
   OrderCancelledSchema,
   OrderCreatedSchema,
   OrderDeletedSchema,
+  OrderMetadataChangedSchema,
+  OrderNoteAddedSchema,
   OrderPaymentReportedSchema,
   OrderRefundDueSchema,
   OrderReturnChangedSchema,
   OrderShipmentChangedSchema,
   OrderShippingInfoChangedSchema,
   OrderStatusChangedSchema,
+  OrderTagsChangedSchema,
   OrderUnshippedCancelledSchema,
 } from "../../../gen/orders/v1/order_events_pb.js";
 import type { Order as ProtoOrder } from "../../../gen/orders/v1/order_service_pb.js";
@@ -34,6 +37,9 @@ const WITH_ORDER = new Map<string, WithOrder>(
     OrderShipmentChangedSchema,
     OrderUnshippedCancelledSchema,
     OrderReturnChangedSchema,
+    OrderNoteAddedSchema,
+    OrderTagsChangedSchema,
+    OrderMetadataChangedSchema,
   ].map((s) => [s.typeName, s]),
 );
 
@@ -46,7 +52,10 @@ type WithOrder =
   | typeof OrderRefundDueSchema
   | typeof OrderShipmentChangedSchema
   | typeof OrderUnshippedCancelledSchema
-  | typeof OrderReturnChangedSchema;
+  | typeof OrderReturnChangedSchema
+  | typeof OrderNoteAddedSchema
+  | typeof OrderTagsChangedSchema
+  | typeof OrderMetadataChangedSchema;
 
 /**
  * The change an outbox row records: `type` the event's full name, `payload`

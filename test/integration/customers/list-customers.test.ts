@@ -64,6 +64,26 @@ describe("ListCustomers", () => {
     expect(active.ids).toHaveLength(created.filter((c) => c.tier === CustomerTier.STANDARD).length - 1);
   });
 
+  it("filters by email in any letter case: a page of the one customer, or none", async () => {
+    for (const email of ["p7@list.test", "P7@LIST.TEST", "p7@List.Test"]) {
+      const page = await h.client.listCustomers({ email });
+      expect(page.customers.map((c) => c.id), email).toEqual([created[7].id]);
+      expect(page.nextPageToken).toBe("");
+    }
+    expect((await h.client.listCustomers({ email: "nobody@list.test" })).customers).toEqual([]);
+    // Every filter holds: p7 is STANDARD (7 % 3 ≠ 0).
+    expect((await h.client.listCustomers({ email: "p7@list.test", tier: CustomerTier.VIP })).customers).toEqual([]);
+    expect((await h.client.listCustomers({ email: "p7@list.test", tier: CustomerTier.STANDARD })).customers).toHaveLength(1);
+    const err = await rpcFailure(h.client.listCustomers({ email: "not-an-email" }));
+    expect(expectError(err, Code.InvalidArgument, "INVALID_REQUEST")).toEqual(["email"]);
+  });
+
+  it("binds the token to the email", async () => {
+    const first = await h.client.listCustomers({ pageSize: 2 });
+    const err = await rpcFailure(h.client.listCustomers({ pageSize: 2, email: "p1@list.test", pageToken: first.nextPageToken }));
+    expectError(err, Code.InvalidArgument, "INVALID_PAGE_TOKEN");
+  });
+
   it("a token used with another filter → INVALID_ARGUMENT INVALID_PAGE_TOKEN", async () => {
     const first = await h.client.listCustomers({ pageSize: 2, tier: CustomerTier.VIP });
     const err = await rpcFailure(h.client.listCustomers({ pageSize: 2, pageToken: first.nextPageToken }));

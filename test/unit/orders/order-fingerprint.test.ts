@@ -3,6 +3,7 @@
  * request that made it: what CreateOrder checks a retry against once
  * retention purged the idempotency record that stored the original.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { money } from "../../../src/orders/domain/money.js";
 import { buildOrder, orderFingerprint, requestFingerprint, type NewOrderRequest } from "../../../src/orders/domain/new-order.js";
@@ -39,5 +40,26 @@ describe("orderFingerprint", () => {
     expect(requestFingerprint({ ...req, items: req.items.map((i, n) => (n === 1 ? { ...i, quantity: 2 } : i)) })).not.toBe(fp);
     expect(requestFingerprint({ ...req, shippingAddress: { ...address, line2: "Flat 2" } })).not.toBe(fp);
     expect(requestFingerprint({ ...req, shippingAddress: undefined })).not.toBe(fp);
+  });
+
+  it("covers the customer note only when there is one: fingerprints stored before notes existed stay valid", () => {
+    // The canonical form as it was before customer notes: what stored records hold.
+    const before = (r: NewOrderRequest) =>
+      createHash("sha256")
+        .update(
+          JSON.stringify({
+            c: r.customerId.toLowerCase(),
+            i: r.items.map((i) => [i.productId.toLowerCase(), i.variantId, i.quantity]),
+            a: r.shippingAddress ? Object.values(r.shippingAddress) : null,
+          }),
+        )
+        .digest("base64url");
+    expect(requestFingerprint(req)).toBe(before(req));
+    expect(requestFingerprint({ ...req, customerNote: "" })).toBe(before(req));
+    const noted = { ...req, customerNote: "leave at the back door" };
+    expect(requestFingerprint(noted)).not.toBe(before(req));
+    expect(requestFingerprint({ ...noted, customerNote: "ring twice" })).not.toBe(requestFingerprint(noted));
+    expect(orderFingerprint(built(noted))).toBe(requestFingerprint(noted));
+    expect(orderFingerprint(built(req))).toBe(before(req));
   });
 });

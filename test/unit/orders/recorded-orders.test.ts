@@ -18,6 +18,10 @@ const stored = (e: EncodedEvent) => ({ type: e.type, payload: JSON.parse(JSON.st
 describe("recordedChangeOf", () => {
   const shipped = orderFixture("SHIPPED", {
     version: 7,
+    customerNote: "leave at the back door",
+    staffNotes: [{ id: "n", requestId: "r", text: "called", author: "staff:s", createTime: T1 }],
+    tags: ["gift", "vip"],
+    metadata: { erp_id: "SO-1" },
     shippingInfo: { carrier: "UPS", trackingNumber: "1Z" },
     shippingAddress: { recipientName: "Ada", line1: "1 Main St", line2: "", city: "Berlin", region: "", postalCode: "10115", countryCode: "DE" },
     history: [
@@ -51,6 +55,9 @@ describe("recordedChangeOf", () => {
           reason: "",
         }),
     ],
+    ["note added", shipped, (o: Order) => orderEvent({ kind: "NOTE_ADDED", order: o, note: { id: "n", requestId: "r", text: "t", author: "staff:s", createTime: T1 } })],
+    ["tags changed", shipped, (o: Order) => orderEvent({ kind: "TAGS_CHANGED", order: o, added: ["gift"], removed: [], actor: "staff:s" })],
+    ["metadata changed", shipped, (o: Order) => orderEvent({ kind: "METADATA_CHANGED", order: o, setKeys: ["erp"], removedKeys: [], actor: "staff:s" })],
     [
       "unshipped cancelled",
       shipped,
