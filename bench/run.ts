@@ -26,7 +26,7 @@ import { runPgbench } from "./lib/pgbench.js";
 import { profileMarkdown, summariseProfile } from "./lib/profile.js";
 import { callGhzConfigsOnce, checkGhzConfigs, reflect } from "./lib/reflection.js";
 import { writeReport, type RelayFigures, type Row, type RunReport } from "./lib/report.js";
-import type { LoadData } from "./lib/scenarios.js";
+import { SEARCH_SCENARIOS, type LoadData } from "./lib/scenarios.js";
 import { seedCatalog, seedOrders } from "./lib/seed.js";
 import { runLoad } from "./lib/loadgen.js";
 import { overloadRows, overloadTargets, runOverload, type OverloadResult } from "./lib/overload.js";
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   log(`bench: ${db.kind === "postgres" ? "PostgreSQL (fresh database from DATABASE_URL)" : "PGlite (temp dir)"}; ` +
     `${o.products} products, ${o.customers} customers, ${o.orders} orders; ${o.durationMs / 1000} s per scenario (+${o.warmupMs / 1000} s warm-up), ${o.concurrency} in flight`);
   const tokens = await mintCustomerTokens(auth, o.customers);
+  const staffToken = await auth.sign({ role: "staff", id: "bench-staff" });
   const verifyCost = await measureVerifyCost(auth, tokens);
   log(
     `auth: ${tokens.length} ${auth.alg} customer tokens; in process a verify takes ${verifyCost.firstUs.toFixed(0)} µs the first time, ` +
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
     listCustomers: customersWithOrders(o.smallOrders, o.customers),
     firstBatch: o.smallOrders,
     tokens,
+    staffToken,
     runTag: `bench-${Date.now().toString(36)}`,
   });
   let service: Child | undefined;
@@ -181,7 +183,8 @@ async function main(): Promise<void> {
     if (o.orders > o.smallOrders) {
       service = await startPrimedService({ env: serviceEnv(db, o, auth, { ORDER_CACHE_SIZE: "0" }) }, tokens);
       log(`scale @${o.orders} orders`);
-      for (const scenario of ["get-order", "list-orders"] as const) {
+      // SearchOrders, one row per filter, beside list-orders by customer in the same service (targets.ts compares their p99).
+      for (const scenario of ["get-order", "list-orders", ...SEARCH_SCENARIOS] as const) {
         const spec: RowSpec = { group: "scale", label: `${scenario} @${o.orders}`, scenario, protocol: "grpc", generator: "node" };
         if (wanted(spec)) rows.push(await measureRow(spec, targetOf(service, db), o, data(o.orders), workDir, log));
       }

@@ -5,6 +5,7 @@
  *   product  i  →  10000000-0000-4000-8000-<i, 12 digits>
  *   customer i  →  20000000-0000-4000-8000-<i, 12 digits>
  *   order    i  →  30000000-0000-4000-8000-<i, 12 digits>
+ *   shipment i  →  40000000-0000-4000-8000-<i, 12 digits> (the parcel of a shipped order i)
  *
  * Indexes start at 1. The same formulas appear in bench/lib/seed.ts (SQL),
  * bench/pgbench/create-order.sql and bench/ghz/*.json.
@@ -12,6 +13,7 @@
 export const PRODUCT_PREFIX = "10000000-0000-4000-8000-";
 export const CUSTOMER_PREFIX = "20000000-0000-4000-8000-";
 export const ORDER_PREFIX = "30000000-0000-4000-8000-";
+export const SHIPMENT_PREFIX = "40000000-0000-4000-8000-";
 
 const pad = (i: number) => String(i).padStart(12, "0");
 export const productId = (i: number) => PRODUCT_PREFIX + pad(i);

@@ -6,20 +6,49 @@
  *
  * Callers: CreateOrder is sent by the customer it is for, GetOrder by the
  * order's owner, ListOrders by the customer listed — each with that
- * customer's bearer token; GetProduct (public) and Health go anonymous.
+ * customer's bearer token; SearchOrders by staff (one staff token);
+ * GetProduct (public) and Health go anonymous.
  */
 import { create, toBinary, toJsonString, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { createClient, type CallOptions, type Client, type Transport } from "@connectrpc/connect";
 import { Health, HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
 import { GetProductRequestSchema, InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import {
+  FulfilmentStatus,
   GetOrderRequestSchema,
   ListOrdersRequestSchema,
   OrderService,
+  OrderStatus,
+  PaymentStatus,
+  type SearchOrdersRequestSchema,
 } from "../../gen/orders/v1/order_service_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { customerId, orderId, orderOwner, productId } from "./ids.js";
+import { FIRST_NUMBER, SEEDED_FULFILMENT_STATUSES, SEEDED_PAYMENT_STATUSES, SEEDED_STATUSES, SEEDED_TAGS, seededCreateTime } from "./seeded.js";
 
-export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "mixed";
+/**
+ * The SearchOrders scenarios, one per filter, each a page of 10 (as
+ * list-orders): the seeded orders' number (any one), a number without its last
+ * two digits (a prefix of ~100 to ~1,100 numbers), a customer (id, or email
+ * in a random letter case; the customers list-orders draws from), one of the
+ * seeded statuses / payment statuses / fulfilment statuses / tags, and a
+ * one-hour window of create times.
+ */
+export const SEARCH_SCENARIOS = [
+  "search-number",
+  "search-number-prefix",
+  "search-customer",
+  "search-email",
+  "search-status",
+  "search-payment-status",
+  "search-fulfilment-status",
+  "search-tag",
+  "search-time-range",
+] as const;
+export type SearchScenario = (typeof SEARCH_SCENARIOS)[number];
+
+export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "mixed" | SearchScenario;
 
 /** The data the generators draw from; everything seeded has an index-derived id. */
 export interface DataShape {
@@ -38,6 +67,8 @@ export interface LoadData extends DataShape {
   readonly firstBatch: number;
   /** Customer i's bearer token at [i - 1], for customers 1..customers. */
   readonly tokens: readonly string[];
+  /** A staff member's token: SearchOrders is for staff. */
+  readonly staffToken: string;
 }
 
 /** The authorization header of a call made with `token`. */
@@ -110,6 +141,44 @@ export function variedCall(name: ScenarioName, d: LoadData): Call {
       return (c, seq) => {
         const r = Math.random();
         return r < 0.8 ? getOrder(c, seq) : r < 0.9 ? listOrders(c, seq) : createOrder(c, seq);
+      };
+    default: {
+      const asStaff: CallOptions = { headers: bearer(d.staffToken) };
+      const request = searchRequest(name, d);
+      return (c) => c.orders.searchOrders({ ...request(), pageSize: 10 }, asStaff);
+    }
+  }
+}
+
+const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)];
+/** Each letter upper or lower case at random: the email is compared regardless of case. */
+const anyCase = (s: string) => [...s].map((ch) => (Math.random() < 0.5 ? ch.toUpperCase() : ch)).join("");
+
+/** A new search request for each call of `name` (page size aside). */
+export function searchRequest(name: SearchScenario, d: DataShape): () => MessageInitShape<typeof SearchOrdersRequestSchema> {
+  // Seeded order i has about number FIRST_NUMBER + i - 1 (a few orders made before the second seed batch shift the rest).
+  const seededNumber = () => String(FIRST_NUMBER - 1 + int(d.orders));
+  switch (name) {
+    case "search-number":
+      return () => ({ numberFilter: { case: "number", value: seededNumber() } });
+    case "search-number-prefix":
+      return () => ({ numberFilter: { case: "numberPrefix", value: seededNumber().slice(0, -2) } });
+    case "search-customer":
+      return () => ({ customerId: customerId(int(d.listCustomers)) });
+    case "search-email":
+      return () => ({ customerEmail: anyCase(`bench${int(d.listCustomers)}@example.com`) });
+    case "search-status":
+      return () => ({ statuses: [OrderStatus[pick(SEEDED_STATUSES) as keyof typeof OrderStatus]] });
+    case "search-payment-status":
+      return () => ({ paymentStatuses: [PaymentStatus[pick(SEEDED_PAYMENT_STATUSES)]] });
+    case "search-fulfilment-status":
+      return () => ({ fulfilmentStatuses: [FulfilmentStatus[pick(SEEDED_FULFILMENT_STATUSES) as keyof typeof FulfilmentStatus]] });
+    case "search-tag":
+      return () => ({ tag: pick(SEEDED_TAGS) });
+    case "search-time-range":
+      return () => {
+        const start = seededCreateTime(int(d.orders));
+        return { createTimeStart: timestampFromDate(start), createTimeEnd: timestampFromDate(new Date(start.getTime() + 3_600_000)) };
       };
   }
 }

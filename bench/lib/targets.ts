@@ -1,6 +1,7 @@
 /** The issue's performance targets, judged from one run's rows. */
 import type { BenchOptions } from "./options.js";
 import type { Row, Target } from "./report.js";
+import { SEARCH_SCENARIOS } from "./scenarios.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -74,6 +75,25 @@ function ratioTarget(name: string, goal: number, num: Pick<Row, "rps"> | undefin
   };
 }
 
+/**
+ * Issue 14: every search's p99 within `goal`× the p99 of ListOrders by
+ * customer, both at the same scale in the same service (the scale rows).
+ */
+function p99Target(name: string, goal: number, num: Row | undefined, den: Row | undefined, what: string): Target {
+  if (!num || !den || !(den.p99Ms > 0) || !Number.isFinite(num.p99Ms)) {
+    return { name, goal: `≤ ${goal}×`, measured: "–", status: "not measured", detail: `needs ${what}` };
+  }
+  const r = num.p99Ms / den.p99Ms;
+  const met = r <= goal;
+  return {
+    name,
+    goal: `≤ ${goal}×`,
+    measured: `${r.toFixed(2)}×`,
+    status: met ? "met" : "missed",
+    detail: `p99 ${num.p99Ms.toFixed(2)} / ${den.p99Ms.toFixed(2)} ms (p50 ${num.p50Ms.toFixed(2)} / ${den.p50Ms.toFixed(2)} ms)${met ? "" : `; over by ${(num.p99Ms - goal * den.p99Ms).toFixed(2)} ms`}`,
+  };
+}
+
 const meanRps = (rs: readonly Row[]) => (rs.length === 0 ? undefined : { rps: rs.reduce((s, r) => s + r.rps, 0) / rs.length });
 
 /** A scenario's on/off rows (gRPC) named by `label`, for `legs` in order: the on and off rows and each side's mean throughput. */
@@ -132,6 +152,10 @@ export function evaluateTargets(
   }
   for (const s of ["get-order", "list-orders"]) {
     targets.push(ratioTarget(`${s} at ${o.orders} vs ${o.smallOrders} orders`, 0.9, row(`${s} @${o.orders} grpc node`), row(`${s} @${o.smallOrders} grpc node`), "both scale rows"));
+  }
+  const listByCustomer = row(`list-orders @${o.orders} grpc node`);
+  for (const s of SEARCH_SCENARIOS) {
+    targets.push(p99Target(`${s} p99 vs list-orders by customer p99 at ${o.orders} orders`, 2, row(`${s} @${o.orders} grpc node`), listByCustomer, `the ${s} and list-orders @${o.orders} scale rows`));
   }
   const service = rows.filter((r) => r.group !== "ceiling" && Number.isFinite(r.peakRssMb));
   const peak = service.reduce((m, r) => Math.max(m, r.peakRssMb), 0);
