@@ -1,7 +1,7 @@
 /**
  * Set-based seeding straight into the service's tables (no RPCs): products
  * with ample stock, customers, and orders with their lines, history,
- * idempotency records, (published) outbox events and committed reservations
+ * timeline entry, idempotency records, (published) outbox events and committed reservations
  * (owned, as the service's are, by the order module: "service:orders"), all
  * from generate_series. Orders vary as seeded.ts says (status, payment,
  * fulfilment with a parcel for shipped ones, tags), so searches find
@@ -104,6 +104,8 @@ function orderSql(b: OrderBatch): string[] {
      from ${lineSeries}`,
     `insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
      select ${oid}, null, 'CONFIRMED', '', '', ${at} from ${series}`,
+    `insert into orders.order_timeline (order_id, version, type, summary, actor, change_time)
+     select ${oid}, 1, 'orders.v1.OrderCreated', 'Created as CONFIRMED', '', ${at} from ${series}`,
     `insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
      select ${cid}, 'seed-' || i, 'seed', ${oid}, ${at} from ${series}`,
     `insert into orders.outbox (aggregate_id, event_type, payload, create_time, publish_time)
