@@ -8,17 +8,22 @@ import {
   FulfilmentStatus as ProtoFulfilmentStatus,
   ShipmentStatus as ProtoShipmentStatus,
   ReturnStatus as ProtoReturnStatus,
-  type ReturnSchema,
-  type ShipmentSchema,
-  type StaffNoteSchema,
   type Address as ProtoAddress,
+  type Order as ProtoOrder,
+  type Payment as ProtoPayment,
+  type Return as ProtoReturn,
+  type Shipment as ProtoShipment,
+  type ShipmentLine as ProtoShipmentLine,
+  type ShippingInfo as ProtoShippingInfo,
+  type StaffNote as ProtoStaffNote,
+  type StatusChange as ProtoStatusChange,
   GetOrderResponseSchema,
   type CreateOrderRequest,
   type GetOrderResponse,
   type ListOrdersRequest,
   type OrderSchema,
-  type StatusChangeSchema,
 } from "../../../gen/orders/v1/order_service_pb.js";
+import type { Money as ProtoMoney } from "../../../gen/common/v1/money_pb.js";
 import { freezeMessage } from "../../platform/message-encoding.js";
 import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
@@ -41,7 +46,25 @@ export function fromProtoStatus(s: ProtoStatus): OrderStatus {
   return name as OrderStatus;
 }
 
-const toMoney = (m: Money) => ({ currencyCode: m.currency, amountMinor: m.amountMinor });
+/*
+ * Reads build their messages directly — `$typeName` and every field, which the generated types
+ * enforce — instead of init objects that protobuf-es's `create` would walk field by field on the
+ * way out (the transports pass a message through as it is). An order page of ten spent a quarter
+ * of its building and encoding in `create` (BENCHMARKS "Notes, tags, metadata, the timeline…");
+ * test/unit/orders/order-codec.test.ts holds these messages equal to `create`'s.
+ */
+const money = (currencyCode: string, amountMinor: bigint): ProtoMoney => ({ $typeName: "common.v1.Money", currencyCode, amountMinor });
+const toMoney = (m: Money): ProtoMoney => money(m.currency, m.amountMinor);
+const toProtoShippingInfo = (i: { carrier: string; trackingNumber: string }): ProtoShippingInfo => ({
+  $typeName: "orders.v1.ShippingInfo",
+  carrier: i.carrier,
+  trackingNumber: i.trackingNumber,
+});
+const toProtoShipmentLine = (l: { lineNo: number; quantity: number }): ProtoShipmentLine => ({
+  $typeName: "orders.v1.ShipmentLine",
+  lineNumber: l.lineNo,
+  quantity: l.quantity,
+});
 
 export const toProtoPaymentEventKind = (k: PaymentEventKind): ProtoPaymentEventKind => ProtoPaymentEventKind[k];
 
@@ -52,12 +75,13 @@ export function fromProtoPaymentEventKind(k: ProtoPaymentEventKind): PaymentEven
   return name as PaymentEventKind;
 }
 
-export function toProtoShipment(sh: Shipment): MessageInitShape<typeof ShipmentSchema> {
+export function toProtoShipment(sh: Shipment): ProtoShipment {
   return {
+    $typeName: "orders.v1.Shipment",
     id: sh.id,
     status: ProtoShipmentStatus[sh.status],
-    lines: sh.lines.map((l) => ({ lineNumber: l.lineNo, quantity: l.quantity })),
-    shippingInfo: sh.shippingInfo ? { ...sh.shippingInfo } : undefined,
+    lines: sh.lines.map(toProtoShipmentLine),
+    shippingInfo: sh.shippingInfo ? toProtoShippingInfo(sh.shippingInfo) : undefined,
     requestId: sh.requestId,
     createTime: timestampFromDate(sh.createTime),
     shipTime: sh.shipTime ? timestampFromDate(sh.shipTime) : undefined,
@@ -72,14 +96,15 @@ export function fromProtoShipmentStatus(s: ProtoShipmentStatus): ShipmentStatus 
   return name as ShipmentStatus;
 }
 
-export function toProtoReturn(r: Return, currency: string): MessageInitShape<typeof ReturnSchema> {
+export function toProtoReturn(r: Return, currency: string): ProtoReturn {
   return {
+    $typeName: "orders.v1.Return",
     id: r.id,
     status: ProtoReturnStatus[r.status],
-    lines: r.lines.map((l) => ({ lineNumber: l.lineNo, quantity: l.quantity })),
+    lines: r.lines.map(toProtoShipmentLine),
     reason: r.reason,
     requestId: r.requestId,
-    refund: r.refundMinor === undefined ? undefined : { currencyCode: currency, amountMinor: r.refundMinor },
+    refund: r.refundMinor === undefined ? undefined : money(currency, r.refundMinor),
     createTime: timestampFromDate(r.createTime),
     updateTime: timestampFromDate(r.updateTime),
   };
@@ -93,23 +118,32 @@ export function fromProtoReturnStatus(s: ProtoReturnStatus): ReturnStatus {
 }
 
 /** A new order's payment (nothing reported): one frozen message, no amounts. */
-const UNPAID = Object.freeze({ status: ProtoPaymentStatus.PENDING });
+const UNPAID: ProtoPayment = Object.freeze({
+  $typeName: "orders.v1.Payment",
+  status: ProtoPaymentStatus.PENDING,
+  authorized: undefined,
+  captured: undefined,
+  refunded: undefined,
+  refundPending: undefined,
+});
 
 /** Amounts that are zero stay unset (the contract: unset means zero): most orders' reads and events carry only the status. */
-function toProtoPayment(p: Payment, currency: string) {
+function toProtoPayment(p: Payment, currency: string): ProtoPayment {
   if (p.status === "PENDING" && p.authorizedMinor === 0n && p.refundPendingMinor === 0n) return UNPAID;
-  const money = (amountMinor: bigint) => (amountMinor === 0n ? undefined : { currencyCode: currency, amountMinor });
+  const amount = (amountMinor: bigint) => (amountMinor === 0n ? undefined : money(currency, amountMinor));
   return {
+    $typeName: "orders.v1.Payment",
     status: ProtoPaymentStatus[p.status],
-    authorized: money(p.authorizedMinor),
-    captured: money(p.capturedMinor),
-    refunded: money(p.refundedMinor),
-    refundPending: money(p.refundPendingMinor),
+    authorized: amount(p.authorizedMinor),
+    captured: amount(p.capturedMinor),
+    refunded: amount(p.refundedMinor),
+    refundPending: amount(p.refundPendingMinor),
   };
 }
 
-export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusChangeSchema> {
+export function toProtoChange(h: StatusChange): ProtoStatusChange {
   return {
+    $typeName: "orders.v1.StatusChange",
     fromStatus: h.from ? toProtoStatus(h.from) : ProtoStatus.UNSPECIFIED,
     toStatus: toProtoStatus(h.to),
     reason: h.reason,
@@ -118,29 +152,31 @@ export function toProtoChange(h: StatusChange): MessageInitShape<typeof StatusCh
   };
 }
 
-export function toProtoStaffNote(n: StaffNote): MessageInitShape<typeof StaffNoteSchema> {
-  return { id: n.id, text: n.text, author: n.author, requestId: n.requestId, createTime: timestampFromDate(n.createTime) };
+export function toProtoStaffNote(n: StaffNote): ProtoStaffNote {
+  return { $typeName: "orders.v1.StaffNote", id: n.id, text: n.text, author: n.author, requestId: n.requestId, createTime: timestampFromDate(n.createTime) };
 }
 
-export function toProtoOrder(o: Order): OrderInit {
+export function toProtoOrder(o: Order): ProtoOrder {
   // Once per order (every read): what was cancelled, and from it what is still ordered.
   const cancelled = cancelledUnits(o);
   const ordered = orderedUnits(o, cancelled);
   return {
+    $typeName: "orders.v1.Order",
     id: o.id,
     customerId: o.customerId,
     status: toProtoStatus(o.status),
     lines: o.lines.map((l, i) => ({
+      $typeName: "orders.v1.OrderLine",
       productId: l.productId,
       variantId: l.variantId,
       quantity: l.quantity,
       unitPrice: toMoney(l.unitPrice),
       lineTotal: toMoney(l.lineTotal),
-      cancelledQuantity: cancelled[i],
+      cancelledQuantity: cancelled[i] ?? 0,
     })),
     total: toMoney(o.total),
-    shippingAddress: o.shippingAddress ? { ...o.shippingAddress } : undefined,
-    shippingInfo: o.shippingInfo ? { ...o.shippingInfo } : undefined,
+    shippingAddress: o.shippingAddress ? { $typeName: "orders.v1.Address", ...o.shippingAddress } : undefined,
+    shippingInfo: o.shippingInfo ? toProtoShippingInfo(o.shippingInfo) : undefined,
     requestId: o.requestId,
     number: o.number,
     history: o.history.map(toProtoChange),
