@@ -44,7 +44,7 @@ const ORDERS: [string, Order][] = [
         { id: "s1", requestId: "r1", status: "DELIVERED", lines: [{ lineNo: 1, quantity: 2 }], shippingInfo: { carrier: "UPS", trackingNumber: "1Z" }, createTime: T0, shipTime: T0, deliverTime: T1 },
         { id: "s2", requestId: "", status: "PENDING", lines: [{ lineNo: 2, quantity: 1 }], shippingInfo: undefined, createTime: T1, shipTime: undefined, deliverTime: undefined },
       ],
-      restocks: [{ id: "k1", kind: "UNSHIPPED", lines: [{ lineNo: 2, quantity: 2 }], state: "DONE", createTime: T1 }],
+      restocks: [{ id: "k1", kind: "CANCELLED_REST", lines: [{ lineNo: 2, quantity: 2 }], state: "DONE", createTime: T1 }],
       returns: [
         { id: "ret1", requestId: "rr", status: "RECEIVED", lines: [{ lineNo: 1, quantity: 1 }], reason: "broken", refundMinor: 1250n, createTime: T0, updateTime: T1 },
         { id: "ret2", requestId: "rs", status: "REQUESTED", lines: [{ lineNo: 1, quantity: 1 }], reason: "", refundMinor: undefined, createTime: T1, updateTime: T1 },
