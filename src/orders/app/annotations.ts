@@ -10,7 +10,7 @@ import type { CallContext } from "../../kernel/call-context.js";
 import { isRepeatedNote, metadataRequestConflict, noteIdFor, tagRequestConflict, type StaffNote } from "../domain/annotations.js";
 import type { Order } from "../domain/order.js";
 import type { OrderRepository } from "../domain/ports.js";
-import { decide } from "../domain/transition.js";
+import { decide, type OrderCommand } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
 
 export interface AddOrderNoteInput {
@@ -50,31 +50,19 @@ export function createAnnotationUseCases(deps: { repo: OrderRepository }) {
     return { order, note };
   }
 
-  async function updateOrderTags(cx: CallContext, input: UpdateOrderTagsInput): Promise<Order> {
-    const conflict = tagRequestConflict(input.add, input.remove);
+  /** A tags or metadata change: refused before the order is read when the request contradicts itself. */
+  async function annotate(cx: CallContext, orderId: string, etag: string | undefined, conflict: Error | undefined, cmd: OrderCommand): Promise<Order> {
     if (conflict) throw conflict;
     const meta = changeMeta(cx);
-    const { order } = await deps.repo.update(
-      input.orderId,
-      { etag: input.etag },
-      (o) => decide(o, { kind: "UPDATE_TAGS", add: input.add, remove: input.remove }, meta),
-      cx,
-    );
+    const { order } = await deps.repo.update(orderId, { etag }, (o) => decide(o, cmd, meta), cx);
     return order;
   }
 
-  async function updateOrderMetadata(cx: CallContext, input: UpdateOrderMetadataInput): Promise<Order> {
-    const conflict = metadataRequestConflict(input.set, input.remove);
-    if (conflict) throw conflict;
-    const meta = changeMeta(cx);
-    const { order } = await deps.repo.update(
-      input.orderId,
-      { etag: input.etag },
-      (o) => decide(o, { kind: "UPDATE_METADATA", set: input.set, remove: input.remove }, meta),
-      cx,
-    );
-    return order;
-  }
+  const updateOrderTags = (cx: CallContext, input: UpdateOrderTagsInput): Promise<Order> =>
+    annotate(cx, input.orderId, input.etag, tagRequestConflict(input.add, input.remove), { kind: "UPDATE_TAGS", add: input.add, remove: input.remove });
+
+  const updateOrderMetadata = (cx: CallContext, input: UpdateOrderMetadataInput): Promise<Order> =>
+    annotate(cx, input.orderId, input.etag, metadataRequestConflict(input.set, input.remove), { kind: "UPDATE_METADATA", set: input.set, remove: input.remove });
 
   return { addOrderNote, updateOrderTags, updateOrderMetadata };
 }
