@@ -8,6 +8,7 @@ import { DEMO_CUSTOMERS } from "./customers/module.js";
 import { DEMO_PRODUCTS } from "./inventory/module.js";
 import type { Principal } from "./kernel/principal.js";
 import type { Auth } from "./platform/auth/setup.js";
+import { natsNames } from "./platform/events/nats-publisher.js";
 
 /** Lifetime of the banner's tokens; `npm run token` mints more. */
 export const BANNER_TOKEN_TTL_SECONDS = 24 * 3600;
@@ -35,6 +36,16 @@ function authLines(config: Config, auth: Auth): string[] {
   return [`auth: bearer JWTs (iss "${a.issuer}", aud "${a.audience}") signed by ${sources.join(" or ")}`];
 }
 
+/** Where the order (and stock) events go, and the command that shows them; never the broker's URL (it may hold a password). */
+function eventsLine(config: Config): string {
+  const e = config.events;
+  const streams = (["orders", "inventory"] as const).filter((s) => config.services.includes(s));
+  if (streams.length === 0) return "  Events:          none (this process hosts neither orders nor inventory)";
+  if (e.broker === "redis") return `  Events:          Redis streams ${streams.map((s) => e.redisPrefix + s).join(", ")}   (watch: npm run events -- tail)`;
+  if (e.broker === "nats") return `  Events:          NATS JetStream ${streams.map((s) => natsNames(s, e.natsPrefix).stream).join(", ")}   (watch: npm run events -- tail)`;
+  return "  Events:          kept in the outbox, no broker (REDIS_URL or NATS_URL publishes them)   (watch: npm run events -- tail --source outbox)";
+}
+
 export async function banner(config: Config, auth: Auth, ports: { grpcPort: number; httpPort: number }): Promise<string> {
   const db = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`;
   const grpc = `http://127.0.0.1:${ports.grpcPort}`;
@@ -46,6 +57,7 @@ export async function banner(config: Config, auth: Auth, ports: { grpcPort: numb
     `  Connect/HTTP:    ${http}   (Connect JSON/binary, gRPC-Web, gRPC, reflection; /healthz /readyz)`,
     `  Browser console: ${http}/   (demo identities on the zero-setup default, from this machine)`,
     `  API docs:        ${http}/docs/   (OpenAPI: ${http}/openapi.json)`,
+    eventsLine(config),
     "",
     ...authLines(config, auth),
   ];
