@@ -11,7 +11,9 @@
  * types, then Bind/Execute: two. PGlite ignores the name. ListOrders SQL
  * varies only with which filters are set and how many statuses (≤ 5), so
  * each connection keeps at most a few hundred such statements; SearchOrders'
- * (order-search.ts) with more filters, each bounded the same way.
+ * (order-search.ts) with more filters, each bounded the same way. On our
+ * side each shape is also built once (`orderPage`): its values are
+ * placeholders, filled per call.
  */
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
@@ -76,43 +78,98 @@ function groupBy<T extends LineRow | HistoryRow>(items: readonly T[], key: (t: T
 }
 
 /**
+ * One filter of a page query: `key` names its shape (which filter, how many
+ * values), `values` fill its placeholders, `where` builds its SQL — called only
+ * when a page of that shape is first prepared on a handle (`orderPage`).
+ */
+export interface PageFilter {
+  readonly key: string;
+  readonly values?: Readonly<Record<string, unknown>>;
+  readonly where: () => SQL;
+}
+
+/** Placeholders `${prefix}0`, `${prefix}1`, … for a list of values, and those values by name. */
+export function placeholders(prefix: string, list: readonly unknown[]): { values: Record<string, unknown>; refs: ReturnType<typeof sql.placeholder>[] } {
+  const values: Record<string, unknown> = {};
+  list.forEach((v, i) => (values[`${prefix}${i}`] = v));
+  return { values, refs: list.map((_, i) => sql.placeholder(`${prefix}${i}`)) };
+}
+
+/**
  * A keyset page: `(create_time, id)` strictly after the cursor in the
  * requested direction. Served by the partial (customer_id | status,
  * create_time, id) indexes; no OFFSET.
  */
 export function listOrders(db: Db, query: ListQuery, after: ListCursor | undefined, limit: number): Promise<Order[]> {
-  return orderPage(db, "orders_list", listConditions(query, after), query.descending, limit);
+  return orderPage(db, "orders_list", listFilters(query, after), query.descending, limit);
 }
 
-/** ListQuery's filters and the keyset position (undefined: not set), which SearchOrders narrows further (order-search.ts). */
-export function listConditions(query: ListQuery, after: ListCursor | undefined): (SQL | undefined)[] {
-  return [
-    isNull(orders.deleteTime),
-    query.customerId ? eq(orders.customerId, query.customerId.toLowerCase()) : undefined,
-    query.statuses.length > 0 ? inArray(orders.status, [...query.statuses]) : undefined,
-    query.createTimeStart ? gte(orders.createTime, query.createTimeStart) : undefined,
-    query.createTimeEnd ? lt(orders.createTime, query.createTimeEnd) : undefined,
-    after ? afterCursor(after, query.descending) : undefined,
-  ];
+/**
+ * ListQuery's filters and the keyset position, which SearchOrders narrows
+ * further (order-search.ts). Times travel as ISO text and the server types
+ * them from the column (a placeholder skips Drizzle's column encoding).
+ */
+export function listFilters(query: ListQuery, after: ListCursor | undefined): PageFilter[] {
+  const filters: PageFilter[] = [{ key: "live", where: () => isNull(orders.deleteTime) }];
+  if (query.customerId) {
+    filters.push({ key: "customer", values: { customerId: query.customerId.toLowerCase() }, where: () => eq(orders.customerId, sql.placeholder("customerId")) });
+  }
+  if (query.statuses.length > 0) {
+    const { values, refs } = placeholders("status", query.statuses);
+    filters.push({ key: `status${refs.length}`, values, where: () => inArray(orders.status, refs) });
+  }
+  if (query.createTimeStart) {
+    filters.push({ key: "from", values: { createTimeStart: query.createTimeStart.toISOString() }, where: () => gte(orders.createTime, sql.placeholder("createTimeStart")) });
+  }
+  if (query.createTimeEnd) {
+    filters.push({ key: "to", values: { createTimeEnd: query.createTimeEnd.toISOString() }, where: () => lt(orders.createTime, sql.placeholder("createTimeEnd")) });
+  }
+  if (after) filters.push(afterCursor(after, query.descending));
+  return filters;
 }
 
-/** The first `limit` orders meeting every condition, in keyset order, as the prepared statement `name`. */
-export async function orderPage(db: Db, name: string, conditions: readonly (SQL | undefined)[], descending: boolean, limit: number): Promise<Order[]> {
-  const dir = descending ? desc : asc;
-  const rows = await db
-    .select(orderWithChildren)
-    .from(orders)
-    .where(and(...conditions))
-    .orderBy(dir(orders.createTime), dir(orders.id))
-    .limit(limit)
-    .prepare(name)
-    .execute();
+/** Prepared page statements per handle, by shape; a bounded set (see the header), capped in case. */
+const pageStatementsOf = new WeakMap<Db, Map<string, ReturnType<typeof preparePage>>>();
+const MAX_PAGE_STATEMENTS = 1000;
+
+/**
+ * The first `limit` orders meeting every filter, in keyset order. The
+ * statement is built and prepared once per shape (name, direction, the
+ * filters' keys) and handle, then only executed with the values: building a
+ * select of ~35 columns through Drizzle costs about a millisecond of CPU,
+ * more than the rest of a page (BENCHMARKS "ListOrders' statements").
+ */
+export async function orderPage(db: Db, name: string, filters: readonly PageFilter[], descending: boolean, limit: number): Promise<Order[]> {
+  let statements = pageStatementsOf.get(db);
+  if (!statements) pageStatementsOf.set(db, (statements = new Map()));
+  const key = `${name}|${descending ? "desc" : "asc"}|${filters.map((f) => f.key).join(",")}`;
+  let statement = statements.get(key);
+  if (!statement) {
+    if (statements.size >= MAX_PAGE_STATEMENTS) statements.clear();
+    statements.set(key, (statement = preparePage(db, name, filters, descending)));
+  }
+  const values: Record<string, unknown> = { limit };
+  for (const f of filters) if (f.values) Object.assign(values, f.values);
+  const rows = await statement.execute(values);
   return rows.map(fromOrderWithChildren);
 }
 
-function afterCursor(c: ListCursor, descending: boolean): SQL {
-  const at = new Date(c.createTimeMs).toISOString();
-  return descending
-    ? sql`(${orders.createTime}, ${orders.id}) < (${at}::timestamptz, ${c.id}::uuid)`
-    : sql`(${orders.createTime}, ${orders.id}) > (${at}::timestamptz, ${c.id}::uuid)`;
+function preparePage(db: Db, name: string, filters: readonly PageFilter[], descending: boolean) {
+  const dir = descending ? desc : asc;
+  return db
+    .select(orderWithChildren)
+    .from(orders)
+    .where(and(...filters.map((f) => f.where())))
+    .orderBy(dir(orders.createTime), dir(orders.id))
+    .limit(sql.placeholder("limit"))
+    .prepare(name);
+}
+
+function afterCursor(c: ListCursor, descending: boolean): PageFilter {
+  const at = sql`(${sql.placeholder("afterTime")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`;
+  return {
+    key: descending ? "before" : "after",
+    values: { afterTime: new Date(c.createTimeMs).toISOString(), afterId: c.id },
+    where: () => (descending ? sql`(${orders.createTime}, ${orders.id}) < ${at}` : sql`(${orders.createTime}, ${orders.id}) > ${at}`),
+  };
 }

@@ -28,11 +28,11 @@
  * many ranges a prefix makes (≤ 18): like ListOrders', a bounded set of
  * prepared statements per connection.
  */
-import { and, asc, between, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, between, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import type { Order } from "../domain/order.js";
 import type { ListCursor, SearchQuery } from "../domain/ports.js";
-import { listConditions, orderPage } from "./order-queries.js";
+import { listFilters, orderPage, placeholders, type PageFilter } from "./order-queries.js";
 import { orders } from "./schema.js";
 
 /** Order numbers have at most this many digits (the contract's pattern); a bigint holds them. */
@@ -43,18 +43,25 @@ export const WINDOW = 1000;
 
 /** `window`: WINDOW but in tests of the second step. */
 export function searchOrders(db: Db, query: SearchQuery, after: ListCursor | undefined, limit: number, window = WINDOW): Promise<Order[]> {
-  // Conditions an index in page order (or a single probe) serves.
-  const ordered: (SQL | undefined)[] = [
-    ...listConditions(query, after),
-    query.number && "exact" in query.number ? eq(orders.number, BigInt(query.number.exact)) : undefined,
-    query.paymentStatuses.length > 0 ? inArray(orders.paymentStatus, [...query.paymentStatuses]) : undefined,
-    query.fulfilmentStatuses.length > 0 ? inArray(orders.fulfilmentStatus, [...query.fulfilmentStatuses]) : undefined,
-  ];
-  const unordered = [
-    query.number && "prefix" in query.number ? prefixCondition(query.number.prefix) : undefined,
+  // Filters an index in page order (or a single probe) serves.
+  const ordered: PageFilter[] = listFilters(query, after);
+  if (query.number && "exact" in query.number) {
+    ordered.push({ key: "number", values: { number: query.number.exact }, where: () => eq(orders.number, sql.placeholder("number")) });
+  }
+  if (query.paymentStatuses.length > 0) {
+    const { values, refs } = placeholders("payment", query.paymentStatuses);
+    ordered.push({ key: `payment${refs.length}`, values, where: () => inArray(orders.paymentStatus, refs) });
+  }
+  if (query.fulfilmentStatuses.length > 0) {
+    const { values, refs } = placeholders("fulfilment", query.fulfilmentStatuses);
+    ordered.push({ key: `fulfilment${refs.length}`, values, where: () => inArray(orders.fulfilmentStatus, refs) });
+  }
+  const unordered: PageFilter[] = [];
+  if (query.number && "prefix" in query.number) unordered.push(prefixFilter(query.number.prefix));
+  if (query.tag !== undefined) {
     // An array literal of one element: `@>` with a text[] is what the GIN index's operator class takes.
-    query.tag !== undefined ? sql`${orders.tags} @> array[${query.tag}]::text[]` : undefined,
-  ].filter((c) => c !== undefined);
+    unordered.push({ key: "tag", values: { tag: query.tag }, where: () => sql`${orders.tags} @> array[${sql.placeholder("tag")}]::text[]` });
+  }
   if (unordered.length === 0) return orderPage(db, "orders_search", ordered, query.descending, limit);
   return searchInTwoSteps(db, ordered, unordered, query.descending, limit, window);
 }
@@ -72,46 +79,74 @@ export function searchOrders(db: Db, query: SearchQuery, after: ListCursor | und
  *    primary key probes): bounded by how many orders match, never by how many
  *    there are.
  * The windows split the orders at a create time, so step 2 continues step 1
- * exactly (ties at the edge belong to step 1).
+ * exactly (ties at the edge belong to step 1). Like every page, each step is
+ * one prepared statement per shape (orderPage): its SQL is built once.
  */
 async function searchInTwoSteps(
   db: Db,
-  ordered: (SQL | undefined)[],
-  unordered: SQL[],
+  ordered: readonly PageFilter[],
+  unordered: readonly PageFilter[],
   descending: boolean,
   limit: number,
   window: number,
 ): Promise<Order[]> {
   const dir = descending ? desc : asc;
-  const edge = db
-    .select({ createTime: orders.createTime })
-    .from(orders)
-    .where(and(...ordered))
-    .orderBy(dir(orders.createTime), dir(orders.id))
-    .offset(window - 1)
-    .limit(1);
-  const inWindow = descending
-    ? sql`${orders.createTime} >= coalesce((${edge}), '-infinity'::timestamptz)`
-    : sql`${orders.createTime} <= coalesce((${edge}), 'infinity'::timestamptz)`;
+  const whereOf = (filters: readonly PageFilter[]) => filters.map((f) => f.where());
+  const edge = () =>
+    db
+      .select({ createTime: orders.createTime })
+      .from(orders)
+      .where(and(...whereOf(ordered)))
+      .orderBy(dir(orders.createTime), dir(orders.id))
+      .offset(sql.placeholder("edgeOffset"))
+      .limit(1);
+  const inWindow: PageFilter = {
+    key: "window",
+    values: { edgeOffset: window - 1 },
+    where: () =>
+      descending
+        ? sql`${orders.createTime} >= coalesce((${edge()}), '-infinity'::timestamptz)`
+        : sql`${orders.createTime} <= coalesce((${edge()}), 'infinity'::timestamptz)`,
+  };
   const recent = await orderPage(db, "orders_search_recent", [...ordered, ...unordered, inWindow], descending, limit);
   if (recent.length >= limit) return recent;
-  // Every match, by the filters' own indexes: OFFSET 0 (written out: Drizzle leaves out a zero offset)
-  // plans it apart from the page's order, so there is no walk to choose, and keeps the edge below out of
-  // it. No edge (fewer orders than the window): the one-time filter, so it reads nothing.
-  const matches = db
-    .select({ id: orders.id, createTime: orders.createTime })
-    .from(orders)
-    .where(and(sql`(${edge}) is not null`, ...ordered, ...unordered));
-  // Past the edge, outside that select: inside, Postgres would AND a bitmap of the page index's older part.
-  const order = sql.raw(descending ? `"create_time" desc, "id" desc` : `"create_time" asc, "id" asc`);
   const rest = limit - recent.length;
-  const page = sql`select "id" from (${matches} offset 0) m where "create_time" ${sql.raw(descending ? "<" : ">")} (${edge}) order by ${order} limit ${rest}`;
-  const older = await orderPage(db, "orders_search_older", [sql`${orders.id} = any(array(${page}))`], descending, rest);
-  return [...recent, ...older];
+  const all = [...ordered, ...unordered];
+  // One filter holding the others (inside its subqueries): their shapes in its key, their values in its own.
+  const older: PageFilter = {
+    key: `older(${all.map((f) => f.key).join(",")})`,
+    values: Object.assign({ edgeOffset: window - 1, rest }, ...all.map((f) => f.values ?? {})),
+    where: () => {
+      // Every match, by the filters' own indexes: OFFSET 0 (written out: Drizzle leaves out a zero offset)
+      // plans it apart from the page's order, so there is no walk to choose, and keeps the edge below out of
+      // it. No edge (fewer orders than the window): the one-time filter, so it reads nothing.
+      const matches = db
+        .select({ id: orders.id, createTime: orders.createTime })
+        .from(orders)
+        .where(and(sql`(${edge()}) is not null`, ...whereOf(ordered), ...whereOf(unordered)));
+      // Past the edge, outside that select: inside, Postgres would AND a bitmap of the page index's older part.
+      const order = sql.raw(descending ? `"create_time" desc, "id" desc` : `"create_time" asc, "id" asc`);
+      const page = sql`select "id" from (${matches} offset 0) m where "create_time" ${sql.raw(descending ? "<" : ">")} (${edge()}) order by ${order} limit ${sql.placeholder("rest")}`;
+      return sql`${orders.id} = any(array(${page}))`;
+    },
+  };
+  const rows = await orderPage(db, "orders_search_older", [older], descending, rest);
+  return [...recent, ...rows];
 }
 
-function prefixCondition(prefix: string): SQL | undefined {
-  return or(...numberRanges(prefix).map(([lo, hi]) => between(orders.number, lo, hi)));
+/** Number prefix: one BETWEEN per length (`numberRanges`), an OR Postgres answers with a BitmapOr of orders_number_key range scans. */
+function prefixFilter(prefix: string): PageFilter {
+  const ranges = numberRanges(prefix);
+  const values: Record<string, unknown> = {};
+  ranges.forEach(([lo, hi], i) => {
+    values[`lo${i}`] = lo.toString();
+    values[`hi${i}`] = hi.toString();
+  });
+  return {
+    key: `prefix${ranges.length}`,
+    values,
+    where: () => or(...ranges.map((_, i) => between(orders.number, sql.placeholder(`lo${i}`), sql.placeholder(`hi${i}`))))!,
+  };
 }
 
 /**
