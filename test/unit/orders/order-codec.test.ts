@@ -9,7 +9,7 @@ import { create, toBinary, toJsonString, type MessageInitShape } from "@bufbuild
 import { describe, expect, it } from "vitest";
 import { ListOrdersResponseSchema, OrderSchema } from "../../../gen/orders/v1/order_service_pb.js";
 import type { Order } from "../../../src/orders/domain/order.js";
-import { toProtoOrder, toProtoReturn, toProtoShipment, toProtoStaffNote } from "../../../src/orders/rpc/order-codec.js";
+import { toGetOrderResponse, toProtoOrder, toProtoReturn, toProtoShipment, toProtoStaffNote } from "../../../src/orders/rpc/order-codec.js";
 import { orderFixture, T0, T1 } from "./order-fixture.js";
 
 /** The same content as an init object: no `$typeName` anywhere (bytes and dates left alone). */
@@ -78,5 +78,20 @@ describe("the Order messages reads build", () => {
     ] as const) {
       expect(built).toStrictEqual(create(schema, asInit(built) as never));
     }
+  });
+});
+
+describe("GetOrder's answer for one Order object (the read cache hands out the same one on every hit)", () => {
+  it("is built once, left unfrozen when answered once, and frozen when answered again (its encoding then reused)", () => {
+    const order = ORDERS[2]![1];
+    const first = toGetOrderResponse(order);
+    expect(Object.isFrozen(first)).toBe(false);
+    const second = toGetOrderResponse(order);
+    expect(second).toBe(first);
+    expect(Object.isFrozen(second)).toBe(true);
+    expect(Object.isFrozen(second.order!.lines[0])).toBe(true);
+    expect(toGetOrderResponse(order)).toBe(first);
+    // Another Order object (a fresh read) gets its own answer.
+    expect(toGetOrderResponse({ ...order })).not.toBe(first);
   });
 });
