@@ -137,7 +137,7 @@ const MAX_PAGE_STATEMENTS = 1000;
  * statement is built and prepared once per shape (name, direction, the
  * filters' keys) and handle, then only executed with the values: building a
  * select of ~35 columns through Drizzle costs about a millisecond of CPU,
- * more than the rest of a page (BENCHMARKS "ListOrders' statements").
+ * more than the rest of a page (BENCHMARKS "GetOrder and ListOrders after issue 14").
  */
 export async function orderPage(db: Db, name: string, filters: readonly PageFilter[], descending: boolean, limit: number): Promise<Order[]> {
   let statements = pageStatementsOf.get(db);
