@@ -6,7 +6,6 @@ export type CreateCustomer = (cx: CallContext, input: NewCustomerInput) => Promi
 
 export function createCreateCustomer({ repo, now, newId }: CustomerAppPorts): CreateCustomer {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     return repo.insert(newCustomer(newId(), input, now()));
   };
 }

@@ -8,7 +8,6 @@ export type GetCustomer = (cx: CallContext, customerId: string) => Promise<Custo
 
 export function createGetCustomer({ repo }: Pick<CustomerAppPorts, "repo">): GetCustomer {
   return async (cx, id) => {
-    cx.signal.throwIfAborted();
     const own = customerScope(cx.principal);
     if (own !== undefined && id.toLowerCase() !== own) throw customerNotFound(id); // never someone else's
     const customer = await repo.findById(id);

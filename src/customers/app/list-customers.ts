@@ -24,7 +24,6 @@ export type ListCustomers = (cx: CallContext, input: ListCustomersInput) => Prom
 
 export function createListCustomers({ repo }: Pick<CustomerAppPorts, "repo">): ListCustomers {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     const query = tokenQuery(input);
     const after = decodePageToken(input.pageToken, query, cursorOf);
     const limit = effectivePageSize(input.pageSize);

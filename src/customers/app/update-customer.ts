@@ -12,7 +12,6 @@ export type UpdateCustomer = (cx: CallContext, input: UpdateCustomerInput) => Pr
 
 export function createUpdateCustomer({ repo, now }: Pick<CustomerAppPorts, "repo" | "now">): UpdateCustomer {
   return async (cx, { customerId: id, ...update }) => {
-    cx.signal.throwIfAborted();
     const own = customerScope(cx.principal);
     if (own !== undefined && id.toLowerCase() !== own) throw customerNotFound(id); // never someone else's
     return repo.update(id, (current) => applyUpdate(current, update, now()), cx);

@@ -13,7 +13,6 @@ export type AdjustStock = (cx: CallContext, input: AdjustStockInput) => Promise<
 
 export function createAdjustStock({ products, now, log }: Pick<InventoryAppPorts, "products" | "now" | "log">): AdjustStock {
   return async (cx, { productId: id, delta, reason }) => {
-    cx.signal.throwIfAborted();
     const product = await products.changeStock(id, { add: delta }, now(), cx);
     log.info({ productId: id, delta: String(delta), reason, actor: cx.actor }, "stock adjusted");
     return product;

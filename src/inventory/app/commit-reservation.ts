@@ -14,7 +14,6 @@ export type CommitReservation = (cx: CallContext, reservationId: string) => Prom
 
 export function createCommitReservation({ reservations, now, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">): CommitReservation {
   return async (cx, id) => {
-    cx.signal.throwIfAborted();
     const at = now();
     const owner = principalLabel(cx.principal);
     const reservation =

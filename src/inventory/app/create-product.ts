@@ -6,7 +6,6 @@ export type CreateProduct = (cx: CallContext, input: NewProductInput) => Promise
 
 export function createCreateProduct({ products, now, newId }: InventoryAppPorts): CreateProduct {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     return products.insert(newProduct(newId(), input, now()));
   };
 }

@@ -7,7 +7,6 @@ export type GetProduct = (cx: CallContext, productId: string) => Promise<Product
 
 export function createGetProduct({ products }: Pick<InventoryAppPorts, "products">): GetProduct {
   return async (cx, id) => {
-    cx.signal.throwIfAborted();
     const product = await products.findById(id);
     if (!product) throw productNotFound(id);
     return product;

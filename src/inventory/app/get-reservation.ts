@@ -8,7 +8,6 @@ export type GetReservation = (cx: CallContext, reservationId: string) => Promise
 
 export function createGetReservation({ reservations, now }: Pick<InventoryAppPorts, "reservations" | "now">): GetReservation {
   return async (cx, id) => {
-    cx.signal.throwIfAborted();
     const reservation = await reservations.findById(principalLabel(cx.principal), id);
     if (!reservation) throw reservationNotFound(id);
     return asSeenAt(reservation, now());

@@ -28,7 +28,6 @@ const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function createListProducts({ products }: Pick<InventoryAppPorts, "products">): ListProducts {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     const afterSku = decodePageToken(input.pageToken, TOKEN_QUERY, skuOf);
     const limit = effectivePageSize(input.pageSize);
     const rows = await products.list({ afterSku, limit: limit + 1 });

@@ -14,7 +14,6 @@ export type ReleaseReservation = (cx: CallContext, input: ReleaseReservationInpu
 
 export function createReleaseReservation({ reservations, now, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">): ReleaseReservation {
   return async (cx, { reservationId: id, reason }) => {
-    cx.signal.throwIfAborted();
     const at = now();
     const reservation = await reservations.transition(principalLabel(cx.principal), id, planRelease(at), at, cx);
     log.info({ reservationId: id, status: reservation.status, reason, actor: cx.actor }, "reservation released");

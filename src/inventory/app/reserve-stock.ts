@@ -8,7 +8,6 @@ export type ReserveStock = (cx: CallContext, input: ReserveInput) => Promise<Res
 
 export function createReserveStock({ reservations, now, log, defaultTtlMs }: InventoryAppPorts): ReserveStock {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     const request = newReservationRequest(principalLabel(cx.principal), input, now(), defaultTtlMs);
     const { reservation, created } = await reservations.reserve(request, cx);
     if (created) log.info({ reservationId: reservation.id, lines: reservation.lines.length }, "stock reserved");

@@ -12,7 +12,6 @@ export type ReturnStock = (cx: CallContext, input: ReturnInput) => Promise<Reser
 
 export function createReturnStock({ reservations, now, log }: Pick<InventoryAppPorts, "reservations" | "now" | "log">): ReturnStock {
   return async (cx, input) => {
-    cx.signal.throwIfAborted();
     const request = newReturnRequest(principalLabel(cx.principal), input, now());
     const { reservation, returned } = await reservations.returnStock(request, cx);
     if (returned) {

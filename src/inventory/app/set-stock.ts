@@ -12,7 +12,6 @@ export type SetStock = (cx: CallContext, input: SetStockInput) => Promise<Produc
 
 export function createSetStock({ products, now, log }: Pick<InventoryAppPorts, "products" | "now" | "log">): SetStock {
   return async (cx, { productId: id, stockOnHand }) => {
-    cx.signal.throwIfAborted();
     const product = await products.changeStock(id, { set: stockOnHand }, now(), cx);
     log.info({ productId: id, stockOnHand: String(stockOnHand), actor: cx.actor }, "stock set");
     return product;

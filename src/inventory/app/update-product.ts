@@ -11,7 +11,6 @@ export type UpdateProduct = (cx: CallContext, input: UpdateProductInput) => Prom
 
 export function createUpdateProduct({ products, now }: Pick<InventoryAppPorts, "products" | "now">): UpdateProduct {
   return async (cx, { productId: id, patch }) => {
-    cx.signal.throwIfAborted();
     return products.update(id, (current) => applyProductPatch(current, patch, now()), cx);
   };
 }
