@@ -20,6 +20,8 @@ export function createCustomerRepository(db: Db): CustomerRepository {
     .where(eq(customers.id, sql.placeholder("id")))
     .limit(1)
     .prepare("customers_find_by_id");
+  // ListCustomers (and SearchOrders' email lookup): one prepared statement per shape (which filters are set, ≤ 16).
+  const pages = new Map<string, ReturnType<typeof preparePage>>();
   return {
     async insert(customer) {
       const rows = await translate(() => db.insert(customers).values(toRow(customer)).returning());
@@ -37,12 +39,10 @@ export function createCustomerRepository(db: Db): CustomerRepository {
     },
 
     async list(query) {
-      const rows = await db
-        .select()
-        .from(customers)
-        .where(and(...listConditions(query)))
-        .orderBy(desc(customers.createTime), desc(customers.id))
-        .limit(query.limit);
+      const { key, values } = listShape(query);
+      let page = pages.get(key);
+      if (!page) pages.set(key, (page = preparePage(db, query)));
+      const rows = await page.execute({ ...values, limit: query.limit });
       return rows.map(toDomain);
     },
 
@@ -64,17 +64,35 @@ export function createCustomerRepository(db: Db): CustomerRepository {
   };
 }
 
-function listConditions(q: ListPageQuery): SQL[] {
-  const conditions: SQL[] = [];
-  if (q.tier) conditions.push(eq(customers.tier, q.tier));
-  if (q.status) conditions.push(eq(customers.status, q.status));
-  // The expression of the unique index on lower(email) (EMAIL_UNIQUE_INDEX): one index probe.
-  if (q.email !== undefined) conditions.push(sql`lower(${customers.email}) = lower(${q.email})`);
+/** Which filters `q` sets (the statement's shape) and their values, by placeholder. */
+function listShape(q: ListPageQuery): { key: string; values: Record<string, unknown> } {
+  const values: Record<string, unknown> = {};
+  if (q.tier) values.tier = q.tier;
+  if (q.status) values.status = q.status;
+  if (q.email !== undefined) values.email = q.email;
   if (q.after) {
-    const at = q.after.createTime.toISOString();
-    conditions.push(sql`(${customers.createTime}, ${customers.id}) < (${at}::timestamptz, ${q.after.id}::uuid)`);
+    values.afterTime = q.after.createTime.toISOString();
+    values.afterId = q.after.id;
   }
-  return conditions;
+  return { key: Object.keys(values).join(","), values };
+}
+
+function preparePage(db: Db, q: ListPageQuery) {
+  const conditions: SQL[] = [];
+  if (q.tier) conditions.push(eq(customers.tier, sql.placeholder("tier")));
+  if (q.status) conditions.push(eq(customers.status, sql.placeholder("status")));
+  // The expression of the unique index on lower(email) (EMAIL_UNIQUE_INDEX): one index probe.
+  if (q.email !== undefined) conditions.push(sql`lower(${customers.email}) = lower(${sql.placeholder("email")})`);
+  if (q.after) {
+    conditions.push(sql`(${customers.createTime}, ${customers.id}) < (${sql.placeholder("afterTime")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`);
+  }
+  return db
+    .select()
+    .from(customers)
+    .where(and(...conditions))
+    .orderBy(desc(customers.createTime), desc(customers.id))
+    .limit(sql.placeholder("limit"))
+    .prepare("customers_list");
 }
 
 async function translate<T>(run: () => Promise<T>): Promise<T> {

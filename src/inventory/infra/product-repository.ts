@@ -21,6 +21,19 @@ import { notBefore } from "./stock-statements.js";
 const SKU_ORDER = sql`${products.sku} collate "C"`;
 
 export function createProductRepository(db: Db, events: InventoryEvents): ProductRepository {
+  // GetProduct and ListProducts: built once (values are placeholders), prepared on the server; a
+  // Drizzle select rebuilt per call cost more CPU than the rest of a GetProduct.
+  const byId = db.select().from(products).where(eq(products.id, sql.placeholder("id"))).limit(1).prepare("inventory_find_product");
+  const page = (after: boolean) =>
+    db
+      .select()
+      .from(products)
+      .where(after ? sql`${SKU_ORDER} > ${sql.placeholder("afterSku")}` : undefined)
+      .orderBy(SKU_ORDER)
+      .limit(sql.placeholder("limit"))
+      .prepare(after ? "inventory_list_products_after" : "inventory_list_products");
+  const firstPage = page(false);
+  const laterPage = page(true);
   return {
     async insert(product) {
       const rows = await translate(product.sku, () => db.insert(products).values(productToRow(product)).returning());
@@ -33,17 +46,12 @@ export function createProductRepository(db: Db, events: InventoryEvents): Produc
     },
 
     async findById(id) {
-      const rows = await db.select().from(products).where(eq(products.id, id)).limit(1);
+      const rows = await byId.execute({ id });
       return rows[0] && productFromRow(rows[0]);
     },
 
     async list({ afterSku, limit }) {
-      const rows = await db
-        .select()
-        .from(products)
-        .where(afterSku === undefined ? undefined : sql`${SKU_ORDER} > ${afterSku}`)
-        .orderBy(SKU_ORDER)
-        .limit(limit);
+      const rows = afterSku === undefined ? await firstPage.execute({ limit }) : await laterPage.execute({ afterSku, limit });
       return rows.map(productFromRow);
     },
 
