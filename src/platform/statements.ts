@@ -19,7 +19,7 @@
  * statement's name (db_statement_duration_seconds, bounded.ts); inside a
  * traced call it is a span of that name too (tracing.ts `startDbSpan`).
  */
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { statementDurations } from "./bounded.js";
 import { rowsOf, type Db } from "./db.js";
@@ -58,3 +58,29 @@ export function sqlStateOf(err: unknown): string | undefined {
 }
 
 export const NOT_NULL_VIOLATION = "23502";
+
+/**
+ * One filter of a query that is built once per shape and then only executed
+ * (orders' pages, customers' list): `key` names its shape (which filter, how
+ * many values), `values` fill its placeholders, `where` builds its SQL — called
+ * only when a statement of that shape is first prepared.
+ */
+export interface PageFilter {
+  readonly key: string;
+  readonly values?: Readonly<Record<string, unknown>>;
+  readonly where: () => SQL;
+}
+
+/** Placeholders `${prefix}0`, `${prefix}1`, … for a list of values, and those values by name. */
+export function placeholders(prefix: string, list: readonly unknown[]): { values: Record<string, unknown>; refs: ReturnType<typeof sql.placeholder>[] } {
+  const values: Record<string, unknown> = {};
+  list.forEach((v, i) => (values[`${prefix}${i}`] = v));
+  return { values, refs: list.map((_, i) => sql.placeholder(`${prefix}${i}`)) };
+}
+
+/** The shape key of `filters`, and every value their placeholders need plus `extra`. */
+export function shapeOf(filters: readonly PageFilter[], extra: Record<string, unknown>): { key: string; values: Record<string, unknown> } {
+  const values = { ...extra };
+  for (const f of filters) if (f.values) Object.assign(values, f.values);
+  return { key: filters.map((f) => f.key).join(","), values };
+}

@@ -3,9 +3,10 @@
  * it locks the row (select ... for update) inside a transaction, so concurrent
  * updates serialise and none is lost.
  */
-import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
+import { shapeOf, type PageFilter } from "../../platform/statements.js";
 import type { Customer, CustomerStatus, CustomerTier } from "../domain/customer.js";
 import { customerNotFound, emailTaken } from "../domain/errors.js";
 import type { CustomerRepository, ListPageQuery } from "../domain/ports.js";
@@ -39,10 +40,11 @@ export function createCustomerRepository(db: Db): CustomerRepository {
     },
 
     async list(query) {
-      const { key, values } = listShape(query);
+      const filters = listFilters(query);
+      const { key, values } = shapeOf(filters, { limit: query.limit });
       let page = pages.get(key);
-      if (!page) pages.set(key, (page = preparePage(db, query)));
-      const rows = await page.execute({ ...values, limit: query.limit });
+      if (!page) pages.set(key, (page = preparePage(db, filters)));
+      const rows = await page.execute(values);
       return rows.map(toDomain);
     },
 
@@ -64,32 +66,30 @@ export function createCustomerRepository(db: Db): CustomerRepository {
   };
 }
 
-/** Which filters `q` sets (the statement's shape) and their values, by placeholder. */
-function listShape(q: ListPageQuery): { key: string; values: Record<string, unknown> } {
-  const values: Record<string, unknown> = {};
-  if (q.tier) values.tier = q.tier;
-  if (q.status) values.status = q.status;
-  if (q.email !== undefined) values.email = q.email;
-  if (q.after) {
-    values.afterTime = q.after.createTime.toISOString();
-    values.afterId = q.after.id;
+/** ListPageQuery's filters: each set filter's shape, value and SQL (built once per shape, `preparePage`). */
+function listFilters(q: ListPageQuery): PageFilter[] {
+  const filters: PageFilter[] = [];
+  if (q.tier) filters.push({ key: "tier", values: { tier: q.tier }, where: () => eq(customers.tier, sql.placeholder("tier")) });
+  if (q.status) filters.push({ key: "status", values: { status: q.status }, where: () => eq(customers.status, sql.placeholder("status")) });
+  // The expression of the unique index on lower(email) (EMAIL_UNIQUE_INDEX): one index probe.
+  if (q.email !== undefined) {
+    filters.push({ key: "email", values: { email: q.email }, where: () => sql`lower(${customers.email}) = lower(${sql.placeholder("email")})` });
   }
-  return { key: Object.keys(values).join(","), values };
+  if (q.after) {
+    filters.push({
+      key: "after",
+      values: { afterTime: q.after.createTime.toISOString(), afterId: q.after.id },
+      where: () => sql`(${customers.createTime}, ${customers.id}) < (${sql.placeholder("afterTime")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`,
+    });
+  }
+  return filters;
 }
 
-function preparePage(db: Db, q: ListPageQuery) {
-  const conditions: SQL[] = [];
-  if (q.tier) conditions.push(eq(customers.tier, sql.placeholder("tier")));
-  if (q.status) conditions.push(eq(customers.status, sql.placeholder("status")));
-  // The expression of the unique index on lower(email) (EMAIL_UNIQUE_INDEX): one index probe.
-  if (q.email !== undefined) conditions.push(sql`lower(${customers.email}) = lower(${sql.placeholder("email")})`);
-  if (q.after) {
-    conditions.push(sql`(${customers.createTime}, ${customers.id}) < (${sql.placeholder("afterTime")}::timestamptz, ${sql.placeholder("afterId")}::uuid)`);
-  }
+function preparePage(db: Db, filters: readonly PageFilter[]) {
   return db
     .select()
     .from(customers)
-    .where(and(...conditions))
+    .where(and(...filters.map((f) => f.where())))
     .orderBy(desc(customers.createTime), desc(customers.id))
     .limit(sql.placeholder("limit"))
     .prepare("customers_list");

@@ -15,8 +15,9 @@
  * side each shape is also built once (`orderPage`): its values are
  * placeholders, filled per call.
  */
-import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
+import { placeholders, shapeOf, type PageFilter } from "../../platform/statements.js";
 import type { Order } from "../domain/order.js";
 import type { ListCursor, ListQuery } from "../domain/ports.js";
 import {
@@ -78,24 +79,6 @@ function groupBy<T extends LineRow | HistoryRow>(items: readonly T[], key: (t: T
 }
 
 /**
- * One filter of a page query: `key` names its shape (which filter, how many
- * values), `values` fill its placeholders, `where` builds its SQL — called only
- * when a page of that shape is first prepared on a handle (`orderPage`).
- */
-export interface PageFilter {
-  readonly key: string;
-  readonly values?: Readonly<Record<string, unknown>>;
-  readonly where: () => SQL;
-}
-
-/** Placeholders `${prefix}0`, `${prefix}1`, … for a list of values, and those values by name. */
-export function placeholders(prefix: string, list: readonly unknown[]): { values: Record<string, unknown>; refs: ReturnType<typeof sql.placeholder>[] } {
-  const values: Record<string, unknown> = {};
-  list.forEach((v, i) => (values[`${prefix}${i}`] = v));
-  return { values, refs: list.map((_, i) => sql.placeholder(`${prefix}${i}`)) };
-}
-
-/**
  * A keyset page: `(create_time, id)` strictly after the cursor in the
  * requested direction. Served by the partial (customer_id | status,
  * create_time, id) indexes; no OFFSET.
@@ -142,15 +125,14 @@ const MAX_PAGE_STATEMENTS = 1000;
 export async function orderPage(db: Db, name: string, filters: readonly PageFilter[], descending: boolean, limit: number): Promise<Order[]> {
   let statements = pageStatementsOf.get(db);
   if (!statements) pageStatementsOf.set(db, (statements = new Map()));
-  const key = `${name}|${descending ? "desc" : "asc"}|${filters.map((f) => f.key).join(",")}`;
+  const shape = shapeOf(filters, { limit });
+  const key = `${name}|${descending ? "desc" : "asc"}|${shape.key}`;
   let statement = statements.get(key);
   if (!statement) {
     if (statements.size >= MAX_PAGE_STATEMENTS) statements.clear();
     statements.set(key, (statement = preparePage(db, name, filters, descending)));
   }
-  const values: Record<string, unknown> = { limit };
-  for (const f of filters) if (f.values) Object.assign(values, f.values);
-  const rows = await statement.execute(values);
+  const rows = await statement.execute(shape.values);
   return rows.map(fromOrderWithChildren);
 }
 

@@ -32,7 +32,8 @@ import { and, asc, between, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import type { Order } from "../domain/order.js";
 import type { ListCursor, SearchQuery } from "../domain/ports.js";
-import { listFilters, orderPage, placeholders, type PageFilter } from "./order-queries.js";
+import { placeholders, shapeOf, type PageFilter } from "../../platform/statements.js";
+import { listFilters, orderPage } from "./order-queries.js";
 import { orders } from "./schema.js";
 
 /** Order numbers have at most this many digits (the contract's pattern); a bigint holds them. */
@@ -111,11 +112,11 @@ async function searchInTwoSteps(
   const recent = await orderPage(db, "orders_search_recent", [...ordered, ...unordered, inWindow], descending, limit);
   if (recent.length >= limit) return recent;
   const rest = limit - recent.length;
-  const all = [...ordered, ...unordered];
   // One filter holding the others (inside its subqueries): their shapes in its key, their values in its own.
+  const inner = shapeOf([...ordered, ...unordered], { edgeOffset: window - 1, rest });
   const older: PageFilter = {
-    key: `older(${all.map((f) => f.key).join(",")})`,
-    values: Object.assign({ edgeOffset: window - 1, rest }, ...all.map((f) => f.values ?? {})),
+    key: `older(${inner.key})`,
+    values: inner.values,
     where: () => {
       // Every match, by the filters' own indexes: OFFSET 0 (written out: Drizzle leaves out a zero offset)
       // plans it apart from the page's order, so there is no walk to choose, and keeps the edge below out of
