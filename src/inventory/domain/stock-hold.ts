@@ -1,7 +1,12 @@
 /**
- * Deciding a hold from the locked stock rows: all lines or none. The write
- * itself is a guarded statement in the repository; this only explains why
- * a hold cannot be made.
+ * The hold rule: all lines or none, and a line can be held when its product
+ * exists and has at least the requested quantity available. planHold is the
+ * rule's statement and the source of the errors. The repository's hold
+ * statement (infra/reservation-statements.ts) applies the same rule in SQL,
+ * because it must decide under its row locks, atomically; when it refuses,
+ * it reports the stock it read under lock and refusedHold explains the
+ * refusal with planHold. A test (test/integration/inventory/hold-rule.test.ts)
+ * checks on random stock that the statement and planHold agree.
  */
 import { insufficientStock, productsNotFound, type Shortage } from "./errors.js";
 import type { Money } from "./money.js";
@@ -40,4 +45,15 @@ export function planHold(
   });
   if (shortages.length > 0) throw insufficientStock(reservationId, shortages);
   return priced;
+}
+
+/**
+ * Why a hold the statement refused cannot be made: planHold over the stock
+ * it read under lock throws NOT_FOUND PRODUCT_NOT_FOUND or FAILED_PRECONDITION
+ * INSUFFICIENT_STOCK. Were planHold to accept those lines, the statement and
+ * the rule would disagree: a bug, thrown as such.
+ */
+export function refusedHold(reservationId: string, lines: readonly LineRequest[], levels: readonly StockLevel[]): never {
+  planHold(reservationId, lines, levels);
+  throw new Error(`reservation ${reservationId}: the hold statement refused lines planHold accepts`);
 }

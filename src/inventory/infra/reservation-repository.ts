@@ -1,14 +1,20 @@
 /**
  * Reservations in Postgres through Drizzle, keyed by (owner, id): an owner
- * (the principal that made them) sees only its own. Locks are always taken in the
- * same order: the reservation row first, then product rows by id. A
- * transaction that waits for a reservation row holds no product lock yet,
- * so the waits cannot form a cycle.
+ * (the principal that made them) sees only its own. The transactions and the
+ * sell take their locks in one order: the existing reservation row first,
+ * then product rows by id. A transaction that waits for a reservation row
+ * holds no product lock yet, so those waits cannot form a cycle.
  *
- * The common paths (a new reservation that can be held, the commit of a live
- * pending one) are single statements (reservation-statements.ts); the
- * transactions below decide everything else: repeats, a hold that fails
- * (they explain why under lock), commits of reservations in other states.
+ * A hold is one statement (reservation-statements.ts) that holds every line
+ * or, writing nothing, reports the stock it read under lock; a refused hold
+ * is explained from that report (refusedHold), a repeat answered from the
+ * stored reservation. Its locks: products by id, then the new reservation's
+ * key, which only another hold of the same id (holding all of its product
+ * locks already, waiting on nothing) can make it wait for; it never waits
+ * for an existing reservation's row lock, so it joins no cycle either. The
+ * commit of a live pending reservation is one statement too; the
+ * transactions below decide everything else: commits of reservations in
+ * other states, releases, returns, expiry.
  * Each writes its events (low or replenished stock, expired reservations:
  * inventory-events.ts) in its own transaction or statement.
  *
@@ -18,41 +24,44 @@
  * the returned quantities (and return records) the one before committed.
  */
 import { and, asc, eq, lte, sql } from "drizzle-orm";
-import { boundedTransaction, type DbBound } from "../../platform/bounded.js";
+import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
 import { reservationNotFound } from "../domain/errors.js";
 import { quantitiesByProduct, stockMoveOf, transitionQuantities, type TransitionPlan } from "../domain/lifecycle.js";
 import type { ReservationRepository } from "../domain/ports.js";
 import { repeatOf, type Reservation, type ReservationRequest } from "../domain/reservation.js";
-import { planHold } from "../domain/stock-hold.js";
+import { refusedHold } from "../domain/stock-hold.js";
 import { ensureSameReturn, planReturn, type ReturnRequest } from "../domain/stock-return.js";
-import { NOT_NULL_VIOLATION, sqlStateOf } from "../../platform/statements.js";
 import type { InventoryEvents, InventoryEventWriter } from "./inventory-events.js";
 import { createReservationStatements } from "./reservation-statements.js";
-import { lineFromRow, lineToRow, reservationFromRow, type Tx } from "./rows.js";
+import { lineFromRow, reservationFromRow, type Tx } from "./rows.js";
 import { reservationLines, reservations, stockReturns } from "./schema.js";
-import { holdStock, lockStockLevels, moveStock } from "./stock-statements.js";
+import { moveStock } from "./stock-statements.js";
+
+/** Holds of one id that found it taken and then gone (purged in between) before this one gives up. */
+const HOLD_ATTEMPTS = 3;
 
 export function createReservationRepository(db: Db, events: InventoryEvents): ReservationRepository {
   const statements = createReservationStatements(db, events.threshold > 0n);
-  const reserveSlowly = (request: ReservationRequest, cx: DbBound | undefined) =>
-    events.within((w) => boundedTransaction(db, cx, (tx) => reserveIn(tx, request, w), "inventory_reserve_tx"));
+  const hold = (request: ReservationRequest) =>
+    events.within(async (w) => {
+      const outcome = await statements.hold(request, events.threshold);
+      if (outcome.kind === "HELD") w.wrote(outcome.events);
+      return outcome;
+    });
   return {
-    async reserve(request, cx) {
-      let held;
-      try {
-        held = await events.within(async (w) => {
-          const h = await statements.hold(request, events.threshold);
-          if (h) w.wrote(h.events);
-          return h;
-        });
-      } catch (err) {
-        // A line could not be held; nothing stayed. The transaction says why (or holds it now).
-        if (sqlStateOf(err) === NOT_NULL_VIOLATION) return reserveSlowly(request, cx);
-        throw err;
+    async reserve(request) {
+      const { owner, id } = request;
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await hold(request);
+        if (outcome.kind === "HELD") return { reservation: outcome.reservation, created: true };
+        // Nothing was written. A reservation with this id (a repeat, or a duplicate that committed
+        // while this hold waited for its locks) answers the call; only without one is a shortage the caller's.
+        const existing = await load(db, owner, id);
+        if (existing) return { reservation: repeatOf(existing, request), created: false };
+        if (outcome.kind === "SHORT") refusedHold(id, request.lines, outcome.levels);
+        if (attempt >= HOLD_ATTEMPTS) throw new Error(`reservation ${id} was taken and gone ${attempt} times`);
       }
-      if (held) return { reservation: held.reservation, created: true };
-      return reserveSlowly(request, cx); // the id exists: a repeat
     },
     findById: (owner, id) => load(db, owner, id),
     commitPending: (owner, id, now) => statements.sell(owner, id, now),
@@ -62,27 +71,6 @@ export function createReservationRepository(db: Db, events: InventoryEvents): Re
       events.within((w) => boundedTransaction(db, cx, (tx) => returnIn(tx, request, w), "inventory_return_stock_tx")),
     expireDue: (now, limit) => events.within((w) => boundedTransaction(db, undefined, (tx) => expireDueIn(tx, now, limit, w), "inventory_expire_due_tx")),
   };
-}
-
-async function reserveIn(tx: Tx, request: ReservationRequest, events: InventoryEventWriter) {
-  const { owner, id, now, expireTime } = request;
-  // The primary key makes concurrent duplicates wait here for the first one's outcome.
-  const inserted = await tx
-    .insert(reservations)
-    .values({ owner, id, status: "PENDING", expiresAt: expireTime, createTime: now, updateTime: now })
-    .onConflictDoNothing({ target: [reservations.owner, reservations.id] })
-    .returning({ id: reservations.id });
-  if (inserted.length === 0) {
-    const existing = await load(tx, owner, id);
-    if (!existing) throw new Error(`reservation ${id} conflicted but cannot be read`);
-    return { reservation: repeatOf(existing, request), created: false };
-  }
-  const levels = await lockStockLevels(tx, request.lines.map((l) => l.productId));
-  const lines = planHold(id, request.lines, levels);
-  await holdStock(tx, lines, now, events);
-  await tx.insert(reservationLines).values(lines.map((l) => lineToRow(owner, id, l)));
-  const reservation: Reservation = { id, status: "PENDING", lines, expireTime, createTime: now, updateTime: now };
-  return { reservation, created: true };
 }
 
 const byKey = (owner: string, id: string) => and(eq(reservations.owner, owner), eq(reservations.id, id));

@@ -1,18 +1,25 @@
 /**
  * The two reservation steps of every order, each ONE statement (data-modifying
- * CTEs, see src/platform/statements.ts), with the locks taken in the same
- * order as everywhere else: the reservation row first, then the product rows
- * in id order (a `for no key update` select sorted by id, materialized, so
- * the updates that follow only touch rows this statement already holds).
+ * CTEs, see src/platform/statements.ts). Table and column names come from the
+ * schema (sql-names.ts). Each is all-or-nothing without a transaction.
  *
- * All-or-nothing without a transaction: a statement that cannot do all of its
- * work fails as a whole, and nothing of it stays.
- * - hold: each product's hold is a guarded update (`stock_on_hand - reserved
- *   >= q`); a reservation line takes its price from its product's hold, so a
- *   line whose guard failed (or whose product does not exist) has no price,
- *   reservation_lines refuses it (NOT NULL), and the statement fails.
+ * - hold: locks the requested products (`for no key update`, in id order,
+ *   materialized), decides from the locked rows whether every line can be
+ *   held — each product exists and has `stock_on_hand - reserved >= q`, the
+ *   rule planHold states (domain/stock-hold.ts; a test checks the two agree)
+ *   — and only then inserts the reservation, holds each line with a guarded
+ *   update and records the lines. Otherwise it writes nothing and reports
+ *   what it read under lock, one row per line, so the caller can say which
+ *   lines could not be held. The guard stays on the update: were it ever to
+ *   refuse a line the decision let through, that line would have no price,
+ *   reservation_lines would refuse its NULL and the statement fail as a whole
+ *   (a bug, never a signal). A reservation id that exists holds nothing.
+ *   Locks: the products first, then the reservation's key (its insert), so a
+ *   hold waits on a key only for another hold of the same id, which already
+ *   has all of its product locks and waits on nothing.
  * - sell: `reserved - q` below zero is refused by products_reserved_check
- *   (a sell of more than is held is a bug, as in moveStock).
+ *   (a sell of more than is held is a bug, as in moveStock). It locks the
+ *   reservation row first (its update), then the product rows in id order.
  *
  * The hold also writes the StockLow event of each product whose available
  * stock it takes below the threshold (inventory-events.ts), in the same
@@ -26,13 +33,20 @@ import { prepareStatement } from "../../platform/statements.js";
 import { activeTraceparent } from "../../platform/tracing.js";
 import { money } from "../domain/money.js";
 import type { Reservation, ReservationLine, ReservationRequest } from "../domain/reservation.js";
+import type { StockLevel } from "../domain/stock-hold.js";
 import { STOCK_LOW_TYPE } from "../rpc/inventory-events.js";
+import { outbox, products, reservationLines, reservations } from "./schema.js";
+import { list, namesOf } from "./sql-names.js";
 
 const p = sql.placeholder;
+const P = namesOf(products);
+const R = namesOf(reservations);
+const L = namesOf(reservationLines);
+const E = namesOf(outbox);
 
 /** StockLow rows of the products the hold took below the threshold (none when stock events are off: STOCK_LOW_THRESHOLD=0). */
 const LOW = sql`
-  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
+  insert into ${E} (${list(E.aggregateType, E.aggregateId, E.eventType, E.payload, E.traceparent, E.createTime)})
   select 'product', h.id::text, ${sql.raw(`'${STOCK_LOW_TYPE}'`)},
     jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
       'stockOnHand', h.stock_on_hand::text, 'threshold', ${p("threshold")}::bigint::text),
@@ -42,57 +56,78 @@ const LOW = sql`
   returning 1`;
 const NO_LOW = sql`select 1 where false`;
 
-/** Inserts the reservation (unless its id exists) and, for a new one, holds every line and records it. */
+/**
+ * Holds every line of a new reservation or none, and says which it did: one
+ * row per requested line (a single row with no product for no lines) with
+ * the product's stock and price as locked (none for an unknown product) and
+ * the outcome — HELD; SHORT (nothing written: a line's product is unknown or
+ * short); TAKEN (nothing written: the id exists, or a hold of the same id
+ * committed first).
+ */
 const hold = (stockEvents: boolean) => sql`
 with req as (
   select * from unnest(${p("productIds")}::uuid[], ${p("quantities")}::int[]) as r(product_id, quantity)
-), created as (
-  insert into inventory.reservations (owner, id, status, expires_at, create_time, update_time)
-  values (${p("owner")}, ${p("id")}, 'PENDING', ${p("expiresAt")}::timestamptz, ${p("now")}::timestamptz, ${p("now")}::timestamptz)
-  on conflict (owner, id) do nothing
-  returning owner, id
+), fresh as (
+  select not exists (select from ${R} where ${R.owner} = ${p("owner")} and ${R.id} = ${p("id")}) as yes
 ), locked as materialized (
-  select pr.id from inventory.products pr
-  where pr.id = any(${p("productIds")}::uuid[]) and exists (select from created)
-  order by pr.id
+  select pr.${P.id} as id, pr.${P.stockOnHand} as stock_on_hand, pr.${P.reserved} as reserved,
+    pr.${P.unitPriceMinor} as unit_price_minor, pr.${P.currency} as currency
+  from ${P} pr
+  where pr.${P.id} = any(${p("productIds")}::uuid[]) and (select yes from fresh)
+  order by pr.${P.id}
   for no key update
+), fits as (
+  select coalesce(bool_and(coalesce(l.stock_on_hand - l.reserved >= r.quantity, false)), true) and (select yes from fresh) as yes
+  from req r left join locked l on l.id = r.product_id
+), created as (
+  insert into ${R} (${list(R.owner, R.id, R.status, R.expiresAt, R.createTime, R.updateTime)})
+  select ${p("owner")}, ${p("id")}, 'PENDING', ${p("expiresAt")}::timestamptz, ${p("now")}::timestamptz, ${p("now")}::timestamptz
+  where (select yes from fits)
+  on conflict (${list(R.owner, R.id)}) do nothing
+  returning ${R.owner} as owner, ${R.id} as id
 ), held as (
-  update inventory.products pr
-  set reserved = pr.reserved + r.quantity, update_time = greatest(pr.update_time, ${p("now")}::timestamptz)
+  update ${P} pr
+  set ${P.reserved} = pr.${P.reserved} + r.quantity, ${P.updateTime} = greatest(pr.${P.updateTime}, ${p("now")}::timestamptz)
   from locked l join req r on r.product_id = l.id
-  where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
-  returning pr.id, pr.sku, pr.stock_on_hand, pr.reserved, r.quantity, pr.unit_price_minor, pr.currency
+  where pr.${P.id} = l.id and exists (select from created) and pr.${P.stockOnHand} - pr.${P.reserved} >= r.quantity
+  returning pr.${P.id} as id, pr.${P.sku} as sku, pr.${P.stockOnHand} as stock_on_hand, pr.${P.reserved} as reserved, r.quantity,
+    pr.${P.unitPriceMinor} as unit_price_minor, pr.${P.currency} as currency
 ), low as (${stockEvents ? LOW : NO_LOW}
 ), lines as (
-  insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
+  insert into ${L} (${list(L.owner, L.reservationId, L.productId, L.quantity, L.unitPriceMinor, L.currency)})
   select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
-  returning product_id, quantity, unit_price_minor, currency
 )
-select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency,
-  (select count(*) from low)::int as events
-from lines order by product_id`;
+select o.outcome, o.events, r.product_id as "productId", r.quantity,
+  l.stock_on_hand::text as "stockOnHand", l.reserved::text as reserved, l.unit_price_minor::text as "unitPriceMinor", l.currency
+from (
+  select case when exists (select from created) then 'HELD' when (select yes from fresh) and not (select yes from fits) then 'SHORT'
+    else 'TAKEN' end as outcome,
+    (select count(*) from low)::int as events
+) o left join (req r left join locked l on l.id = r.product_id) on true
+order by r.product_id`;
 
 /** PENDING and not yet due → COMMITTED, selling its stock; nothing for any other reservation. */
 const SELL = sql`
 with moved as (
-  update inventory.reservations set status = 'COMMITTED', update_time = ${p("now")}::timestamptz
-  where owner = ${p("owner")} and id = ${p("id")} and status = 'PENDING' and expires_at > ${p("now")}::timestamptz
-  returning id, expires_at, create_time
+  update ${R} set ${R.status} = 'COMMITTED', ${R.updateTime} = ${p("now")}::timestamptz
+  where ${R.owner} = ${p("owner")} and ${R.id} = ${p("id")} and ${R.status} = 'PENDING' and ${R.expiresAt} > ${p("now")}::timestamptz
+  returning ${R.expiresAt} as expires_at, ${R.createTime} as create_time
 ), lines as (
-  select l.product_id, l.quantity, l.unit_price_minor, l.currency from inventory.reservation_lines l
-  where l.owner = ${p("owner")} and l.reservation_id = ${p("id")} and exists (select from moved)
+  select l.${L.productId} as product_id, l.${L.quantity} as quantity, l.${L.unitPriceMinor} as unit_price_minor, l.${L.currency} as currency
+  from ${L} l
+  where l.${L.owner} = ${p("owner")} and l.${L.reservationId} = ${p("id")} and exists (select from moved)
 ), locked as materialized (
-  select pr.id from inventory.products pr
-  where pr.id in (select product_id from lines)
-  order by pr.id
+  select pr.${P.id} as id from ${P} pr
+  where pr.${P.id} in (select product_id from lines)
+  order by pr.${P.id}
   for no key update
 ), sold as (
-  update inventory.products pr
-  set stock_on_hand = pr.stock_on_hand - l.quantity, reserved = pr.reserved - l.quantity,
-      update_time = greatest(pr.update_time, ${p("now")}::timestamptz)
+  update ${P} pr
+  set ${P.stockOnHand} = pr.${P.stockOnHand} - l.quantity, ${P.reserved} = pr.${P.reserved} - l.quantity,
+      ${P.updateTime} = greatest(pr.${P.updateTime}, ${p("now")}::timestamptz)
   from locked k join lines l on l.product_id = k.id
-  where pr.id = k.id
+  where pr.${P.id} = k.id
 )
 select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
   floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",
@@ -106,27 +141,43 @@ interface LineRow {
   currency: string;
 }
 
+/** One row of the hold's report: a requested line with its product as locked (stock and price null: unknown product). */
+interface HoldRow {
+  outcome: "HELD" | "SHORT" | "TAKEN";
+  events: number;
+  productId: string | null;
+  quantity: number | null;
+  stockOnHand: string | null;
+  reserved: string | null;
+  unitPriceMinor: string | null;
+  currency: string | null;
+}
+
 const toLine = (r: LineRow): ReservationLine => ({
   productId: r.productId,
   quantity: r.quantity,
   unitPrice: money(r.currency, BigInt(r.unitPriceMinor)),
 });
 
+/** What a hold did. */
+export type HoldOutcome =
+  /** Every line held; `events` StockLow events written. */
+  | { readonly kind: "HELD"; readonly reservation: Reservation; readonly events: number }
+  /** Nothing written: some line could not be held. `levels`: the stock and price of every requested product that exists, as read under lock. */
+  | { readonly kind: "SHORT"; readonly levels: readonly StockLevel[] }
+  /** Nothing written: the id exists (or a hold of the same id committed while this one waited). */
+  | { readonly kind: "TAKEN" };
+
 export interface ReservationStatements {
-  /**
-   * The new reservation, holding every line, and how many StockLow events
-   * it wrote (below `threshold`; 0 writes none); undefined when the id exists
-   * (nothing changed). Fails (NOT NULL violation, nothing changed) when a
-   * line cannot be held: a product is short or unknown.
-   */
-  hold(request: ReservationRequest, threshold: bigint): Promise<{ reservation: Reservation; events: number } | undefined>;
+  /** Holds every line of a new reservation or none, in one statement (StockLow events below `threshold`; 0 writes none). */
+  hold(request: ReservationRequest, threshold: bigint): Promise<HoldOutcome>;
   /** The committed reservation with its stock sold, or undefined when it was not PENDING and live. */
   sell(owner: string, id: string, now: Date): Promise<Reservation | undefined>;
 }
 
 /** `stockEvents`: whether holds write StockLow events (STOCK_LOW_THRESHOLD > 0); off, the statement has no insert for them. */
 export function createReservationStatements(db: Db, stockEvents: boolean): ReservationStatements {
-  const holdStatement = prepareStatement<LineRow & { events: number }>(db, "inventory_reserve_hold", hold(stockEvents));
+  const holdStatement = prepareStatement<HoldRow>(db, "inventory_reserve_hold", hold(stockEvents));
   const sell = prepareStatement<LineRow & { expireMs: number; createMs: number }>(db, "inventory_reserve_sell", SELL);
   return {
     async hold(request, threshold) {
@@ -140,9 +191,13 @@ export function createReservationStatements(db: Db, stockEvents: boolean): Reser
         now: now.toISOString(),
         ...(stockEvents ? { threshold: threshold.toString(), traceparent: activeTraceparent() ?? null } : {}),
       });
-      if (rows.length === 0) return undefined;
-      const reservation: Reservation = { id, status: "PENDING", lines: rows.map(toLine), expireTime, createTime: now, updateTime: now };
-      return { reservation, events: rows[0].events };
+      const outcome = rows[0]?.outcome;
+      const lines = rows.filter((r) => r.productId !== null);
+      if (outcome === "TAKEN") return { kind: "TAKEN" };
+      if (outcome === "SHORT") return { kind: "SHORT", levels: lines.filter((r) => r.stockOnHand !== null).map(toLevel) };
+      if (outcome !== "HELD") throw new Error(`hold of reservation ${id} reported ${String(outcome)}`);
+      const reservation: Reservation = { id, status: "PENDING", lines: lines.map((r) => toLine(r as LineRow)), expireTime, createTime: now, updateTime: now };
+      return { kind: "HELD", reservation, events: rows[0].events };
     },
     async sell(owner, id, now) {
       const rows = await sell({ owner, id, now: now.toISOString() });
@@ -157,5 +212,14 @@ export function createReservationStatements(db: Db, stockEvents: boolean): Reser
         updateTime: now,
       };
     },
+  };
+}
+
+function toLevel(r: HoldRow): StockLevel {
+  return {
+    id: r.productId as string,
+    stockOnHand: BigInt(r.stockOnHand as string),
+    reserved: BigInt(r.reserved as string),
+    unitPrice: money(r.currency as string, BigInt(r.unitPriceMinor as string)),
   };
 }

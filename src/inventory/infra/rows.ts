@@ -43,18 +43,6 @@ export function lineFromRow(r: ReservationLineRow): ReservationLine {
   return r.returnedQuantity > 0 ? { ...line, returnedQuantity: r.returnedQuantity } : line;
 }
 
-export function lineToRow(owner: string, reservationId: string, l: ReservationLine): ReservationLineRow {
-  return {
-    owner,
-    reservationId,
-    productId: l.productId,
-    quantity: l.quantity,
-    unitPriceMinor: l.unitPrice.amountMinor,
-    currency: l.unitPrice.currency,
-    returnedQuantity: l.returnedQuantity ?? 0,
-  };
-}
-
 export function reservationFromRow(r: ReservationRow, lines: readonly ReservationLine[]): Reservation {
   return {
     id: r.id,

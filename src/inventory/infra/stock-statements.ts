@@ -6,13 +6,10 @@
  * After each update, a change of available stock that crosses the low-stock
  * threshold writes its event (inventory-events.ts) under the same row lock.
  */
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { StockMove } from "../domain/lifecycle.js";
 import { stockOutOfRange } from "../domain/errors.js";
-import { money } from "../domain/money.js";
 import { MAX_STOCK } from "../domain/product.js";
-import type { ReservationLine } from "../domain/reservation.js";
-import type { StockLevel } from "../domain/stock-hold.js";
 import type { StockAfter } from "../rpc/inventory-events.js";
 import type { InventoryEventWriter } from "./inventory-events.js";
 import type { Tx } from "./rows.js";
@@ -22,33 +19,6 @@ const big = (n: bigint) => sql`${n.toString()}::bigint`;
 
 /** update_time moves to `now` but never backwards. */
 export const notBefore = (now: Date) => sql`greatest(${products.updateTime}, ${now.toISOString()}::timestamptz)`;
-
-/** Locks the products (no key update) in id order and reads their stock and price. */
-export async function lockStockLevels(tx: Tx, ids: readonly string[]): Promise<StockLevel[]> {
-  const rows = await tx
-    .select()
-    .from(products)
-    .where(inArray(products.id, [...ids]))
-    .orderBy(asc(products.id))
-    .for("no key update");
-  return rows.map((r) => ({
-    id: r.id,
-    stockOnHand: r.stockOnHand,
-    reserved: r.reserved,
-    unitPrice: money(r.currency, r.unitPriceMinor),
-  }));
-}
-
-/** reserved += q where available >= q, for every line (lines ordered by product id). */
-export async function holdStock(tx: Tx, lines: readonly ReservationLine[], now: Date, events: InventoryEventWriter): Promise<void> {
-  for (const l of lines) {
-    const quantity = BigInt(l.quantity);
-    const q = big(quantity);
-    const after = await guarded(tx, l.productId, { reserved: sql`${products.reserved} + ${q}` }, now,
-      sql`${products.stockOnHand} - ${products.reserved} >= ${q}`);
-    await events.stockChanged(tx, after, -quantity, now);
-  }
-}
 
 /** Applies `move` for each (product, quantity), in product-id order. */
 export async function moveStock(

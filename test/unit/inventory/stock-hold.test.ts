@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../../src/kernel/errors.js";
 import { money } from "../../../src/inventory/domain/money.js";
-import { planHold, type StockLevel } from "../../../src/inventory/domain/stock-hold.js";
+import { planHold, refusedHold, type StockLevel } from "../../../src/inventory/domain/stock-hold.js";
 import { domainThrown } from "../../support/rpc-errors.js";
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -68,5 +68,24 @@ describe("planHold", () => {
         expect(ok).toBe(fits);
       }),
     );
+  });
+});
+
+describe("refusedHold", () => {
+  it("throws planHold's error for the stock the refusing statement read", () => {
+    const e = domainThrown(() => refusedHold("r", [{ productId: id(1), quantity: 3 }], [level(1, 2n, 0n)]));
+    expect([e.kind, e.reason]).toEqual(["FAILED_PRECONDITION", "INSUFFICIENT_STOCK"]);
+  });
+
+  it("calls a refusal of lines planHold accepts a bug, not a domain error", () => {
+    let thrown: unknown;
+    try {
+      refusedHold("r", [{ productId: id(1), quantity: 2 }], [level(1, 2n, 0n)]);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).not.toBeInstanceOf(DomainError);
+    expect(String(thrown)).toMatch(/refused lines planHold accepts/);
   });
 });
