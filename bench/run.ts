@@ -201,6 +201,8 @@ async function main(): Promise<void> {
     add("get-order", "get-order", true, ["grpc", "connect-json"]);
     add("list-orders", "list-orders", true, ["grpc", "connect-json"]);
     add("create-order", "create-order", false, ["grpc", "connect-json"]);
+    // A flash sale: every order buys the same two products (judged against the create-order row above).
+    add("hot-products", "hot-products", false, ["grpc"]);
     add("mixed 80/10/10", "mixed", false, ["grpc"]);
     for (const spec of plan.filter(wanted)) rows.push(await measureRow(spec, targetOf(service, db), o, data(o.orders), workDir, log));
     if (o.only.length === 0 || o.only.some((x) => "overload".includes(x))) {
@@ -301,7 +303,11 @@ function assignCeilings(rows: Row[]): void {
   for (const r of rows) {
     if (r.generator === "pgbench" || r.group === "auth" || r.id.startsWith("noop (plain")) continue;
     const ceiling =
-      r.scenario === "create-order" ? (find("create-order txn (pgbench) sql pgbench") ?? find(`noop (plain grpc-js) grpc ${r.generator}`)) : find(`noop (plain grpc-js) grpc ${r.generator}`);
+      r.scenario === "hot-products"
+        ? find(`create-order ${r.protocol} ${r.generator}`)
+        : r.scenario === "create-order"
+          ? (find("create-order txn (pgbench) sql pgbench") ?? find(`noop (plain grpc-js) grpc ${r.generator}`))
+          : find(`noop (plain grpc-js) grpc ${r.generator}`);
     if (ceiling && ceiling.rps > 0) r.ceiling = { id: ceiling.id, rps: ceiling.rps, ratio: r.rps / ceiling.rps };
   }
 }

@@ -48,7 +48,10 @@ export const SEARCH_SCENARIOS = [
 ] as const;
 export type SearchScenario = (typeof SEARCH_SCENARIOS)[number];
 
-export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "mixed" | SearchScenario;
+export type ScenarioName = "noop" | "get-product" | "get-order" | "list-orders" | "create-order" | "hot-products" | "mixed" | SearchScenario;
+
+/** The hot-products scenario's products (a flash sale): every order buys these two. */
+export const HOT_PRODUCTS = [1, 2] as const;
 
 /** The data the generators draw from; everything seeded has an index-derived id. */
 export interface DataShape {
@@ -107,6 +110,12 @@ export function createOrderRequest(d: DataShape, seq: number, customer = int(d.c
   return { customerId: customerId(customer), items, shippingAddress: ADDRESS, requestId: `${d.runTag}-${seq}` };
 }
 
+/** A CreateOrder of the hot-products scenario: the same two products in every order, 1–3 of each. */
+export function hotOrderRequest(d: DataShape, seq: number, customer = int(d.customers)) {
+  const items = HOT_PRODUCTS.slice(0, Math.min(HOT_PRODUCTS.length, d.products)).map((p) => ({ productId: productId(p), quantity: int(3) }));
+  return { customerId: customerId(customer), items, shippingAddress: ADDRESS, requestId: `${d.runTag}-${seq}` };
+}
+
 type Call = (c: Clients, seq: number) => Promise<unknown>;
 
 export function variedCall(name: ScenarioName, d: LoadData): Call {
@@ -136,6 +145,11 @@ export function variedCall(name: ScenarioName, d: LoadData): Call {
       return listOrders;
     case "create-order":
       return createOrder;
+    case "hot-products":
+      return (c, seq) => {
+        const who = int(d.customers);
+        return c.orders.createOrder(hotOrderRequest(d, seq, who), by(who));
+      };
     case "mixed":
       // 80% GetOrder, 10% ListOrders by customer, 10% CreateOrder.
       return (c, seq) => {

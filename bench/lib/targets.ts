@@ -128,6 +128,7 @@ export function evaluateTargets(
   const row = (id: string) => rows.find((r) => r.id === id);
   const targets: Target[] = [
     ratioTarget("CreateOrder vs pgbench order transaction", 0.6, row("create-order grpc node"), row("create-order txn (pgbench) sql pgbench"), "Postgres (pgbench) and the create-order row"),
+    ratioTarget("CreateOrder on two hot products vs spread over the catalogue", 0.8, row("hot-products grpc node"), row("create-order grpc node"), "the hot-products and create-order rows"),
   ];
   for (const gen of ["h2load", "node"]) {
     targets.push(ratioTarget(`GetOrder gRPC vs plain grpc-js no-op (${gen})`, 0.85, row(`get-order grpc ${gen}`), row(`noop (plain grpc-js) grpc ${gen}`), `${gen} rows`));

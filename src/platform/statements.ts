@@ -19,7 +19,7 @@
  * statement's name (db_statement_duration_seconds, bounded.ts); inside a
  * traced call it is a span of that name too (tracing.ts `startDbSpan`).
  */
-import { sql, type SQL } from "drizzle-orm";
+import { Placeholder, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { statementDurations } from "./bounded.js";
 import { rowsOf, type Db } from "./db.js";
@@ -29,9 +29,47 @@ const dialect = new PgDialect();
 
 export type Statement<Row> = (values: Record<string, unknown>) => Promise<Row[]>;
 
+/** A statement as the server receives it: its text, and the placeholder each `$n` is filled from. */
+export interface RenderedStatement {
+  readonly text: string;
+  /** `params[n - 1]` names the placeholder behind `$n`. */
+  readonly params: readonly string[];
+}
+
+/** Every statement prepared in this process, by name (the pgbench ceiling's script is rendered from them: bench/pgbench/generate.ts). */
+const renderedByName = new Map<string, RenderedStatement>();
+
+/** The text and parameters of the statement prepared under `name`, if one was. */
+export function renderedStatement(name: string): RenderedStatement | undefined {
+  return renderedByName.get(name);
+}
+
+/** `query`'s text and the placeholder names of its parameters; a statement's values are all placeholders. */
+export function renderStatement(name: string, query: SQL): { rendered: RenderedStatement; query: ReturnType<PgDialect["sqlToQuery"]> } {
+  const q = dialect.sqlToQuery(query);
+  const params = q.params.map((v, i) => {
+    if (v instanceof Placeholder) return v.name as string;
+    throw new Error(`statement ${name}: parameter $${i + 1} is a value, not a placeholder`);
+  });
+  return { rendered: { text: q.sql, params }, query: q };
+}
+
+/**
+ * The one use of Drizzle's session internals (`db._.session.prepareQuery`):
+ * a query prepared from rendered SQL, run with a values object, returning the
+ * driver's raw rows. Drizzle has no public API for "this text, these named
+ * placeholders, no column mapping"; test/integration/platform/statements.test.ts
+ * holds it to that on both drivers, so a Drizzle upgrade that changes it fails there.
+ */
+export function preparedQuery(db: Db, name: string, query: ReturnType<PgDialect["sqlToQuery"]>): { execute(values: Record<string, unknown>): Promise<unknown> } {
+  return db._.session.prepareQuery(query, undefined, name, false);
+}
+
 /** `name` identifies the statement in logs, traces and metrics; the server keys prepared statements by text. */
 export function prepareStatement<Row>(db: Db, name: string, query: SQL): Statement<Row> {
-  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
+  const { rendered, query: q } = renderStatement(name, query);
+  renderedByName.set(name, rendered);
+  const prepared = preparedQuery(db, name, q);
   const durations = statementDurations(db).get(name);
   return async (values) => {
     const began = performance.now();

@@ -6,7 +6,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { boundedTransaction } from "../../platform/bounded.js";
 import type { Db } from "../../platform/db.js";
-import { shapeOf, type PageFilter } from "../../platform/statements.js";
+import { prepareStatement, shapeOf, type PageFilter } from "../../platform/statements.js";
 import type { Customer, CustomerStatus, CustomerTier } from "../domain/customer.js";
 import { customerNotFound, emailTaken } from "../domain/errors.js";
 import type { CustomerRepository, ListPageQuery } from "../domain/ports.js";
@@ -14,13 +14,8 @@ import { isUniqueViolation } from "../../platform/pg-errors.js";
 import { customers, EMAIL_UNIQUE_INDEX, type CustomerRow } from "./schema.js";
 
 export function createCustomerRepository(db: Db): CustomerRepository {
-  // Every CreateOrder reads its customer: built once, prepared on the server.
-  const byId = db
-    .select()
-    .from(customers)
-    .where(eq(customers.id, sql.placeholder("id")))
-    .limit(1)
-    .prepare("customers_find_by_id");
+  // Every CreateOrder reads its customer: built once, prepared on the server, timed and traced as a statement.
+  const byId = prepareStatement<CustomerRawRow>(db, "customers_find_by_id", FIND_BY_ID);
   // ListCustomers (and SearchOrders' email lookup): one prepared statement per shape (which filters are set, ≤ 16).
   const pages = new Map<string, ReturnType<typeof preparePage>>();
   return {
@@ -35,8 +30,8 @@ export function createCustomerRepository(db: Db): CustomerRepository {
     },
 
     async findById(id) {
-      const rows = await byId.execute({ id });
-      return rows[0] && toDomain(rows[0]);
+      const [row] = await byId({ id });
+      return row && fromRaw(row);
     },
 
     async list(query) {
@@ -103,6 +98,27 @@ async function translate<T>(run: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** GetCustomer's read as one statement (the driver's raw row: times as epoch milliseconds, as statements.ts asks). */
+const FIND_BY_ID = sql`
+select ${customers.id} as "id", ${customers.email} as "email", ${customers.displayName} as "displayName", ${customers.tier} as "tier",
+  ${customers.status} as "status", ${customers.version} as "version",
+  floor(extract(epoch from ${customers.createTime}) * 1000)::float8 as "createMs", floor(extract(epoch from ${customers.updateTime}) * 1000)::float8 as "updateMs"
+from ${customers} where ${customers.id} = ${sql.placeholder("id")}::uuid limit 1`;
+
+interface CustomerRawRow {
+  id: string;
+  email: string;
+  displayName: string;
+  tier: string;
+  status: string;
+  version: number;
+  createMs: number;
+  updateMs: number;
+}
+
+const fromRaw = (r: CustomerRawRow): Customer =>
+  toDomain({ ...r, createTime: new Date(r.createMs), updateTime: new Date(r.updateMs) });
 
 function toRow(c: Customer): CustomerRow {
   return {
