@@ -10,7 +10,9 @@ import { randomUUID } from "node:crypto";
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import type { Db } from "../platform/db.js";
 import type { RpcImpl } from "../platform/handlers.js";
+import { atMostEvery } from "../platform/at-most-every.js";
 import type { Logger } from "../platform/logger.js";
+import { sqlStateOf } from "../platform/statements.js";
 import { isDomainError } from "../kernel/errors.js";
 import type { InventoryAppPorts } from "./app/ports.js";
 import type { ReserveStock } from "./app/reserve-stock.js";
@@ -85,7 +87,13 @@ export function createInventoryModule(deps: InventoryModuleDeps): InventoryModul
   const events = createInventoryEvents(deps.stockLowThreshold, () => relay?.wake());
   const ports: InventoryAppPorts = {
     products: createProductRepository(deps.db, events),
-    reservations: createReservationRepository(deps.db, events),
+    reservations: createReservationRepository(
+      deps.db,
+      events,
+      atMostEvery(60_000, (err: unknown, size: number) =>
+        logger.warn({ sqlState: sqlStateOf(err), size }, "a grouped reservation statement failed; its members ran alone (a racing duplicate id, or a bug)"),
+      ),
+    ),
     now: () => new Date(),
     newId: randomUUID,
     log: logger,

@@ -33,6 +33,7 @@ import { repeatOf, type Reservation, type ReservationRequest } from "../domain/r
 import { refusedHold } from "../domain/stock-hold.js";
 import { ensureSameReturn, planReturn, type ReturnRequest } from "../domain/stock-return.js";
 import type { InventoryEvents, InventoryEventWriter } from "./inventory-events.js";
+import { groupedReservationStatements } from "./reservation-batches.js";
 import { createReservationStatements } from "./reservation-statements.js";
 import { lineFromRow, reservationFromRow, type Tx } from "./rows.js";
 import { reservationLines, reservations, stockReturns } from "./schema.js";
@@ -41,8 +42,10 @@ import { moveStock } from "./stock-statements.js";
 /** Holds of one id that found it taken and then gone (purged in between) before this one gives up. */
 const HOLD_ATTEMPTS = 3;
 
-export function createReservationRepository(db: Db, events: InventoryEvents): ReservationRepository {
-  const statements = createReservationStatements(db, events.threshold > 0n);
+export function createReservationRepository(db: Db, events: InventoryEvents, onGroupError?: (err: unknown, size: number) => void): ReservationRepository {
+  // Holds and sells that arrive together run as one statement each (reservation-batches.ts: a flash sale's hot rows).
+  const stockEvents = events.threshold > 0n;
+  const statements = groupedReservationStatements(db, stockEvents, createReservationStatements(db, stockEvents), onGroupError);
   const hold = (request: ReservationRequest) =>
     events.within(async (w) => {
       const outcome = await statements.hold(request, events.threshold);

@@ -45,7 +45,7 @@ const L = namesOf(reservationLines);
 const E = namesOf(outbox);
 
 /** StockLow rows of the products the hold took below the threshold (none when stock events are off: STOCK_LOW_THRESHOLD=0). */
-const LOW = sql`
+export const LOW = sql`
   insert into ${E} (${list(E.aggregateType, E.aggregateId, E.eventType, E.payload, E.traceparent, E.createTime)})
   select 'product', h.id::text, ${sql.raw(`'${STOCK_LOW_TYPE}'`)},
     jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
@@ -54,7 +54,7 @@ const LOW = sql`
   from held h
   where h.stock_on_hand - h.reserved < ${p("threshold")}::bigint and h.stock_on_hand - h.reserved + h.quantity >= ${p("threshold")}::bigint
   returning 1`;
-const NO_LOW = sql`select 1 where false`;
+export const NO_LOW = sql`select 1 where false`;
 
 /**
  * Holds every line of a new reservation or none, and says which it did: one
@@ -134,7 +134,7 @@ select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "uni
   floor(extract(epoch from m.create_time) * 1000)::float8 as "createMs"
 from moved m cross join lines l order by l.product_id`;
 
-interface LineRow {
+export interface LineRow {
   productId: string;
   quantity: number;
   unitPriceMinor: string;
@@ -153,7 +153,7 @@ interface HoldRow {
   currency: string | null;
 }
 
-const toLine = (r: LineRow): ReservationLine => ({
+export const toLine = (r: LineRow): ReservationLine => ({
   productId: r.productId,
   quantity: r.quantity,
   unitPrice: money(r.currency, BigInt(r.unitPriceMinor)),

@@ -22,6 +22,8 @@ export interface InventoryFixture {
   cx(): CallContext;
   /** A product with `stock` on hand and a unique SKU. */
   product(stock: bigint, priceMinor?: bigint): Promise<Product>;
+  /** Grouped hold/sell statements that failed (their members then ran alone): a racing duplicate id, or a bug. */
+  readonly groupErrors: unknown[];
   /** stock_on_hand and reserved as stored. */
   stockOf(id: string): Promise<{ stockOnHand: bigint; reserved: bigint }>;
 }
@@ -38,9 +40,10 @@ export async function createInventoryFixture(): Promise<InventoryFixture> {
   };
   // The service's default threshold (STOCK_LOW_THRESHOLD): the events these tests cause are written as in production.
   const events = createInventoryEvents(10);
+  const groupErrors: unknown[] = [];
   const uc = createInventoryUseCases({
     products: createProductRepository(database.db, events),
-    reservations: createReservationRepository(database.db, events),
+    reservations: createReservationRepository(database.db, events, (err) => groupErrors.push(err)),
     now: () => clock.now,
     newId: randomUUID,
     log: pino({ level: "silent" }),
@@ -49,6 +52,7 @@ export async function createInventoryFixture(): Promise<InventoryFixture> {
   const cx = () => backgroundContext();
   return {
     database,
+    groupErrors,
     uc,
     clock,
     cx,
