@@ -10,7 +10,7 @@
  * request_id (or the reconciler) confirms it. A failed store releases the
  * hold; a crash before the store leaves a hold that simply expires.
  */
-import type { Logger } from "pino";
+import type { Log } from "../../kernel/log.js";
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { Money } from "../domain/money.js";
@@ -34,14 +34,14 @@ export interface CreateOrderDeps {
   readonly inventory: InventoryPort;
   readonly customers: CustomerPort;
   readonly settler: ReservationSettler;
-  readonly logger: Logger;
+  readonly log: Log;
   readonly now?: () => Date;
   /** A new order was stored (not a replay), by its customer's tier and its currency: orders_created_total. */
   readonly onCreated?: (tier: string, currency: string) => void;
 }
 
 export function createCreateOrder(deps: CreateOrderDeps) {
-  const { repo, settler, logger } = deps;
+  const { repo, settler, log } = deps;
   const now = deps.now ?? (() => new Date());
 
   /** Gives the stock back unless a racing duplicate already stored its order on it. */
@@ -57,7 +57,7 @@ export function createCreateOrder(deps: CreateOrderDeps) {
       try {
         current = await settler.settlePending(cx, order);
       } catch (err) {
-        logger.warn({ err, orderId: order.id }, "sale of a stored order not confirmed; the retry or the reconciler confirms it");
+        log.warn({ err, orderId: order.id }, "sale of a stored order not confirmed; the retry or the reconciler confirms it");
         throw orderNotConfirmed(order.id);
       }
     }

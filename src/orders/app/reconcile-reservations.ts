@@ -9,7 +9,7 @@
  * committed, and if its hold is lost it is kept and reported. A restock
  * still PENDING (the unshipped rest of an order, cancelled) is returned.
  */
-import type { Logger } from "pino";
+import type { Log } from "../../kernel/log.js";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Order } from "../domain/order.js";
 import type { OrderRepository } from "../domain/ports.js";
@@ -33,14 +33,14 @@ export interface ReconcileDeps {
   readonly settler: ReservationSettler;
   /** Returns the stock of restocks still PENDING (the unshipped rest of an order). */
   readonly restocker: Restocker;
-  readonly logger: Logger;
+  readonly log: Log;
   readonly budgetMs: number;
   /** An order was settled (reconciler_orders_settled_total{action}). */
   readonly onSettled?: (action: SettleAction) => void;
 }
 
 export function createReconcileReservations(deps: ReconcileDeps) {
-  const { repo, settler, logger } = deps;
+  const { repo, settler, log } = deps;
 
   /** A call context of `budgetMs` that also ends when the pass is stopped. */
   const contextFor = (stop: AbortSignal | undefined): CallContext => {
@@ -66,10 +66,10 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       if (stop?.aborted) return undefined;
       if (order.reservationState === "PENDING" && order.status !== "PENDING" && isHoldLost(err)) {
         // Acknowledged before its sale was recorded, and the hold is gone: never taken back; a person must look.
-        logger.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
+        log.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
         return undefined;
       }
-      logger.warn({ err, orderId: order.id }, "reservation not settled; will retry");
+      log.warn({ err, orderId: order.id }, "reservation not settled; will retry");
       return undefined;
     }
   };
@@ -89,7 +89,7 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       try {
         if (!(await deps.restocker.restock(contextFor(stop), order))) continue;
       } catch (err) {
-        if (!stop?.aborted) logger.warn({ err, orderId: order.id }, "stock not returned; will retry");
+        if (!stop?.aborted) log.warn({ err, orderId: order.id }, "stock not returned; will retry");
         continue;
       }
       settled++;

@@ -5,7 +5,7 @@
  * (inventory by reservation id, ours by a guarded write), so CreateOrder, its
  * duplicates, the cancel path and the reconciler may race.
  */
-import type { Logger } from "pino";
+import type { Log } from "../../kernel/log.js";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import { isDomainError } from "../../kernel/errors.js";
 import { attemptOf, reservationLines } from "../domain/new-order.js";
@@ -50,7 +50,7 @@ export interface ReservationSettler {
 export interface SettlerDeps {
   readonly repo: OrderRepository;
   readonly inventory: InventoryPort;
-  readonly logger: Logger;
+  readonly log: Log;
   /** Budget of a settlement call made after the caller's work is done. */
   readonly settleBudgetMs: number;
 }
@@ -59,7 +59,7 @@ export interface SettlerDeps {
 const CONFIRM_TRIES = 3;
 
 export function createReservationSettler(deps: SettlerDeps): ReservationSettler {
-  const { repo, inventory, logger } = deps;
+  const { repo, inventory, log } = deps;
   const reread = async (id: string) => {
     const order = await repo.findById(id, { includeDeleted: true });
     if (!order) throw orderNotFound(id);
@@ -67,7 +67,7 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
   };
 
   const cancelLostHold = async (cx: CallContext, order: Order): Promise<Order> => {
-    logger.warn({ orderId: order.id }, "PENDING order's stock is gone; cancelling it (never acknowledged)");
+    log.warn({ orderId: order.id }, "PENDING order's stock is gone; cancelling it (never acknowledged)");
     const meta = { at: new Date(), actor: cx.actor };
     const { order: after } = await repo.update(order.id, {}, (o) =>
       o.status === "PENDING" ? decide(o, { kind: "SET_STATUS", to: "CANCELLED", reason: LOST_HOLD }, meta) : unchanged(o),
@@ -78,7 +78,7 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
 
   /** The hold of a PENDING order was lost (it expired while inventory was away): hold its stock again. */
   const holdAgain = async (cx: CallContext, order: Order): Promise<Order> => {
-    logger.warn({ orderId: order.id, reservationId: order.reservationId }, "PENDING order lost its stock hold; holding it again");
+    log.warn({ orderId: order.id, reservationId: order.reservationId }, "PENDING order lost its stock hold; holding it again");
     let held;
     try {
       held = await holdStock(inventory, cx, order.id, reservationLines(order.lines), attemptOf(order.reservationId) + 1);
@@ -142,14 +142,14 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
       try {
         await settler.release(backgroundContext(deps.settleBudgetMs, actor), order, reason);
       } catch (err) {
-        logger.warn({ err, orderId: order.id }, "release of reservation failed; the reconciler retries it");
+        log.warn({ err, orderId: order.id }, "release of reservation failed; the reconciler retries it");
       }
     },
     async discard(reservationId, reason, actor) {
       try {
         await inventory.release(backgroundContext(deps.settleBudgetMs, actor), reservationId, reason);
       } catch (err) {
-        logger.warn({ err, reservationId }, "release of an unused reservation failed; it will expire");
+        log.warn({ err, reservationId }, "release of an unused reservation failed; it will expire");
       }
     },
   };

@@ -6,7 +6,7 @@
  * retry never returns twice) and marked DONE. A failure leaves it PENDING for
  * the reconciler, so none is lost and none is returned twice.
  */
-import type { Logger } from "pino";
+import type { Log } from "../../kernel/log.js";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Restock } from "../domain/fulfilment.js";
 import type { Order } from "../domain/order.js";
@@ -34,7 +34,7 @@ export function createRestocker(deps: {
   repo: OrderRepository;
   inventory: InventoryPort;
   settler: ReservationSettler;
-  logger: Logger;
+  log: Log;
   settleBudgetMs: number;
 }): Restocker {
   const restocker: Restocker = {
@@ -53,7 +53,7 @@ export function createRestocker(deps: {
       try {
         await restocker.restock(backgroundContext(deps.settleBudgetMs, actor), order);
       } catch (err) {
-        deps.logger.warn({ err, orderId: order.id }, "return of stock failed; the reconciler retries it");
+        deps.log.warn({ err, orderId: order.id }, "return of stock failed; the reconciler retries it");
       }
     },
   };
