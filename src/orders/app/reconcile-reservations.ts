@@ -9,12 +9,11 @@
  * committed, and if its hold is lost it is kept and reported. A restock
  * still PENDING (the unshipped rest of an order, cancelled) is returned.
  */
-import type { Log } from "../../kernel/log.js";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { isHoldLost, type ReservationSettler } from "./reservation-settler.js";
 import type { Restocker } from "./restocks.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export const RECONCILER_ACTOR = "system:reconciler";
 /** Orders settled per pass at most; the periodic runs take the rest. */
@@ -28,23 +27,19 @@ const BATCH = 500;
 export type SettleAction = "confirmed" | "cancelled" | "released" | "committed" | "restocked";
 export const SETTLE_ACTIONS: readonly SettleAction[] = ["confirmed", "cancelled", "released", "committed", "restocked"];
 
-export interface ReconcileDeps {
-  readonly repo: OrderRepository;
+/** `settleBudgetMs`: each order's calls' budget; `onOrderSettled`: reconciler_orders_settled_total{action}. */
+export interface ReconcileDeps extends Pick<OrderAppPorts, "repo" | "log" | "settleBudgetMs" | "onOrderSettled"> {
   readonly settler: ReservationSettler;
   /** Returns the stock of restocks still PENDING (the unshipped rest of an order). */
   readonly restocker: Restocker;
-  readonly log: Log;
-  readonly budgetMs: number;
-  /** An order was settled (reconciler_orders_settled_total{action}). */
-  readonly onSettled?: (action: SettleAction) => void;
 }
 
 export function createReconcileReservations(deps: ReconcileDeps) {
   const { repo, settler, log } = deps;
 
-  /** A call context of `budgetMs` that also ends when the pass is stopped. */
+  /** A call context of `settleBudgetMs` that also ends when the pass is stopped. */
   const contextFor = (stop: AbortSignal | undefined): CallContext => {
-    const cx = backgroundContext(deps.budgetMs, RECONCILER_ACTOR);
+    const cx = backgroundContext(deps.settleBudgetMs, RECONCILER_ACTOR);
     return stop ? { ...cx, signal: AbortSignal.any([stop, cx.signal]) } : cx;
   };
 
@@ -82,7 +77,7 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       const action = await settle(order, stop);
       if (action === undefined) continue;
       settled++;
-      deps.onSettled?.(action);
+      deps.onOrderSettled?.(action);
     }
     for (const order of await repo.restocksDue(BATCH)) {
       if (stop?.aborted) break;
@@ -93,7 +88,7 @@ export function createReconcileReservations(deps: ReconcileDeps) {
         continue;
       }
       settled++;
-      deps.onSettled?.("restocked");
+      deps.onOrderSettled?.("restocked");
     }
     return settled;
   };

@@ -5,15 +5,14 @@
  * (inventory by reservation id, ours by a guarded write), so CreateOrder, its
  * duplicates, the cancel path and the reconciler may race.
  */
-import type { Log } from "../../kernel/log.js";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import { isDomainError } from "../../kernel/errors.js";
 import { attemptOf, reservationLines } from "../domain/new-order.js";
 import type { Order } from "../domain/order.js";
 import { orderNotFound } from "../domain/order-errors.js";
-import type { InventoryPort, OrderRepository } from "../domain/ports.js";
 import { decide, isDecision, unchanged } from "../domain/transition.js";
 import { holdStock } from "./hold-stock.js";
+import type { OrderAppPorts } from "./ports.js";
 
 /** History reason of a PENDING order cancelled because its stock could not be held again. */
 export const LOST_HOLD = "LOST_HOLD";
@@ -47,13 +46,8 @@ export interface ReservationSettler {
   discard(reservationId: string, reason: string, actor: string): Promise<void>;
 }
 
-export interface SettlerDeps {
-  readonly repo: OrderRepository;
-  readonly inventory: InventoryPort;
-  readonly log: Log;
-  /** Budget of a settlement call made after the caller's work is done. */
-  readonly settleBudgetMs: number;
-}
+/** `settleBudgetMs`: budget of a settlement call made after the caller's work is done. */
+export type SettlerDeps = Pick<OrderAppPorts, "repo" | "inventory" | "log" | "settleBudgetMs">;
 
 /** Guarded writes retried on a concurrent change that leaves the order PENDING (e.g. shipping info set). */
 const CONFIRM_TRIES = 3;

@@ -1,4 +1,4 @@
-/** All order use cases, built from their ports: what rpc/ calls. */
+/** Every order use case, built from one set of ports: what rpc/ calls. */
 import { createAnnotationUseCases } from "./annotations.js";
 import { createCancelOrder } from "./cancel-order.js";
 import { createCancelUnshipped } from "./cancel-unshipped.js";
@@ -20,27 +20,27 @@ import { createUpdateShippingInfo } from "./update-shipping-info.js";
 import { createWatchOrder } from "./watch-order.js";
 
 export function createOrderUseCases(ports: OrderAppPorts) {
-  const { repo, log } = ports;
-  const settler = createReservationSettler({ repo, inventory: ports.inventory, log, settleBudgetMs: ports.settleBudgetMs });
-  const cancelOrder = createCancelOrder({ repo, settler });
-  const restocker = createRestocker({ repo, inventory: ports.inventory, settler, log, settleBudgetMs: ports.settleBudgetMs });
+  const settler = createReservationSettler(ports);
+  const restocker = createRestocker({ ...ports, settler });
+  const cancelOrder = createCancelOrder({ ...ports, settler });
   return {
-    createOrder: createCreateOrder({ repo, inventory: ports.inventory, customers: ports.customers, settler, log, onCreated: ports.onOrderCreated }),
-    getOrder: createGetOrder({ repo: ports.getOrderReads ?? repo }),
-    listOrderTimeline: createListOrderTimeline({ timeline: ports.timeline }),
-    listOrders: createListOrders({ repo }),
-    searchOrders: createSearchOrders({ repo, customers: ports.customers }),
-    updateShippingInfo: createUpdateShippingInfo({ repo }),
-    updateOrderStatus: createUpdateOrderStatus({ repo, settler, cancelOrder, requireCapture: ports.requireCaptureBeforeFulfilment }),
-    reportPayment: createReportPayment({ repo }),
-    ...createShipmentUseCases({ repo, requireCapture: ports.requireCaptureBeforeFulfilment }),
+    createOrder: createCreateOrder({ ...ports, settler }),
+    getOrder: createGetOrder({ repo: ports.getOrderReads ?? ports.repo }),
+    listOrderTimeline: createListOrderTimeline(ports),
+    listOrders: createListOrders(ports),
+    searchOrders: createSearchOrders(ports),
+    updateShippingInfo: createUpdateShippingInfo(ports),
+    updateOrderStatus: createUpdateOrderStatus({ ...ports, settler, cancelOrder }),
+    reportPayment: createReportPayment(ports),
+    ...createShipmentUseCases(ports),
     cancelOrder,
-    cancelUnshipped: createCancelUnshipped({ repo, settler, restocker }),
-    ...createReturnUseCases({ repo, restocker, returnWindowDays: ports.returnWindowDays }),
-    ...createAnnotationUseCases({ repo }),
-    deleteOrder: createDeleteOrder({ repo, settler }),
-    watchOrder: createWatchOrder({ watches: ports.watches, events: ports.orderEvents, maxLifetimeMs: ports.watchMaxLifetimeMs }),
-    reconcile: createReconcileReservations({ repo, settler, restocker, log, budgetMs: ports.settleBudgetMs, onSettled: ports.onOrderSettled }),
+    cancelUnshipped: createCancelUnshipped({ ...ports, settler, restocker }),
+    ...createReturnUseCases({ ...ports, restocker }),
+    ...createAnnotationUseCases(ports),
+    deleteOrder: createDeleteOrder({ ...ports, settler }),
+    watchOrder: createWatchOrder(ports),
+    /** The reconciler's pass (a background job, not an RPC): `(stop?)`. */
+    reconcile: createReconcileReservations({ ...ports, settler, restocker }),
   };
 }
 
