@@ -141,7 +141,7 @@ export function createOrdersModule(deps: OrdersModuleDeps): OrdersModule {
     watches,
     orderEvents: createOrderEventLog(deps.db),
     timeline: createOrderTimelineLog(deps.db),
-    logger,
+    log: logger,
     settleBudgetMs: deps.defaultDeadlineMs,
     requireCaptureBeforeFulfilment: deps.requireCaptureBeforeFulfilment ?? false,
     returnWindowDays: deps.returnWindowDays ?? 30,

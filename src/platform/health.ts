@@ -15,6 +15,7 @@ import {
 import { notFound } from "../kernel/errors.js";
 import type { RpcImpl } from "./handlers.js";
 import { freezeMessage } from "./message-encoding.js";
+import { createPeriodic } from "./periodic.js";
 
 export { Status as ServingStatus };
 
@@ -92,7 +93,11 @@ export function createHealthRegistry(serviceNames: readonly string[]): HealthReg
   };
 }
 
-/** Polls `ping` and flips every status between SERVING and NOT_SERVING. */
+/**
+ * Polls `ping` every `intervalMs` (a periodic.ts plain function: each check
+ * bounds itself to the interval) and flips every status between SERVING and
+ * NOT_SERVING.
+ */
 export function startHealthMonitor(
   health: HealthRegistry,
   ping: () => Promise<void>,
@@ -115,7 +120,7 @@ export function startHealthMonitor(
     healthy = ok;
     health.setAll(ok ? Status.SERVING : Status.NOT_SERVING);
   };
-  const timer = setInterval(() => void checkNow(), intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer), checkNow };
+  const poll = createPeriodic(() => void checkNow(), { what: "database health check", intervalMs, logger });
+  poll.start();
+  return { stop: () => void poll.stop(), checkNow };
 }

@@ -9,6 +9,7 @@
  * instance leads within about `retryMs`. The leader checks its connection
  * every `retryMs` too: a leader whose connection closed or stopped answering
  * stops leading at once, and ends that session so its lock cannot linger.
+ * The tries are a periodic.ts job: one at a time, the first at start.
  *
  * On PGlite there is no lock to take: one process owns the data directory,
  * so it always leads.
@@ -16,6 +17,7 @@
 import type { Logger } from "pino";
 import type { Database, SessionLock } from "./db.js";
 import { atMostEvery } from "./at-most-every.js";
+import { createPeriodic } from "./periodic.js";
 
 export interface Leadership {
   /** Whether this instance runs the single-instance background work now. */
@@ -42,8 +44,6 @@ export function createLeadership(database: Database, o: LeadershipOptions): Lead
   }
   const { logger } = o;
   let lock: SessionLock | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let busy: Promise<void> | undefined;
   let stopped = false;
   const failed = atMostEvery(30_000, (err: unknown) => logger.warn({ err }, "could not try for leadership; retrying"));
   const lost = () => logger.warn({ lock: o.name }, "lost leadership: the lock's database connection closed");
@@ -60,28 +60,19 @@ export function createLeadership(database: Database, o: LeadershipOptions): Lead
     }
     if (await lock.tryAcquire()) logger.info({ lock: o.name }, `leading: this instance runs ${o.what}`);
   };
-  const tick = () => {
-    if (busy || stopped) return;
-    busy = attempt()
-      .catch(failed)
-      .finally(() => (busy = undefined));
-  };
+  const tries = createPeriodic(attempt, { what: `tries for leadership (${o.name})`, intervalMs: o.retryMs, logger, runAtStart: true, onError: failed });
   return {
     get isLeader() {
       return !stopped && lock?.held === true;
     },
     async start() {
-      if (timer || stopped) return;
-      timer = setInterval(tick, o.retryMs);
-      timer.unref();
-      tick();
-      await busy;
+      if (stopped) return;
+      tries.start();
+      await tries.idle();
     },
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      timer = undefined;
-      await busy;
+      await tries.stop();
       await lock?.release();
     },
   };

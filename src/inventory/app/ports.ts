@@ -1,9 +1,5 @@
+import type { Log } from "../../kernel/log.js";
 import type { ProductRepository, ReservationRepository } from "../domain/ports.js";
-
-/** Where use cases record what they did (a pino Logger fits). */
-export interface ActivityLog {
-  info(fields: object, message: string): void;
-}
 
 /** What the inventory use cases need from the outside world. */
 export interface InventoryAppPorts {
@@ -11,7 +7,7 @@ export interface InventoryAppPorts {
   readonly reservations: ReservationRepository;
   readonly now: () => Date;
   readonly newId: () => string;
-  readonly log: ActivityLog;
+  readonly log: Log;
   /** TTL of a reservation whose request names none. */
   readonly defaultTtlMs: number;
 }

@@ -9,9 +9,9 @@
 import type { CallContext } from "../../kernel/call-context.js";
 import { isRepeatedNote, metadataRequestConflict, noteIdFor, tagRequestConflict, type StaffNote } from "../domain/annotations.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide, type OrderCommand } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface AddOrderNoteInput {
   readonly orderId: string;
@@ -39,7 +39,7 @@ export interface NoteResult {
   readonly note: StaffNote;
 }
 
-export function createAnnotationUseCases(deps: { repo: OrderRepository }) {
+export function createAnnotationUseCases(deps: Pick<OrderAppPorts, "repo">) {
   async function addOrderNote(cx: CallContext, input: AddOrderNoteInput): Promise<NoteResult> {
     const meta = changeMeta(cx);
     const guard = { etag: input.etag, alreadyApplied: (o: Order) => isRepeatedNote(o, input.requestId, input.text) };

@@ -8,10 +8,10 @@
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
 import type { ReservationSettler } from "./reservation-settler.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface CancelOrderInput {
   readonly orderId: string;
@@ -19,7 +19,7 @@ export interface CancelOrderInput {
   readonly etag: string | undefined;
 }
 
-export function createCancelOrder(deps: { repo: OrderRepository; settler: ReservationSettler }) {
+export function createCancelOrder(deps: Pick<OrderAppPorts, "repo"> & { settler: ReservationSettler }) {
   return async function cancelOrder(cx: CallContext, input: CancelOrderInput): Promise<Order> {
     const meta = changeMeta(cx);
     const guard = { etag: input.etag, customerScope: customerScope(cx.principal) };

@@ -10,11 +10,11 @@
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
 import type { ReservationSettler } from "./reservation-settler.js";
 import type { Restocker } from "./restocks.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface CancelUnshippedInput {
   readonly orderId: string;
@@ -22,7 +22,7 @@ export interface CancelUnshippedInput {
   readonly etag: string | undefined;
 }
 
-export function createCancelUnshipped(deps: { repo: OrderRepository; settler: ReservationSettler; restocker: Restocker }) {
+export function createCancelUnshipped(deps: Pick<OrderAppPorts, "repo"> & { settler: ReservationSettler; restocker: Restocker }) {
   return async function cancelUnshipped(cx: CallContext, input: CancelUnshippedInput): Promise<Order> {
     const meta = changeMeta(cx);
     const guard = { etag: input.etag, customerScope: customerScope(cx.principal) };

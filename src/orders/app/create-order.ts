@@ -10,7 +10,6 @@
  * request_id (or the reconciler) confirms it. A failed store releases the
  * hold; a crash before the store leaves a hold that simply expires.
  */
-import type { Logger } from "pino";
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { Money } from "../domain/money.js";
@@ -25,23 +24,18 @@ import {
   orderNotConfirmed,
   orderNotFound,
 } from "../domain/order-errors.js";
-import type { CustomerPort, IdempotencyRecord, InventoryPort, OrderRepository } from "../domain/ports.js";
+import type { IdempotencyRecord } from "../domain/ports.js";
 import { holdStock } from "./hold-stock.js";
 import type { ReservationSettler } from "./reservation-settler.js";
+import type { OrderAppPorts } from "./ports.js";
 
-export interface CreateOrderDeps {
-  readonly repo: OrderRepository;
-  readonly inventory: InventoryPort;
-  readonly customers: CustomerPort;
+export interface CreateOrderDeps extends Pick<OrderAppPorts, "repo" | "inventory" | "customers" | "log" | "onOrderCreated"> {
   readonly settler: ReservationSettler;
-  readonly logger: Logger;
   readonly now?: () => Date;
-  /** A new order was stored (not a replay), by its customer's tier and its currency: orders_created_total. */
-  readonly onCreated?: (tier: string, currency: string) => void;
 }
 
 export function createCreateOrder(deps: CreateOrderDeps) {
-  const { repo, settler, logger } = deps;
+  const { repo, settler, log } = deps;
   const now = deps.now ?? (() => new Date());
 
   /** Gives the stock back unless a racing duplicate already stored its order on it. */
@@ -57,7 +51,7 @@ export function createCreateOrder(deps: CreateOrderDeps) {
       try {
         current = await settler.settlePending(cx, order);
       } catch (err) {
-        logger.warn({ err, orderId: order.id }, "sale of a stored order not confirmed; the retry or the reconciler confirms it");
+        log.warn({ err, orderId: order.id }, "sale of a stored order not confirmed; the retry or the reconciler confirms it");
         throw orderNotConfirmed(order.id);
       }
     }
@@ -104,7 +98,7 @@ export function createCreateOrder(deps: CreateOrderDeps) {
       throw err;
     }
     if (result.kind === "duplicate") return replay(cx, result.record, payloadHash);
-    deps.onCreated?.(customer.tier, result.order.total.currency);
+    deps.onOrderCreated?.(customer.tier, result.order.total.currency);
     return acknowledged(cx, result.order);
   };
 }

@@ -1,11 +1,11 @@
 /** DeleteOrder: cancels an order still holding stock (same transaction), marks it deleted, returns the stock. */
 import type { CallContext } from "../../kernel/call-context.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
 import type { ReservationSettler } from "./reservation-settler.js";
+import type { OrderAppPorts } from "./ports.js";
 
-export function createDeleteOrder(deps: { repo: OrderRepository; settler: ReservationSettler }) {
+export function createDeleteOrder(deps: Pick<OrderAppPorts, "repo"> & { settler: ReservationSettler }) {
   return async function deleteOrder(cx: CallContext, input: { orderId: string; etag: string | undefined }) {
     const meta = changeMeta(cx);
     const { order } = await deps.repo.update(input.orderId, { etag: input.etag }, (o) =>

@@ -10,7 +10,8 @@ import { customerScope } from "../../kernel/principal.js";
 import { decodePageToken, encodePageToken } from "../../kernel/page-token.js";
 import { effectivePageSize } from "../../kernel/paging.js";
 import { orderNotFound } from "../domain/order-errors.js";
-import type { OrderTimelineLog, StoredTimelineEntry } from "../domain/ports.js";
+import type { StoredTimelineEntry } from "../domain/ports.js";
+import type { OrderAppPorts } from "./ports.js";
 
 /** An order's changes are few (one per version): a page of 100 is most timelines whole. */
 export const TIMELINE_PAGE_SIZE = 100;
@@ -32,7 +33,7 @@ const positionOf = (key: readonly unknown[]) => {
   return key.length === 1 && Number.isSafeInteger(id) && (id as number) > 0 ? (id as number) : undefined;
 };
 
-export function createListOrderTimeline(deps: { timeline: OrderTimelineLog }) {
+export function createListOrderTimeline(deps: Pick<OrderAppPorts, "timeline">) {
   return async function listOrderTimeline(cx: CallContext, input: ListOrderTimelineInput): Promise<TimelinePage> {
     const own = customerScope(cx.principal);
     const size = effectivePageSize(input.pageSize, TIMELINE_PAGE_SIZE);

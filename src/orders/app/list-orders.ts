@@ -6,14 +6,15 @@
  */
 import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
-import type { ListQuery, OrderRepository } from "../domain/ports.js";
+import type { ListQuery } from "../domain/ports.js";
 import { listQueryScope, readPage, type OrdersPage, type PageRequest } from "./order-pages.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface ListOrdersInput extends PageRequest {
   readonly query: ListQuery;
 }
 
-export function createListOrders(deps: { repo: OrderRepository }) {
+export function createListOrders(deps: Pick<OrderAppPorts, "repo">) {
   return async function listOrders(cx: CallContext, input: ListOrdersInput): Promise<OrdersPage> {
     const own = customerScope(cx.principal);
     if (own !== undefined && input.query.customerId !== undefined && input.query.customerId.toLowerCase() !== own) {

@@ -9,12 +9,11 @@
  * committed, and if its hold is lost it is kept and reported. A restock
  * still PENDING (the unshipped rest of an order, cancelled) is returned.
  */
-import type { Logger } from "pino";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { isHoldLost, type ReservationSettler } from "./reservation-settler.js";
 import type { Restocker } from "./restocks.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export const RECONCILER_ACTOR = "system:reconciler";
 /** Orders settled per pass at most; the periodic runs take the rest. */
@@ -28,23 +27,19 @@ const BATCH = 500;
 export type SettleAction = "confirmed" | "cancelled" | "released" | "committed" | "restocked";
 export const SETTLE_ACTIONS: readonly SettleAction[] = ["confirmed", "cancelled", "released", "committed", "restocked"];
 
-export interface ReconcileDeps {
-  readonly repo: OrderRepository;
+/** `settleBudgetMs`: each order's calls' budget; `onOrderSettled`: reconciler_orders_settled_total{action}. */
+export interface ReconcileDeps extends Pick<OrderAppPorts, "repo" | "log" | "settleBudgetMs" | "onOrderSettled"> {
   readonly settler: ReservationSettler;
   /** Returns the stock of restocks still PENDING (the unshipped rest of an order). */
   readonly restocker: Restocker;
-  readonly logger: Logger;
-  readonly budgetMs: number;
-  /** An order was settled (reconciler_orders_settled_total{action}). */
-  readonly onSettled?: (action: SettleAction) => void;
 }
 
 export function createReconcileReservations(deps: ReconcileDeps) {
-  const { repo, settler, logger } = deps;
+  const { repo, settler, log } = deps;
 
-  /** A call context of `budgetMs` that also ends when the pass is stopped. */
+  /** A call context of `settleBudgetMs` that also ends when the pass is stopped. */
   const contextFor = (stop: AbortSignal | undefined): CallContext => {
-    const cx = backgroundContext(deps.budgetMs, RECONCILER_ACTOR);
+    const cx = backgroundContext(deps.settleBudgetMs, RECONCILER_ACTOR);
     return stop ? { ...cx, signal: AbortSignal.any([stop, cx.signal]) } : cx;
   };
 
@@ -66,10 +61,10 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       if (stop?.aborted) return undefined;
       if (order.reservationState === "PENDING" && order.status !== "PENDING" && isHoldLost(err)) {
         // Acknowledged before its sale was recorded, and the hold is gone: never taken back; a person must look.
-        logger.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
+        log.error({ orderId: order.id, status: order.status }, "acknowledged order lost its stock hold; kept, needs attention");
         return undefined;
       }
-      logger.warn({ err, orderId: order.id }, "reservation not settled; will retry");
+      log.warn({ err, orderId: order.id }, "reservation not settled; will retry");
       return undefined;
     }
   };
@@ -82,18 +77,18 @@ export function createReconcileReservations(deps: ReconcileDeps) {
       const action = await settle(order, stop);
       if (action === undefined) continue;
       settled++;
-      deps.onSettled?.(action);
+      deps.onOrderSettled?.(action);
     }
     for (const order of await repo.restocksDue(BATCH)) {
       if (stop?.aborted) break;
       try {
         if (!(await deps.restocker.restock(contextFor(stop), order))) continue;
       } catch (err) {
-        if (!stop?.aborted) logger.warn({ err, orderId: order.id }, "stock not returned; will retry");
+        if (!stop?.aborted) log.warn({ err, orderId: order.id }, "stock not returned; will retry");
         continue;
       }
       settled++;
-      deps.onSettled?.("restocked");
+      deps.onOrderSettled?.("restocked");
     }
     return settled;
   };

@@ -10,10 +10,10 @@ import type { Money } from "../domain/money.js";
 import { currencyMismatch } from "../domain/order-errors.js";
 import type { Order } from "../domain/order.js";
 import { hasAmount, type PaymentEventKind } from "../domain/payment.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import { invalidArgument } from "../../kernel/errors.js";
 import { changeMeta } from "./change-meta.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface ReportPaymentInput {
   readonly orderId: string;
@@ -25,7 +25,7 @@ export interface ReportPaymentInput {
   readonly etag: string | undefined;
 }
 
-export function createReportPayment(deps: { repo: OrderRepository }) {
+export function createReportPayment(deps: Pick<OrderAppPorts, "repo">) {
   return async function reportPayment(cx: CallContext, input: ReportPaymentInput): Promise<Order> {
     const amountMinor = input.amount?.amountMinor ?? 0n;
     if (hasAmount(input.kind) && amountMinor <= 0n) {

@@ -5,15 +5,14 @@
  * (inventory by reservation id, ours by a guarded write), so CreateOrder, its
  * duplicates, the cancel path and the reconciler may race.
  */
-import type { Logger } from "pino";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import { isDomainError } from "../../kernel/errors.js";
 import { attemptOf, reservationLines } from "../domain/new-order.js";
 import type { Order } from "../domain/order.js";
 import { orderNotFound } from "../domain/order-errors.js";
-import type { InventoryPort, OrderRepository } from "../domain/ports.js";
 import { decide, isDecision, unchanged } from "../domain/transition.js";
 import { holdStock } from "./hold-stock.js";
+import type { OrderAppPorts } from "./ports.js";
 
 /** History reason of a PENDING order cancelled because its stock could not be held again. */
 export const LOST_HOLD = "LOST_HOLD";
@@ -47,19 +46,14 @@ export interface ReservationSettler {
   discard(reservationId: string, reason: string, actor: string): Promise<void>;
 }
 
-export interface SettlerDeps {
-  readonly repo: OrderRepository;
-  readonly inventory: InventoryPort;
-  readonly logger: Logger;
-  /** Budget of a settlement call made after the caller's work is done. */
-  readonly settleBudgetMs: number;
-}
+/** `settleBudgetMs`: budget of a settlement call made after the caller's work is done. */
+export type SettlerDeps = Pick<OrderAppPorts, "repo" | "inventory" | "log" | "settleBudgetMs">;
 
 /** Guarded writes retried on a concurrent change that leaves the order PENDING (e.g. shipping info set). */
 const CONFIRM_TRIES = 3;
 
 export function createReservationSettler(deps: SettlerDeps): ReservationSettler {
-  const { repo, inventory, logger } = deps;
+  const { repo, inventory, log } = deps;
   const reread = async (id: string) => {
     const order = await repo.findById(id, { includeDeleted: true });
     if (!order) throw orderNotFound(id);
@@ -67,7 +61,7 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
   };
 
   const cancelLostHold = async (cx: CallContext, order: Order): Promise<Order> => {
-    logger.warn({ orderId: order.id }, "PENDING order's stock is gone; cancelling it (never acknowledged)");
+    log.warn({ orderId: order.id }, "PENDING order's stock is gone; cancelling it (never acknowledged)");
     const meta = { at: new Date(), actor: cx.actor };
     const { order: after } = await repo.update(order.id, {}, (o) =>
       o.status === "PENDING" ? decide(o, { kind: "SET_STATUS", to: "CANCELLED", reason: LOST_HOLD }, meta) : unchanged(o),
@@ -78,7 +72,7 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
 
   /** The hold of a PENDING order was lost (it expired while inventory was away): hold its stock again. */
   const holdAgain = async (cx: CallContext, order: Order): Promise<Order> => {
-    logger.warn({ orderId: order.id, reservationId: order.reservationId }, "PENDING order lost its stock hold; holding it again");
+    log.warn({ orderId: order.id, reservationId: order.reservationId }, "PENDING order lost its stock hold; holding it again");
     let held;
     try {
       held = await holdStock(inventory, cx, order.id, reservationLines(order.lines), attemptOf(order.reservationId) + 1);
@@ -142,14 +136,14 @@ export function createReservationSettler(deps: SettlerDeps): ReservationSettler 
       try {
         await settler.release(backgroundContext(deps.settleBudgetMs, actor), order, reason);
       } catch (err) {
-        logger.warn({ err, orderId: order.id }, "release of reservation failed; the reconciler retries it");
+        log.warn({ err, orderId: order.id }, "release of reservation failed; the reconciler retries it");
       }
     },
     async discard(reservationId, reason, actor) {
       try {
         await inventory.release(backgroundContext(deps.settleBudgetMs, actor), reservationId, reason);
       } catch (err) {
-        logger.warn({ err, reservationId }, "release of an unused reservation failed; it will expire");
+        log.warn({ err, reservationId }, "release of an unused reservation failed; it will expire");
       }
     },
   };

@@ -6,12 +6,11 @@
  * retry never returns twice) and marked DONE. A failure leaves it PENDING for
  * the reconciler, so none is lost and none is returned twice.
  */
-import type { Logger } from "pino";
 import { backgroundContext, type CallContext } from "../../kernel/call-context.js";
 import type { Restock } from "../domain/fulfilment.js";
 import type { Order } from "../domain/order.js";
-import type { InventoryPort, OrderRepository } from "../domain/ports.js";
 import type { ReservationSettler } from "./reservation-settler.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface Restocker {
   /** Returns every PENDING restock of `order` (within `cx`); throws what inventory throws. True when one was returned. */
@@ -30,13 +29,7 @@ export function restockLines(order: Order, r: Restock): { productId: string; qua
   return [...byProduct].map(([productId, quantity]) => ({ productId, quantity }));
 }
 
-export function createRestocker(deps: {
-  repo: OrderRepository;
-  inventory: InventoryPort;
-  settler: ReservationSettler;
-  logger: Logger;
-  settleBudgetMs: number;
-}): Restocker {
+export function createRestocker(deps: Pick<OrderAppPorts, "repo" | "inventory" | "log" | "settleBudgetMs"> & { settler: ReservationSettler }): Restocker {
   const restocker: Restocker = {
     async restock(cx, order) {
       const pending = order.restocks.filter((r) => r.state === "PENDING");
@@ -53,7 +46,7 @@ export function createRestocker(deps: {
       try {
         await restocker.restock(backgroundContext(deps.settleBudgetMs, actor), order);
       } catch (err) {
-        deps.logger.warn({ err, orderId: order.id }, "return of stock failed; the reconciler retries it");
+        deps.log.warn({ err, orderId: order.id }, "return of stock failed; the reconciler retries it");
       }
     },
   };

@@ -9,11 +9,11 @@ import type { CallContext } from "../../kernel/call-context.js";
 import { customerScope } from "../../kernel/principal.js";
 import type { ShipmentLine } from "../domain/fulfilment.js";
 import type { Order } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { returnIdFor, type Return, type ReturnStatus } from "../domain/returns.js";
 import { decide, isRepeatedReturn } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
 import type { Restocker } from "./restocks.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface RequestReturnInput {
   readonly orderId: string;
@@ -42,7 +42,7 @@ function returnOf(order: Order, id: string): Return {
   return found;
 }
 
-export function createReturnUseCases(deps: { repo: OrderRepository; restocker: Restocker; returnWindowDays: number }) {
+export function createReturnUseCases(deps: Pick<OrderAppPorts, "repo" | "returnWindowDays"> & { restocker: Restocker }) {
   async function requestReturn(cx: CallContext, input: RequestReturnInput): Promise<ReturnResult> {
     const meta = changeMeta(cx);
     const scope = customerScope(cx.principal);

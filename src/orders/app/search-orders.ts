@@ -10,8 +10,9 @@
  * CustomerService down: UNAVAILABLE CUSTOMERS_UNAVAILABLE, as for CreateOrder.
  */
 import type { CallContext } from "../../kernel/call-context.js";
-import type { CustomerPort, OrderRepository, SearchQuery } from "../domain/ports.js";
+import type { SearchQuery } from "../domain/ports.js";
 import { listQueryScope, readPage, type OrdersPage, type PageRequest } from "./order-pages.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface SearchOrdersInput extends PageRequest {
   readonly query: SearchQuery;
@@ -34,7 +35,7 @@ function tokenScope(q: SearchQuery, customerEmail: string | undefined) {
   };
 }
 
-export function createSearchOrders(deps: { repo: OrderRepository; customers: CustomerPort }) {
+export function createSearchOrders(deps: Pick<OrderAppPorts, "repo" | "customers">) {
   return async function searchOrders(cx: CallContext, input: SearchOrdersInput): Promise<OrdersPage> {
     const { query, customerEmail } = input;
     return readPage(tokenScope(query, customerEmail), input, async (after, limit) => {

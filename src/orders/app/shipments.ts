@@ -8,9 +8,9 @@
 import type { CallContext } from "../../kernel/call-context.js";
 import { shipmentIdFor, type Shipment, type ShipmentLine, type ShipmentStatus } from "../domain/fulfilment.js";
 import type { Order, ShippingInfo } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide, isRepeatedShipment } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface CreateShipmentInput {
   readonly orderId: string;
@@ -40,7 +40,7 @@ function shipmentOf(order: Order, id: string): Shipment {
   return found;
 }
 
-export function createShipmentUseCases(deps: { repo: OrderRepository; requireCapture: boolean }) {
+export function createShipmentUseCases(deps: Pick<OrderAppPorts, "repo" | "requireCaptureBeforeFulfilment">) {
   async function createShipment(cx: CallContext, input: CreateShipmentInput): Promise<ShipmentResult> {
     const meta = changeMeta(cx);
     const guard = { etag: input.etag, alreadyApplied: (o: Order) => isRepeatedShipment(o, input.requestId, input.lines) };
@@ -50,7 +50,7 @@ export function createShipmentUseCases(deps: { repo: OrderRepository; requireCap
       (o) =>
         decide(
           o,
-          { kind: "CREATE_SHIPMENT", requestId: input.requestId, lines: input.lines, shippingInfo: input.shippingInfo, requireCapture: deps.requireCapture },
+          { kind: "CREATE_SHIPMENT", requestId: input.requestId, lines: input.lines, shippingInfo: input.shippingInfo, requireCapture: deps.requireCaptureBeforeFulfilment },
           meta,
         ),
       cx,

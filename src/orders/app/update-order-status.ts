@@ -11,11 +11,11 @@ import type { CallContext } from "../../kernel/call-context.js";
 import type { OrderStatus } from "../domain/order-status.js";
 import { etagOf, type Order } from "../domain/order.js";
 import { etagMismatch, illegalTransition, orderNotFound } from "../domain/order-errors.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import type { createCancelOrder } from "./cancel-order.js";
 import { changeMeta } from "./change-meta.js";
 import type { ReservationSettler } from "./reservation-settler.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface UpdateOrderStatusInput {
   readonly orderId: string;
@@ -24,12 +24,9 @@ export interface UpdateOrderStatusInput {
   readonly etag: string | undefined;
 }
 
-export interface UpdateOrderStatusDeps {
-  readonly repo: OrderRepository;
+export interface UpdateOrderStatusDeps extends Pick<OrderAppPorts, "repo" | "requireCaptureBeforeFulfilment"> {
   readonly settler: ReservationSettler;
   readonly cancelOrder: ReturnType<typeof createCancelOrder>;
-  /** REQUIRE_CAPTURE_BEFORE_FULFILMENT: PROCESSING and SHIPPED need the whole total captured. */
-  readonly requireCapture: boolean;
 }
 
 export function createUpdateOrderStatus(deps: UpdateOrderStatusDeps) {
@@ -44,7 +41,7 @@ export function createUpdateOrderStatus(deps: UpdateOrderStatusDeps) {
     }
     const meta = changeMeta(cx);
     const { order } = await repo.update(input.orderId, { etag: input.etag }, (o) =>
-      decide(o, { kind: "SET_STATUS", to: input.status, reason: input.reason, requireCapture: deps.requireCapture }, meta),
+      decide(o, { kind: "SET_STATUS", to: input.status, reason: input.reason, requireCapture: deps.requireCaptureBeforeFulfilment }, meta),
       cx,
     );
     return order;

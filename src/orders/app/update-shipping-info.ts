@@ -1,9 +1,9 @@
 /** UpdateShippingInfo: allowed until the order is DELIVERED or CANCELLED. */
 import type { CallContext } from "../../kernel/call-context.js";
 import type { Order, ShippingInfo } from "../domain/order.js";
-import type { OrderRepository } from "../domain/ports.js";
 import { decide } from "../domain/transition.js";
 import { changeMeta } from "./change-meta.js";
+import type { OrderAppPorts } from "./ports.js";
 
 export interface UpdateShippingInfoInput {
   readonly orderId: string;
@@ -11,7 +11,7 @@ export interface UpdateShippingInfoInput {
   readonly etag: string | undefined;
 }
 
-export function createUpdateShippingInfo(deps: { repo: OrderRepository }) {
+export function createUpdateShippingInfo(deps: Pick<OrderAppPorts, "repo">) {
   return async function updateShippingInfo(cx: CallContext, input: UpdateShippingInfoInput): Promise<Order> {
     const meta = changeMeta(cx);
     const { order } = await deps.repo.update(input.orderId, { etag: input.etag }, (o) =>

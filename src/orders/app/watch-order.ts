@@ -32,15 +32,12 @@ import { principalLabel } from "../../kernel/principal.js";
 import { isFinal } from "../domain/order-status.js";
 import type { Order } from "../domain/order.js";
 import { orderNotFound, resumePointAhead, resumePointExpired } from "../domain/order-errors.js";
-import type { OrderEventLog, OrderWatch, OrderWatches, RecordedChange, RecordedOrder } from "../domain/ports.js";
+import type { OrderEventLog, OrderWatch, RecordedChange, RecordedOrder } from "../domain/ports.js";
 import { visibleTo } from "./get-order.js";
+import type { OrderAppPorts } from "./ports.js";
 
-export interface WatchOrderDeps {
-  readonly watches: OrderWatches;
-  /** The recorded changes a resumed watch sends. */
-  readonly events: OrderEventLog;
-  readonly maxLifetimeMs: number;
-}
+/** `orderEvents`: the recorded changes a resumed watch sends. */
+export type WatchOrderDeps = Pick<OrderAppPorts, "watches" | "orderEvents" | "watchMaxLifetimeMs">;
 
 /** What a watch sends: the order as stored now, a recorded change, or (resumed, nothing to send yet) that it is caught up. */
 export type WatchMessage =
@@ -60,12 +57,12 @@ const LOG_PAGE = 100;
 export function createWatchOrder(deps: WatchOrderDeps) {
   return async function* watchOrder(cx: CallContext, orderId: string, afterVersion?: number): AsyncGenerator<WatchMessage> {
     const watch = deps.watches.open(principalLabel(cx.principal), orderId);
-    const stop = endOnCallEnd(watch, cx, deps.maxLifetimeMs);
+    const stop = endOnCallEnd(watch, cx, deps.watchMaxLifetimeMs);
     try {
       const order = await watch.next();
       if (!order || !visibleTo(cx, order)) throw orderNotFound(orderId);
       if (afterVersion === undefined) yield* latest(watch, order);
-      else yield* everyChange(watch, deps.events, order, afterVersion);
+      else yield* everyChange(watch, deps.orderEvents, order, afterVersion);
     } finally {
       stop();
       watch.close();

@@ -23,6 +23,7 @@
  */
 import { resourceExhausted, unavailable } from "../../kernel/errors.js";
 import type { Logger } from "../../platform/logger.js";
+import { createPeriodic } from "../../platform/periodic.js";
 import type { Order } from "../domain/order.js";
 import type { OrderWatch, OrderWatches } from "../domain/ports.js";
 import { createWatchSlot, type WatchSlot } from "./watch-slot.js";
@@ -105,10 +106,9 @@ export function createWatchHub(opts: WatchHubOptions): WatchHub {
   let sweeping: Promise<void> | undefined;
   let sweepAgain = false;
   let drained: (() => void) | undefined;
-  const poll = setInterval(() => {
-    if (!healthy) sweep();
-  }, opts.pollMs);
-  poll.unref();
+  // A plain function for periodic.ts: sweep() runs one sweep at a time itself, and queues one asked for meanwhile.
+  const poll = createPeriodic(() => sweep(), { what: "watch poll", intervalMs: opts.pollMs, logger: opts.logger, when: () => !healthy });
+  poll.start();
 
   const release = (slot: WatchSlot, topic: Topic) => {
     total--;
@@ -251,7 +251,7 @@ export function createWatchHub(opts: WatchHubOptions): WatchHub {
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(poll);
+      void poll.stop();
       const err = unavailable("SHUTTING_DOWN", "the service is shutting down", undefined, SHUTDOWN_RETRY_MS);
       for (const topic of topics.values()) for (const slot of topic.slots) slot.end(err);
       if (total === 0) return;
