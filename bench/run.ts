@@ -239,7 +239,7 @@ async function main(): Promise<void> {
     relayFigures = relay.figures;
 
     // 4f. What a second worker process gives (WORKERS=1 vs 2, README "Every core").
-    rows.push(...(await measureWorkers(db, o, auth, () => data(o.orders), workDir, wanted)));
+    rows.push(...(await measureWorkers(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
 
     // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
@@ -456,18 +456,30 @@ async function measureRelayOnOff(
 }
 
 /**
- * GetOrder and CreateOrder (gRPC, Node generator) with WORKERS=1 and 2, each
- * leg a freshly started service. Postgres only (PGlite refuses a second
- * worker); not in --quick. With 2, server CPU and RSS are the primary's only
- * (it forwards connections; the workers are its children).
+ * GetOrder (h2load: one cached order; Node generator: random orders) and
+ * CreateOrder (Node generator) over gRPC with WORKERS=1 and 2, each leg a
+ * freshly started service. The cluster spreads connections, not calls, so
+ * both legs run at least two generator threads (a connection each; h2load
+ * opens several). Postgres only (PGlite refuses a second worker); not in
+ * --quick. With 2, server CPU and RSS are the primary's only (it forwards
+ * connections; the workers are its children).
  */
-async function measureWorkers(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, data: () => LoadData, workDir: string, wanted: (s: RowSpec) => boolean): Promise<Row[]> {
+async function measureWorkers(
+  db: BenchDatabase,
+  o: BenchOptions,
+  auth: BenchAuth,
+  data: () => LoadData,
+  workDir: string,
+  wanted: (s: RowSpec) => boolean,
+  generators: (fixedOk: boolean) => ("h2load" | "node")[],
+): Promise<Row[]> {
   const specs = legSpecs("service", (scenario, leg: "1" | "2") => `${scenario} (workers ${leg})`, [
-    { scenario: "get-order", generator: "node" },
+    ...generators(true).map((generator) => ({ scenario: "get-order" as const, generator })),
     { scenario: "create-order", generator: "node" },
   ]);
   if (db.kind !== "postgres" || o.quick || !specs("2").some(wanted)) return [];
-  const rows = await measureLegs("workers 1 vs 2", ["1", "2"] as const, specs, (leg) => serviceEnv(db, o, auth, { WORKERS: leg }), { db, o, data, workDir, wanted });
+  const two = { ...o, workers: Math.max(2, o.workers) };
+  const rows = await measureLegs("workers 1 vs 2", ["1", "2"] as const, specs, (leg) => serviceEnv(db, o, auth, { WORKERS: leg }), { db, o: two, data, workDir, wanted });
   return rows.map((r) => (r.id.includes("(workers 2)") ? { ...r, note: "server CPU and peak RSS: the cluster's primary only, not its two workers" } : r));
 }
 
