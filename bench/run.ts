@@ -67,7 +67,8 @@ async function seed(db: BenchDatabase, o: BenchOptions, from: number, to: number
  */
 function serviceEnv(db: BenchDatabase, o: BenchOptions, auth: BenchAuth, extra: Record<string, string> = {}) {
   // No events broker unless a leg asks for one (a REDIS_URL in the bench's environment would turn the relay on).
-  return { ...db.serviceEnv, ...auth.serviceEnv, DB_POOL_MAX: String(o.poolMax), RATE_LIMITS: "off", EVENTS_BROKER: "none", ...extra };
+  // One process (WORKERS defaults to the cores on Postgres): only the workers rows compare more.
+  return { ...db.serviceEnv, ...auth.serviceEnv, DB_POOL_MAX: String(o.poolMax), RATE_LIMITS: "off", EVENTS_BROKER: "none", WORKERS: "1", ...extra };
 }
 
 /**
@@ -238,6 +239,9 @@ async function main(): Promise<void> {
     const relay = await measureRelayOnOff(db, o, auth, () => data(o.orders), workDir, wanted);
     rows.push(...relay.rows);
     relayFigures = relay.figures;
+
+    // 4f. What a second worker process gives (WORKERS=1 vs 2, README "Every core").
+    rows.push(...(await measureWorkers(db, o, auth, () => data(o.orders), workDir, wanted, generators)));
 
     // 5. The database ceiling: the CreateOrder transaction in pgbench.
     if (db.kind === "postgres" && db.url) {
@@ -455,6 +459,34 @@ async function measureRelayOnOff(
     await redis.del(`${prefix}orders`, `${prefix}inventory`).catch(() => undefined);
     redis.disconnect();
   }
+}
+
+/**
+ * GetOrder (h2load: one cached order; Node generator: random orders) and
+ * CreateOrder (Node generator) over gRPC with WORKERS=1 and 2, each leg a
+ * freshly started service. The cluster spreads connections, not calls, so
+ * both legs run at least two generator threads (a connection each; h2load
+ * opens several). Postgres only (PGlite refuses a second worker); not in
+ * --quick. With 2, server CPU and RSS are the primary's only (it forwards
+ * connections; the workers are its children).
+ */
+async function measureWorkers(
+  db: BenchDatabase,
+  o: BenchOptions,
+  auth: BenchAuth,
+  data: () => LoadData,
+  workDir: string,
+  wanted: (s: RowSpec) => boolean,
+  generators: (fixedOk: boolean) => ("h2load" | "node")[],
+): Promise<Row[]> {
+  const specs = legSpecs("service", (scenario, leg: "1" | "2") => `${scenario} (workers ${leg})`, [
+    ...generators(true).map((generator) => ({ scenario: "get-order" as const, generator })),
+    { scenario: "create-order", generator: "node" },
+  ]);
+  if (db.kind !== "postgres" || o.quick || !specs("2").some(wanted)) return [];
+  const two = { ...o, workers: Math.max(2, o.workers) };
+  const rows = await measureLegs("workers 1 vs 2", ["1", "2"] as const, specs, (leg) => serviceEnv(db, o, auth, { WORKERS: leg }), { db, o: two, data, workDir, wanted });
+  return rows.map((r) => (r.id.includes("(workers 2)") ? { ...r, note: "server CPU and peak RSS: the cluster's primary only, not its two workers" } : r));
 }
 
 /** Waits until the service's relay has published every waiting event (/readyz: none waiting). */

@@ -58,6 +58,8 @@ export interface AppOverrides {
   readonly wrapOrderRepository?: (repo: OrderRepository) => OrderRepository;
   /** Test hook: serve the browser console from this directory (a fresh web/build.mjs output) instead of dist/web. */
   readonly webConsoleDir?: string;
+  /** This process is worker N of WORKERS > 1 (main.ts, README "Every core"): its metrics carry `worker="N"`. */
+  readonly worker?: number;
 }
 
 /** Sends the order module's service token on calls to services deployed apart. */
@@ -130,7 +132,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const admission =
     config.admission.maxConcurrent > 0 ? createAdmissionControl({ ...config.admission, tiers, ungatedServices: [Health.typeName] }) : undefined;
 
-  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const metrics = config.metrics.enabled ? createMetrics({ worker: overrides.worker }) : undefined;
   const tracer = config.tracing ? createTracer() : undefined;
   const registry = createServiceRegistry({
     validator: createValidator(),

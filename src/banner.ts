@@ -46,6 +46,12 @@ function eventsLine(config: Config): string {
   return "  Events:          kept in the outbox, no broker (REDIS_URL or NATS_URL publishes them)   (watch: npm run events -- tail --source outbox)";
 }
 
+/** With WORKERS > 1: how many processes serve, one line (none for a single process). */
+function workersLines(config: Config): string[] {
+  if (config.workers <= 1) return [];
+  return [`  Workers:         ${config.workers} processes share both ports (WORKERS=${config.workers}; node:cluster, connections in turn)`];
+}
+
 export async function banner(config: Config, auth: Auth, ports: { grpcPort: number; httpPort: number }): Promise<string> {
   const db = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}`;
   const grpc = `http://127.0.0.1:${ports.grpcPort}`;
@@ -53,6 +59,7 @@ export async function banner(config: Config, auth: Auth, ports: { grpcPort: numb
   const lines = [
     "",
     `order service ready — hosting ${config.services.join(", ")} on ${db}`,
+    ...workersLines(config),
     `  gRPC:            127.0.0.1:${ports.grpcPort}   (reflection${config.grpcReflection ? "" : " off"} + grpc.health.v1)`,
     `  Connect/HTTP:    ${http}   (Connect JSON/binary, gRPC-Web, gRPC, reflection; /healthz /readyz)`,
     `  Browser console: ${http}/   (demo identities on the zero-setup default, from this machine)`,

@@ -3,6 +3,7 @@
  * validated once; a bad value stops start-up with a message naming the
  * variable. README.md documents each one.
  */
+import os from "node:os";
 import { ROLES, type Role } from "./kernel/principal.js";
 import { tracingWanted } from "./platform/telemetry-env.js";
 
@@ -14,6 +15,12 @@ export interface Config {
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly services: readonly ServiceName[];
+  /**
+   * WORKERS: processes serving both ports (node:cluster; README "Every core"). Default: the
+   * cores available (os.availableParallelism()) on Postgres, 1 on embedded PGlite, whose single
+   * writer one process owns (more is refused). 1 runs no cluster at all.
+   */
+  readonly workers: number;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly dbPoolMax: number;
@@ -460,6 +467,20 @@ function admissionConfig(env: Env, dbPoolMax: number): AdmissionConfig {
   });
 }
 
+/** Most WORKERS accepted: far past any machine's cores (each worker holds its own pool of DB_POOL_MAX connections). */
+export const MAX_WORKERS = 256;
+
+function workersConfig(env: Env, databaseUrl: string | undefined): number {
+  const workers = int(env, "WORKERS", databaseUrl ? Math.min(MAX_WORKERS, os.availableParallelism()) : 1, 1, MAX_WORKERS);
+  if (workers > 1 && !databaseUrl) {
+    throw new ConfigError(
+      `WORKERS=${workers} needs DATABASE_URL: the embedded database (PGlite) has a single writer that one process owns, ` +
+        "so it cannot be shared by several workers; use WORKERS=1 or set DATABASE_URL to a PostgreSQL database",
+    );
+  }
+  return workers;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /**
@@ -492,6 +513,7 @@ export function loadConfig(env: Env = process.env): Config {
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
     httpPort: int(env, "HTTP_PORT", 8080, 0, 65535),
     services: Object.freeze(svc),
+    workers: workersConfig(env, databaseUrl),
     databaseUrl,
     dataDir: env.DATA_DIR || "./.data",
     dbPoolMax,

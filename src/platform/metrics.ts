@@ -177,8 +177,18 @@ function callMetrics(methods: readonly MethodState[], histograms: readonly Histo
   return { resourceMetrics: { resource, scopeMetrics: [{ scope: { name: "order-service" }, metrics }] }, errors: [] };
 }
 
-export function createMetrics(o: { serviceName?: string } = {}): Metrics {
-  const resource = resourceFromAttributes({ "service.name": o.serviceName ?? "order-service" });
+export interface MetricsOptions {
+  readonly serviceName?: string;
+  /**
+   * This process is worker N of WORKERS > 1 (main.ts): every series carries
+   * `worker="N"`, so the series of the workers a scrape lands on never merge
+   * (README "Every core": a scrape reads the worker its connection went to).
+   */
+  readonly worker?: number;
+}
+
+export function createMetrics(o: MetricsOptions = {}): Metrics {
+  const resource = resourceFromAttributes({ "service.name": o.serviceName ?? "order-service", ...(o.worker !== undefined ? { worker: String(o.worker) } : {}) });
   const methods: MethodState[] = [];
   const byMethod = new Map<DescMethod, MethodMetrics>();
   const since = millisToHrTime(Date.now());
@@ -193,7 +203,12 @@ export function createMetrics(o: { serviceName?: string } = {}): Metrics {
     },
   ];
   const producer: MetricProducer = { collect: async () => callMetrics(methods, histograms, since, resource) };
-  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [producer] });
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true,
+    metricProducers: [producer],
+    ...(o.worker !== undefined ? { withResourceConstantLabels: /^worker$/ } : {}),
+  });
   const provider = new MeterProvider({ resource, readers: [exporter] });
   const meter = provider.getMeter("order-service");
 

@@ -2,7 +2,8 @@
  * The service as its own process, started as `npm run dev` starts it (the
  * OpenTelemetry SDK loaded first by instrumentation.ts), exporting traces
  * to `otlpEndpoint`: embedded database in `dataDir` unless `env` names one,
- * ports chosen by the system, no demo data. Resolves once it listens.
+ * ports chosen by the system, no demo data, one process (WORKERS=1 unless
+ * `env` says otherwise). Resolves once it listens.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 
@@ -25,6 +26,8 @@ export function startServiceProcess(o: { otlpEndpoint: string; dataDir: string; 
       DATA_DIR: o.dataDir,
       SEED_DEMO_DATA: "false",
       LOG_LEVEL: "warn",
+      // One process, as before WORKERS defaulted to the cores on Postgres (workers.test.ts tests more).
+      WORKERS: "1",
       ...o.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
