@@ -16,9 +16,9 @@ import { createAdmissionControl } from "../src/platform/admission/policy.js";
 import { createTierCache } from "../src/platform/admission/tier-cache.js";
 import { createDisabledAuthenticator } from "../src/platform/auth/authenticator.js";
 import { createHealthRegistry, ServingStatus } from "../src/platform/health.js";
-import { createInProcessTransport } from "../src/platform/in-process-transport.js";
+import { createInProcessTransport } from "../src/platform/rpc/in-process-transport.js";
 import { createLogger } from "../src/platform/logger.js";
-import { createServiceRegistry } from "../src/platform/service-registry.js";
+import { createServiceRegistry } from "../src/platform/rpc/service-registry.js";
 
 const logger = createLogger("silent");
 

@@ -1,6 +1,6 @@
 /**
  * Measures what OrderService pays per dependency call when co-hosted: the
- * direct in-process transport (src/platform/in-process-transport.ts, the
+ * direct in-process transport (src/platform/rpc/in-process-transport.ts, the
  * default), Connect's in-memory router transport, and a gRPC client over
  * loopback to the same process. Prints calls/s and mean latency for
  * sequential and 32-way concurrent calls of GetCustomer (one indexed read,
@@ -21,8 +21,8 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ASSERTED_PRINCIPAL } from "../src/platform/auth/authenticator.js";
 import { ORDERS_SERVICE } from "../src/platform/auth/setup.js";
 import { createHealthRegistry, ServingStatus } from "../src/platform/health.js";
-import { createInProcessTransport } from "../src/platform/in-process-transport.js";
-import { createServiceRegistry } from "../src/platform/service-registry.js";
+import { createInProcessTransport } from "../src/platform/rpc/in-process-transport.js";
+import { createServiceRegistry } from "../src/platform/rpc/service-registry.js";
 
 const logger = createLogger("silent");
 const database = await createDatabase({});

@@ -8,6 +8,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createValidator } from "@bufbuild/protovalidate";
 import { createClient, createContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createPeriodic } from "./platform/periodic.js";
 import type { Config } from "./config.js";
 import { CustomerService } from "../gen/customers/v1/customer_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -31,18 +32,18 @@ import type { OutboxRelay } from "./platform/events/outbox-relay.js";
 import { createLeadership, type Leadership } from "./platform/leader.js";
 import { createAuth, ORDERS_SERVICE, type Auth, type ServiceCredentials } from "./platform/auth/setup.js";
 import { createDatabase, type Database } from "./platform/db.js";
-import { createConnectionLimiter } from "./platform/connection-front.js";
-import { createGrpcFront, createGrpcServer } from "./platform/grpc-server.js";
-import type { RpcImpl } from "./platform/handlers.js";
+import { createConnectionLimiter } from "./platform/rpc/connection-front.js";
+import { createGrpcFront, createGrpcServer } from "./platform/rpc/grpc-server.js";
+import type { RpcImpl } from "./platform/rpc/handlers.js";
 import { createHealthRegistry, ServingStatus, startHealthMonitor } from "./platform/health.js";
 import { createApiDocs } from "./platform/api-docs.js";
-import { createHttpHandler, createHttpServer } from "./platform/http-server.js";
-import { createInProcessTransport } from "./platform/in-process-transport.js";
+import { createHttpHandler, createHttpServer } from "./platform/rpc/http-server.js";
+import { createInProcessTransport } from "./platform/rpc/in-process-transport.js";
 import type { Logger } from "./platform/logger.js";
 import { createRateLimiter } from "./platform/rate-limit.js";
 import { createRedisClient } from "./platform/redis.js";
-import { addReflection } from "./platform/reflection.js";
-import { createServiceRegistry } from "./platform/service-registry.js";
+import { addReflection } from "./platform/rpc/reflection.js";
+import { createServiceRegistry } from "./platform/rpc/service-registry.js";
 import { createShutdownSignals } from "./platform/shutdown.js";
 import { createWebConsole } from "./platform/web-console.js";
 import { createDemoIdentities } from "./demo-identities.js";
@@ -409,19 +410,11 @@ async function by(work: Promise<unknown>, deadline: number): Promise<boolean> {
 
 /** Reloads the VIP roster into the tier cache now and every `tierCacheTtlMs`; a failed load keeps the last one. */
 function vipRoster(m: CustomersModule, tiers: TierCache, o: Config["admission"], logger: Logger): Background {
-  let timer: NodeJS.Timeout | undefined;
-  const load = () =>
-    m.vipRoster(o.tierCacheSize + 1).then(
-      (vips) => tiers.setRoster(vips),
-      (err: unknown) => logger.warn({ err }, "could not load the VIP roster: tiers are looked up meanwhile"),
-    );
-  return {
-    start() {
-      void load();
-      timer = setInterval(() => void load(), o.tierCacheTtlMs).unref();
-    },
-    async stop() {
-      clearInterval(timer);
-    },
-  };
+  return createPeriodic(async () => tiers.setRoster(await m.vipRoster(o.tierCacheSize + 1)), {
+    what: "VIP roster load",
+    intervalMs: o.tierCacheTtlMs,
+    logger,
+    runAtStart: true,
+    onError: (err) => logger.warn({ err }, "could not load the VIP roster: tiers are looked up meanwhile"),
+  });
 }

@@ -93,24 +93,33 @@ from "customers"."customers" where "customers"."customers"."id" = :customerId::u
 -- 3. ReserveStock: the reservation, the guarded holds, StockLow events, its lines (src/inventory/infra/reservation-statements.ts)
 with req as (
   select * from unnest(:productIds::uuid[], :quantities::int[]) as r(product_id, quantity)
-), created as (
-  insert into inventory.reservations (owner, id, status, expires_at, create_time, update_time)
-  values (:owner, :reservationId, 'PENDING', :expiresAt::timestamptz, :now::timestamptz, :now::timestamptz)
-  on conflict (owner, id) do nothing
-  returning owner, id
+), fresh as (
+  select not exists (select from "inventory"."reservations" where "owner" = :owner and "id" = :reservationId) as yes
 ), locked as materialized (
-  select pr.id from inventory.products pr
-  where pr.id = any(:productIds::uuid[]) and exists (select from created)
-  order by pr.id
+  select pr."id" as id, pr."stock_on_hand" as stock_on_hand, pr."reserved" as reserved,
+    pr."unit_price_minor" as unit_price_minor, pr."currency" as currency
+  from "inventory"."products" pr
+  where pr."id" = any(:productIds::uuid[]) and (select yes from fresh)
+  order by pr."id"
   for no key update
+), fits as (
+  select coalesce(bool_and(coalesce(l.stock_on_hand - l.reserved >= r.quantity, false)), true) and (select yes from fresh) as yes
+  from req r left join locked l on l.id = r.product_id
+), created as (
+  insert into "inventory"."reservations" ("owner", "id", "status", "expires_at", "create_time", "update_time")
+  select :owner, :reservationId, 'PENDING', :expiresAt::timestamptz, :now::timestamptz, :now::timestamptz
+  where (select yes from fits)
+  on conflict ("owner", "id") do nothing
+  returning "owner" as owner, "id" as id
 ), held as (
-  update inventory.products pr
-  set reserved = pr.reserved + r.quantity, update_time = greatest(pr.update_time, :now::timestamptz)
+  update "inventory"."products" pr
+  set "reserved" = pr."reserved" + r.quantity, "update_time" = greatest(pr."update_time", :now::timestamptz)
   from locked l join req r on r.product_id = l.id
-  where pr.id = l.id and pr.stock_on_hand - pr.reserved >= r.quantity
-  returning pr.id, pr.sku, pr.stock_on_hand, pr.reserved, r.quantity, pr.unit_price_minor, pr.currency
+  where pr."id" = l.id and exists (select from created) and pr."stock_on_hand" - pr."reserved" >= r.quantity
+  returning pr."id" as id, pr."sku" as sku, pr."stock_on_hand" as stock_on_hand, pr."reserved" as reserved, r.quantity,
+    pr."unit_price_minor" as unit_price_minor, pr."currency" as currency
 ), low as (
-  insert into inventory.outbox (aggregate_type, aggregate_id, event_type, payload, traceparent, create_time)
+  insert into "inventory"."outbox" ("aggregate_type", "aggregate_id", "event_type", "payload", "traceparent", "create_time")
   select 'product', h.id::text, 'inventory.v1.StockLow',
     jsonb_build_object('productId', h.id::text, 'sku', h.sku, 'available', (h.stock_on_hand - h.reserved)::text,
       'stockOnHand', h.stock_on_hand::text, 'threshold', :threshold::bigint::text),
@@ -119,14 +128,18 @@ with req as (
   where h.stock_on_hand - h.reserved < :threshold::bigint and h.stock_on_hand - h.reserved + h.quantity >= :threshold::bigint
   returning 1
 ), lines as (
-  insert into inventory.reservation_lines (owner, reservation_id, product_id, quantity, unit_price_minor, currency)
+  insert into "inventory"."reservation_lines" ("owner", "reservation_id", "product_id", "quantity", "unit_price_minor", "currency")
   select c.owner, c.id, r.product_id, r.quantity, h.unit_price_minor, h.currency
   from created c cross join req r left join held h on h.id = r.product_id
-  returning product_id, quantity, unit_price_minor, currency
 )
-select product_id as "productId", quantity, unit_price_minor::text as "unitPriceMinor", currency,
-  (select count(*) from low)::int as events
-from lines order by product_id;
+select o.outcome, o.events, r.product_id as "productId", r.quantity,
+  l.stock_on_hand::text as "stockOnHand", l.reserved::text as reserved, l.unit_price_minor::text as "unitPriceMinor", l.currency
+from (
+  select case when exists (select from created) then 'HELD' when (select yes from fresh) and not (select yes from fits) then 'SHORT'
+    else 'TAKEN' end as outcome,
+    (select count(*) from low)::int as events
+) o left join (req r left join locked l on l.id = r.product_id) on true
+order by r.product_id;
 -- 4. the order: idempotency record, order (its number from the sequence), lines, history, outbox, timeline (order-statements.ts)
 with claimed as (
   insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
@@ -168,23 +181,24 @@ with claimed as (
 select c.id as "orderId", c.number::text as "number" from created c;
 -- 5. CommitReservation: PENDING and live → COMMITTED, its stock sold (reservation-statements.ts)
 with moved as (
-  update inventory.reservations set status = 'COMMITTED', update_time = :now::timestamptz
-  where owner = :owner and id = :reservationId and status = 'PENDING' and expires_at > :now::timestamptz
-  returning id, expires_at, create_time
+  update "inventory"."reservations" set "status" = 'COMMITTED', "update_time" = :now::timestamptz
+  where "owner" = :owner and "id" = :reservationId and "status" = 'PENDING' and "expires_at" > :now::timestamptz
+  returning "expires_at" as expires_at, "create_time" as create_time
 ), lines as (
-  select l.product_id, l.quantity, l.unit_price_minor, l.currency from inventory.reservation_lines l
-  where l.owner = :owner and l.reservation_id = :reservationId and exists (select from moved)
+  select l."product_id" as product_id, l."quantity" as quantity, l."unit_price_minor" as unit_price_minor, l."currency" as currency
+  from "inventory"."reservation_lines" l
+  where l."owner" = :owner and l."reservation_id" = :reservationId and exists (select from moved)
 ), locked as materialized (
-  select pr.id from inventory.products pr
-  where pr.id in (select product_id from lines)
-  order by pr.id
+  select pr."id" as id from "inventory"."products" pr
+  where pr."id" in (select product_id from lines)
+  order by pr."id"
   for no key update
 ), sold as (
-  update inventory.products pr
-  set stock_on_hand = pr.stock_on_hand - l.quantity, reserved = pr.reserved - l.quantity,
-      update_time = greatest(pr.update_time, :now::timestamptz)
+  update "inventory"."products" pr
+  set "stock_on_hand" = pr."stock_on_hand" - l.quantity, "reserved" = pr."reserved" - l.quantity,
+      "update_time" = greatest(pr."update_time", :now::timestamptz)
   from locked k join lines l on l.product_id = k.id
-  where pr.id = k.id
+  where pr."id" = k.id
 )
 select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
   floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",

@@ -2,7 +2,7 @@
  * Framework ceiling: a plain grpc-js server whose one unary method,
  * grpc.health.v1.Health/Check, does nothing — request bytes are ignored and a
  * pre-encoded HealthCheckResponse{status: SERVING} goes back. Same server
- * options as src/platform/grpc-server.ts. Prints {"grpcPort":N} when bound.
+ * options as src/platform/rpc/grpc-server.ts. Prints {"grpcPort":N} when bound.
  */
 import * as grpc from "@grpc/grpc-js";
 

@@ -8,11 +8,11 @@
 import { createValidator } from "@bufbuild/protovalidate";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { createAuthenticator } from "../../src/platform/auth/authenticator.js";
-import { createGrpcServer, listenGrpc } from "../../src/platform/grpc-server.js";
+import { createGrpcServer, listenGrpc } from "../../src/platform/rpc/grpc-server.js";
 import { createHealthRegistry, ServingStatus } from "../../src/platform/health.js";
-import { createHttpHandler, createHttpServer } from "../../src/platform/http-server.js";
+import { createHttpHandler, createHttpServer } from "../../src/platform/rpc/http-server.js";
 import { createLogger } from "../../src/platform/logger.js";
-import { createServiceRegistry } from "../../src/platform/service-registry.js";
+import { createServiceRegistry } from "../../src/platform/rpc/service-registry.js";
 
 const maxReceiveMessageBytes = 1024 * 1024;
 const health = createHealthRegistry([]);

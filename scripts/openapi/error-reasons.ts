@@ -59,7 +59,7 @@ export type ReasonScope =
 
 export interface ReasonDoc {
   readonly code: ConnectCode;
-  /** The HTTP status, when it is not the code's: the Connect port's refusals of what is no call (src/platform/protocol-errors.ts). */
+  /** The HTTP status, when it is not the code's: the Connect port's refusals of what is no call (src/platform/rpc/protocol-errors.ts). */
   readonly status?: number;
   readonly scope: ReasonScope;
   /** When it is answered; markdown. */
@@ -113,7 +113,7 @@ export const ERROR_REASONS: Readonly<Record<string, ReasonDoc>> = {
   // grpc.health.v1.
   SERVICE_UNKNOWN: { code: "not_found", scope: ["Health.Check"], summary: "no such service is hosted here" },
 
-  // Orders (src/orders/domain/order-errors.ts, money.ts, app/hold-stock.ts; platform/remote.ts for dependencies).
+  // Orders (src/orders/domain/order-errors.ts, money.ts, app/hold-stock.ts; platform/rpc/remote.ts for dependencies).
   ORDER_NOT_FOUND: { code: "not_found", scope: orders("CreateOrder", "GetOrder", "ListOrderTimeline", "UpdateShippingInfo", "UpdateOrderStatus", "CancelOrder", "CancelUnshipped", "DeleteOrder", "ReportPayment", "CreateShipment", "UpdateShipmentStatus", "RequestReturn", "UpdateReturnStatus", "AddOrderNote", "UpdateOrderTags", "UpdateOrderMetadata", "WatchOrder"), summary: "no such order — or it was deleted, or it is another customer's" },
   ILLEGAL_TRANSITION: { code: "failed_precondition", scope: orders("UpdateOrderStatus", "CancelOrder", "CreateShipment"), summary: "the transition table does not allow it from the current status (metadata `currentStatus`)" },
   SHIPPING_INFO_REQUIRED: { code: "failed_precondition", scope: orders("UpdateOrderStatus", "UpdateShipmentStatus"), summary: "SHIPPED needs a carrier and tracking number first" },

@@ -13,7 +13,7 @@ import type { Json } from "./proto-text.js";
 /** The google.rpc details this service sends, by type. */
 const DETAILS = ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.PreconditionFailure", "google.rpc.RetryInfo"];
 
-/** ErrorInfo.domain of every error of this service (src/platform/rpc-errors.ts ERROR_DOMAIN). */
+/** ErrorInfo.domain of every error of this service (src/platform/rpc/rpc-errors.ts ERROR_DOMAIN). */
 const ERROR_DOMAIN = "order-service";
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { CustomerService } from "../../gen/customers/v1/customer_service_pb.js";
 import type { Db } from "../platform/db.js";
-import type { RpcImpl } from "../platform/handlers.js";
+import type { RpcImpl } from "../platform/rpc/handlers.js";
 import type { Logger } from "../platform/logger.js";
 import type { CustomerAppPorts } from "./app/ports.js";
 import { createCustomerUseCases, type CustomerUseCases } from "./app/use-cases.js";

@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import type { Db } from "../platform/db.js";
-import type { RpcImpl } from "../platform/handlers.js";
+import type { RpcImpl } from "../platform/rpc/handlers.js";
 import { atMostEvery } from "../platform/at-most-every.js";
 import type { Logger } from "../platform/logger.js";
 import { sqlStateOf } from "../platform/statements.js";

@@ -1,7 +1,7 @@
 /**
  * What a use case knows of the call that runs it, without any transport
  * types: when it must be done by, how to notice it was abandoned, and who
- * asked. wrapService (src/platform/handlers.ts) builds it once per call, for
+ * asked. wrapService (src/platform/rpc/handlers.ts) builds it once per call, for
  * every transport; background work and tests build it by hand.
  */
 import { ANONYMOUS, principalLabel, type Principal } from "./principal.js";

@@ -10,7 +10,7 @@ import type { CustomerService } from "../../gen/customers/v1/customer_service_pb
 import type { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import type { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import type { Database, Db, Listener } from "../platform/db.js";
-import type { RpcImpl } from "../platform/handlers.js";
+import type { RpcImpl } from "../platform/rpc/handlers.js";
 import type { OrderRepository } from "./domain/ports.js";
 import type { Logger } from "../platform/logger.js";
 import { createPeriodic } from "../platform/periodic.js";

@@ -17,7 +17,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { HttpPage } from "./http-server.js";
+import type { HttpPage } from "./rpc/http-server.js";
 import { assetOf, findUp, sendAsset, type Asset } from "./static-assets.js";
 
 export interface ApiDocsOptions {

@@ -13,8 +13,8 @@ import {
   type HealthCheckResponse,
 } from "../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../kernel/errors.js";
-import type { RpcImpl } from "./handlers.js";
-import { freezeMessage } from "./message-encoding.js";
+import type { RpcImpl } from "./rpc/handlers.js";
+import { freezeMessage } from "./rpc/message-encoding.js";
 import { createPeriodic } from "./periodic.js";
 
 export { Status as ServingStatus };

@@ -18,7 +18,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { HttpPage } from "./http-server.js";
+import type { HttpPage } from "./rpc/http-server.js";
 import { etagOf, findUp, sendAsset, type Asset } from "./static-assets.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;

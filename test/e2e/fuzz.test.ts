@@ -20,7 +20,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { InventoryService } from "../../gen/inventory/v1/inventory_service_pb.js";
 import { OrderService } from "../../gen/orders/v1/order_service_pb.js";
 import { rowsOf } from "../../src/platform/db.js";
-import { JSON_READ_OPTIONS, STRICT_TEXT_DECODER } from "../../src/platform/request-decoding.js";
+import { JSON_READ_OPTIONS, STRICT_TEXT_DECODER } from "../../src/platform/rpc/request-decoding.js";
 import { ADMIN, authHeaders } from "../support/auth.js";
 import { clientsOver } from "../support/clients.js";
 import { startTestStack, type TestStack } from "../support/servers.js";

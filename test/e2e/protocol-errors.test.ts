@@ -1,6 +1,6 @@
 /**
  * What the Connect port says to a request that is no call it can take
- * (src/platform/protocol-errors.ts): an unknown path, a verb or content type
+ * (src/platform/rpc/protocol-errors.ts): an unknown path, a verb or content type
  * no protocol here accepts, a bidi stream over HTTP/1.1. Each answer keeps
  * the status Connect and HTTP prescribe (404, 405 with Allow, 415 with
  * Accept-Post, 505) and says what to send instead, as Connect error JSON
@@ -13,7 +13,7 @@ import { base64Encode } from "@bufbuild/protobuf/wire";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ListProductsRequestSchema } from "../../gen/inventory/v1/inventory_service_pb.js";
-import { createHttpHandler, createHttpServer, type HttpServer } from "../../src/platform/http-server.js";
+import { createHttpHandler, createHttpServer, type HttpServer } from "../../src/platform/rpc/http-server.js";
 import { startTestStack, type TestStack } from "../support/servers.js";
 
 let stack: TestStack;

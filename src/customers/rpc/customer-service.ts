@@ -10,7 +10,7 @@ import {
   ListCustomersResponseSchema,
   UpdateCustomerResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
-import type { RpcImpl } from "../../platform/handlers.js";
+import type { RpcImpl } from "../../platform/rpc/handlers.js";
 import type { CustomerUseCases } from "../app/use-cases.js";
 import { customerToPb, statusFromPb, tierFromPb } from "./customer-mapping.js";
 

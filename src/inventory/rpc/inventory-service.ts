@@ -17,7 +17,7 @@ import {
   SetStockResponseSchema,
   UpdateProductResponseSchema,
 } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import type { RpcImpl } from "../../platform/handlers.js";
+import type { RpcImpl } from "../../platform/rpc/handlers.js";
 import type { InventoryUseCases } from "../app/use-cases.js";
 import {
   linesFromPb,

@@ -54,8 +54,14 @@ const LIFETIME_RETRY_SPREAD_MS = 1000;
 /** Outbox rows read at once by a resumed watch. */
 const LOG_PAGE = 100;
 
+/** What to watch: the order, and the version a resumed watch has already seen. */
+export interface WatchOrderInput {
+  readonly orderId: string;
+  readonly afterVersion?: number;
+}
+
 export function createWatchOrder(deps: WatchOrderDeps) {
-  return async function* watchOrder(cx: CallContext, orderId: string, afterVersion?: number): AsyncGenerator<WatchMessage> {
+  return async function* watchOrder(cx: CallContext, { orderId, afterVersion }: WatchOrderInput): AsyncGenerator<WatchMessage> {
     const watch = deps.watches.open(principalLabel(cx.principal), orderId);
     const stop = endOnCallEnd(watch, cx, deps.watchMaxLifetimeMs);
     try {

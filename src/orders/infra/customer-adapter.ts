@@ -1,7 +1,7 @@
 /** CustomerPort over the generated CustomerService client. */
 import type { Client } from "@connectrpc/connect";
 import { CustomerService, CustomerStatus, CustomerTier } from "../../../gen/customers/v1/customer_service_pb.js";
-import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/remote.js";
+import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/rpc/remote.js";
 import type { CustomerPort } from "../domain/ports.js";
 
 export function createCustomerAdapter(client: Client<typeof CustomerService>, policy: DeadlinePolicy): CustomerPort {

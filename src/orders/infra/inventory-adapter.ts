@@ -1,7 +1,7 @@
 /** InventoryPort over the generated InventoryService client. */
 import type { Client } from "@connectrpc/connect";
 import { InventoryService, ReservationStatus } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/remote.js";
+import { callOptions, fromRemoteError, type DeadlinePolicy } from "../../platform/rpc/remote.js";
 import type { InventoryPort, InventoryReservationStatus } from "../domain/ports.js";
 
 const STATUS: Partial<Record<ReservationStatus, InventoryReservationStatus>> = {

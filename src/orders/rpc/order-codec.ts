@@ -24,7 +24,7 @@ import {
   type OrderSchema,
 } from "../../../gen/orders/v1/order_service_pb.js";
 import type { Money as ProtoMoney } from "../../../gen/common/v1/money_pb.js";
-import { freezeMessage } from "../../platform/message-encoding.js";
+import { freezeMessage } from "../../platform/rpc/message-encoding.js";
 import type { Money } from "../domain/money.js";
 import type { NewOrderRequest } from "../domain/new-order.js";
 import type { OrderStatus } from "../domain/order-status.js";
@@ -200,7 +200,7 @@ export function toProtoOrder(o: Order): ProtoOrder {
  * read cache is the same object on every hit, so repeated hits return the
  * same message and do no conversion. It is frozen when it is answered a
  * second time — from then on the servers reuse its encoding
- * (src/platform/message-encoding.ts) — not when built: most answers are
+ * (src/platform/rpc/message-encoding.ts) — not when built: most answers are
  * cache misses answered once, and freezing an order's ~30 objects cost more
  * than building them (14 µs against 12 µs per answer; BENCHMARKS "GetOrder
  * and ListOrders after issue 14"). Nothing changes the message meanwhile

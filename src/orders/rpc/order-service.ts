@@ -1,6 +1,6 @@
 /** OrderService: decode → use case → encode. No business rule lives here. */
 import type { OrderService } from "../../../gen/orders/v1/order_service_pb.js";
-import type { RpcImpl } from "../../platform/handlers.js";
+import type { RpcImpl } from "../../platform/rpc/handlers.js";
 import type { OrderUseCases } from "../app/use-cases.js";
 import { fromProtoPaymentEventKind, fromProtoReturnStatus, fromProtoShipmentStatus, fromProtoStatus, toGetOrderResponse, toListQuery, toNewOrderRequest, toProtoOrder, toProtoReturn, toProtoShipment, toProtoStaffNote } from "./order-codec.js";
 import { toProtoRecordedOrder } from "./recorded-orders.js";
@@ -128,7 +128,7 @@ export function createOrderServiceImpl(uc: OrderUseCases): RpcImpl<typeof OrderS
       return {};
     },
     async *watchOrder(req, cx) {
-      for await (const m of uc.watchOrder(cx, req.orderId, req.afterVersion)) {
+      for await (const m of uc.watchOrder(cx, { orderId: req.orderId, afterVersion: req.afterVersion })) {
         if (m.kind === "order") yield { order: toProtoOrder(m.order), version: m.order.version };
         else if (m.kind === "recorded") yield { order: toProtoRecordedOrder(m.order), version: m.version };
         else yield { version: m.version };

@@ -20,7 +20,7 @@ import { actorOf } from "../../kernel/call-context.js";
 import { DomainError, invalidArgument, unauthenticated } from "../../kernel/errors.js";
 import type { Principal } from "../../kernel/principal.js";
 import { ANONYMOUS } from "../../kernel/principal.js";
-import { CallHandlerContext } from "../call-handler-context.js";
+import { CallHandlerContext } from "../rpc/call-handler-context.js";
 import type { TokenVerifier } from "./jwt-verifier.js";
 
 /** Set by in-process callers only (the co-hosted order module calls as `service:orders`). */

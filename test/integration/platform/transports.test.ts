@@ -23,11 +23,11 @@ import {
 import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
-import { createGrpcServer, listenGrpc } from "../../../src/platform/grpc-server.js";
-import { wrapService, type RpcImpl, type ServiceRegistration } from "../../../src/platform/handlers.js";
+import { createGrpcServer, listenGrpc } from "../../../src/platform/rpc/grpc-server.js";
+import { wrapService, type RpcImpl, type ServiceRegistration } from "../../../src/platform/rpc/handlers.js";
 import { createHealthRegistry, ServingStatus } from "../../../src/platform/health.js";
-import { createHttpHandler, createHttpServer } from "../../../src/platform/http-server.js";
-import { addReflection } from "../../../src/platform/reflection.js";
+import { createHttpHandler, createHttpServer } from "../../../src/platform/rpc/http-server.js";
+import { addReflection } from "../../../src/platform/rpc/reflection.js";
 import { errorInfoOf, fieldViolationsOf, reasonOf, rpcFailure } from "../../support/rpc-errors.js";
 
 const MAX = 64 * 1024;

@@ -13,9 +13,9 @@ import { servicePrincipal } from "../../../src/kernel/principal.js";
 import { createAdmissionControl } from "../../../src/platform/admission/policy.js";
 import { createTierCache } from "../../../src/platform/admission/tier-cache.js";
 import { ASSERTED_PRINCIPAL, createDisabledAuthenticator } from "../../../src/platform/auth/authenticator.js";
-import type { RpcImpl } from "../../../src/platform/handlers.js";
-import { createInProcessTransport } from "../../../src/platform/in-process-transport.js";
-import { createServiceRegistry } from "../../../src/platform/service-registry.js";
+import type { RpcImpl } from "../../../src/platform/rpc/handlers.js";
+import { createInProcessTransport } from "../../../src/platform/rpc/in-process-transport.js";
+import { createServiceRegistry } from "../../../src/platform/rpc/service-registry.js";
 
 const logger = pino({ level: "silent" });
 

@@ -18,11 +18,11 @@ import { CustomerService, GetCustomerRequestSchema } from "../../../gen/customer
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
 import { createDisabledAuthenticator } from "../../../src/platform/auth/authenticator.js";
-import { createConnectAdapter } from "../../../src/platform/connect-adapter.js";
-import type { RpcImpl } from "../../../src/platform/handlers.js";
-import { createHttpServer, type HttpServer } from "../../../src/platform/http-server.js";
-import { CONNECT_JSON_OPTIONS } from "../../../src/platform/request-decoding.js";
-import { createServiceRegistry } from "../../../src/platform/service-registry.js";
+import { createConnectAdapter } from "../../../src/platform/rpc/connect-adapter.js";
+import type { RpcImpl } from "../../../src/platform/rpc/handlers.js";
+import { createHttpServer, type HttpServer } from "../../../src/platform/rpc/http-server.js";
+import { CONNECT_JSON_OPTIONS } from "../../../src/platform/rpc/request-decoding.js";
+import { createServiceRegistry } from "../../../src/platform/rpc/service-registry.js";
 import { envelope } from "../../support/wire.js";
 
 const KNOWN = "3f1c8d9e-1111-4aaa-8bbb-123456789abc";

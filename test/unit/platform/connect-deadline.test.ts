@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
 import type { CallContext } from "../../../src/kernel/call-context.js";
 import { createDisabledAuthenticator } from "../../../src/platform/auth/authenticator.js";
-import type { RpcImpl } from "../../../src/platform/handlers.js";
-import { createHttpHandler, createHttpServer, type HttpServer } from "../../../src/platform/http-server.js";
-import { createServiceRegistry } from "../../../src/platform/service-registry.js";
+import type { RpcImpl } from "../../../src/platform/rpc/handlers.js";
+import { createHttpHandler, createHttpServer, type HttpServer } from "../../../src/platform/rpc/http-server.js";
+import { createServiceRegistry } from "../../../src/platform/rpc/service-registry.js";
 
 const SLOW = "00000000-0000-4000-8000-0000000000aa";
 const FAST = "00000000-0000-4000-8000-0000000000bb";

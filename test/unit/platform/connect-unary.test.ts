@@ -1,5 +1,5 @@
 /**
- * The Connect unary fast path (src/platform/connect-unary.ts) against
+ * The Connect unary fast path (src/platform/rpc/connect-unary.ts) against
  * connect-node's own handler: the same wrapped implementation behind two
  * Connect ports, one with the fast path and one without, and the same raw
  * requests (HTTP/1.1 and h2c) to both. Status, headers (less Date and
@@ -20,11 +20,11 @@ import {
   ListCustomersResponseSchema,
 } from "../../../gen/customers/v1/customer_service_pb.js";
 import { notFound, resourceExhausted } from "../../../src/kernel/errors.js";
-import { CallHandlerContext } from "../../../src/platform/call-handler-context.js";
-import { validateRequest, type ServiceRegistration } from "../../../src/platform/handlers.js";
-import { toConnectError } from "../../../src/platform/rpc-errors.js";
-import { createHttpHandler, createHttpServer, type HttpServer } from "../../../src/platform/http-server.js";
-import { freezeMessage } from "../../../src/platform/message-encoding.js";
+import { CallHandlerContext } from "../../../src/platform/rpc/call-handler-context.js";
+import { validateRequest, type ServiceRegistration } from "../../../src/platform/rpc/handlers.js";
+import { toConnectError } from "../../../src/platform/rpc/rpc-errors.js";
+import { createHttpHandler, createHttpServer, type HttpServer } from "../../../src/platform/rpc/http-server.js";
+import { freezeMessage } from "../../../src/platform/rpc/message-encoding.js";
 
 const MAX = 4096;
 const ID = {

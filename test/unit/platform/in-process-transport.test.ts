@@ -12,9 +12,9 @@ import { describe, expect, it } from "vitest";
 import { CustomerService, CustomerStatus } from "../../../gen/customers/v1/customer_service_pb.js";
 import { notFound } from "../../../src/kernel/errors.js";
 import type { CallContext } from "../../../src/kernel/call-context.js";
-import type { RpcImpl } from "../../../src/platform/handlers.js";
-import { createInProcessTransport } from "../../../src/platform/in-process-transport.js";
-import { createServiceRegistry } from "../../../src/platform/service-registry.js";
+import type { RpcImpl } from "../../../src/platform/rpc/handlers.js";
+import { createInProcessTransport } from "../../../src/platform/rpc/in-process-transport.js";
+import { createServiceRegistry } from "../../../src/platform/rpc/service-registry.js";
 import { errorInfoOf, fieldViolationsOf, reasonOf } from "../../support/rpc-errors.js";
 
 const ID = "6c8fbed2-92cf-491a-9ea8-aaf8f2773490";

@@ -12,9 +12,9 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../../gen/grpc/health/v1/health_pb.js";
 import { createDisabledAuthenticator, type Authenticator } from "../../../src/platform/auth/authenticator.js";
-import type { RpcImpl } from "../../../src/platform/handlers.js";
-import { createInProcessTransport } from "../../../src/platform/in-process-transport.js";
-import { createServiceRegistry } from "../../../src/platform/service-registry.js";
+import type { RpcImpl } from "../../../src/platform/rpc/handlers.js";
+import { createInProcessTransport } from "../../../src/platform/rpc/in-process-transport.js";
+import { createServiceRegistry } from "../../../src/platform/rpc/service-registry.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const unhandled: unknown[] = [];

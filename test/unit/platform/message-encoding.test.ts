@@ -1,7 +1,7 @@
 import { create, fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { GetCustomerResponseSchema } from "../../../gen/customers/v1/customer_service_pb.js";
-import { createBinaryEncoder, createJsonEncoder, freezeMessage } from "../../../src/platform/message-encoding.js";
+import { createBinaryEncoder, createJsonEncoder, freezeMessage } from "../../../src/platform/rpc/message-encoding.js";
 
 describe("response encoders", () => {
   const binary = createBinaryEncoder(GetCustomerResponseSchema);

@@ -16,7 +16,7 @@ import { DomainError } from "../../../src/kernel/errors.js";
 import { ANONYMOUS, servicePrincipal, type Principal } from "../../../src/kernel/principal.js";
 import { createLogger } from "../../../src/platform/logger.js";
 import { createRateLimiter, limitKeyOf, methodClassOf, RETRY_STEP_MS } from "../../../src/platform/rate-limit.js";
-import { domainToConnectError } from "../../../src/platform/rpc-errors.js";
+import { domainToConnectError } from "../../../src/platform/rpc/rpc-errors.js";
 
 const CLASSES: Record<string, string | undefined> = {
   "customers.v1.CustomerService/CreateCustomer": "write",

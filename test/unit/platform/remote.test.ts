@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorInfoSchema, PreconditionFailureSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { DomainError } from "../../../src/kernel/errors.js";
 import { ANONYMOUS } from "../../../src/kernel/principal.js";
-import { callOptions, fromRemoteError } from "../../../src/platform/remote.js";
+import { callOptions, fromRemoteError } from "../../../src/platform/rpc/remote.js";
 
 describe("callOptions", () => {
   it("gives a dependency call the caller's remaining deadline minus the margin", () => {

@@ -2,8 +2,8 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ErrorInfoSchema, RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { failedPrecondition, resourceExhausted, unavailable } from "../../../src/kernel/errors.js";
-import { toGrpcStatus } from "../../../src/platform/grpc-server.js";
-import { domainToConnectError } from "../../../src/platform/rpc-errors.js";
+import { toGrpcStatus } from "../../../src/platform/rpc/grpc-server.js";
+import { domainToConnectError } from "../../../src/platform/rpc/rpc-errors.js";
 
 describe("retry hints", () => {
   it("an error with retryAfterMs carries RetryInfo, retry-after and grpc-retry-pushback-ms", () => {

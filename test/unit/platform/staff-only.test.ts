@@ -10,8 +10,8 @@ import {
 } from "../../../gen/orders/v1/order_service_pb.js";
 import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
 import { InventoryService } from "../../../gen/inventory/v1/inventory_service_pb.js";
-import { freezeMessage } from "../../../src/platform/message-encoding.js";
-import { seesStaffOnly, staffOnlyRedactor } from "../../../src/platform/staff-only.js";
+import { freezeMessage } from "../../../src/platform/rpc/message-encoding.js";
+import { seesStaffOnly, staffOnlyRedactor } from "../../../src/platform/rpc/staff-only.js";
 
 const annotated = (): Order =>
   create(OrderSchema, {

@@ -9,7 +9,7 @@ import {
   OrderSchema,
   OrderService,
 } from "../../../gen/orders/v1/order_service_pb.js";
-import { hasValidationRules } from "../../../src/platform/validation-rules.js";
+import { hasValidationRules } from "../../../src/platform/rpc/validation-rules.js";
 
 describe("hasValidationRules", () => {
   it("finds field rules", () => {

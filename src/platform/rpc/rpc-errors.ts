@@ -13,9 +13,9 @@ import {
   ErrorInfoSchema,
   PreconditionFailureSchema,
   RetryInfoSchema,
-} from "../../gen/google/rpc/error_details_pb.js";
-import { DomainError, untraced, type ErrorKind } from "../kernel/errors.js";
-import { databaseFailureOf } from "./pg-errors.js";
+} from "../../../gen/google/rpc/error_details_pb.js";
+import { DomainError, untraced, type ErrorKind } from "../../kernel/errors.js";
+import { databaseFailureOf } from "../pg-errors.js";
 
 /** ErrorInfo.domain of every error this service raises. */
 export const ERROR_DOMAIN = "order-service";

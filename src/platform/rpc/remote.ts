@@ -6,9 +6,9 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CallOptions } from "@connectrpc/connect";
-import { ErrorInfoSchema, PreconditionFailureSchema, BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
-import type { CallContext } from "../kernel/call-context.js";
-import { DomainError, type ErrorKind } from "../kernel/errors.js";
+import { ErrorInfoSchema, PreconditionFailureSchema, BadRequestSchema } from "../../../gen/google/rpc/error_details_pb.js";
+import type { CallContext } from "../../kernel/call-context.js";
+import { DomainError, type ErrorKind } from "../../kernel/errors.js";
 import { ERROR_DOMAIN } from "./rpc-errors.js";
 
 export interface DeadlinePolicy {

@@ -13,7 +13,7 @@ import type net from "node:net";
 import { createConnectAdapter } from "./connect-adapter.js";
 import { createConnectionFront, createConnectionLimiter, type ConnectionLimiter } from "./connection-front.js";
 import { createConnectUnaryHandler } from "./connect-unary.js";
-import { createCors, type CorsOptions } from "./cors.js";
+import { createCors, type CorsOptions } from "../cors.js";
 import type { ServiceRegistration } from "./handlers.js";
 import { reflectionServices } from "./reflection.js";
 

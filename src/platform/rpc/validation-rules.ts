@@ -7,7 +7,7 @@
  * extensions inside .field), so looking for those options is exhaustive.
  */
 import { hasOption, type DescMessage } from "@bufbuild/protobuf";
-import { field as fieldRules, message as messageRules, oneof as oneofRules } from "../../gen/buf/validate/validate_pb.js";
+import { field as fieldRules, message as messageRules, oneof as oneofRules } from "../../../gen/buf/validate/validate_pb.js";
 
 const cache = new WeakMap<DescMessage, boolean>();
 

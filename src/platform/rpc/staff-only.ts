@@ -17,8 +17,8 @@
  */
 import { getOption, hasOption, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { scalarZeroValue } from "@bufbuild/protobuf/reflect";
-import { staff_only } from "../../gen/access/v1/access_pb.js";
-import type { Principal } from "../kernel/principal.js";
+import { staff_only } from "../../../gen/access/v1/access_pb.js";
+import type { Principal } from "../../kernel/principal.js";
 import { freezeMessage } from "./message-encoding.js";
 
 type Msg = Record<string, unknown>;

@@ -31,10 +31,10 @@ import type { Server } from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { ReflectionV1Implementation } from "@grpc/reflection/build/src/implementations/reflection-v1.js";
 import type { ServerReflectionResponse as LoaderResponse } from "@grpc/reflection/build/src/generated/grpc/reflection/v1/ServerReflectionResponse.js";
-import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
-import { file_google_rpc_status } from "../../gen/google/rpc/status_pb.js";
-import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_google_rpc_error_details } from "../../../gen/google/rpc/error_details_pb.js";
+import { file_google_rpc_status } from "../../../gen/google/rpc/status_pb.js";
+import * as v1 from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import * as v1alpha from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 /** Files every reflection answer can reach besides the services' own: the error details the services send. */
 const DETAIL_FILES: readonly DescFile[] = [file_google_rpc_error_details, file_google_rpc_status];
