@@ -23,8 +23,11 @@ import type { Db } from "../../platform/db.js";
 import type { OutboxStore } from "../../platform/events/outbox-store.js";
 import type { PurgeTarget } from "../../platform/retention.js";
 import { prepareStatement } from "../../platform/statements.js";
+import { reservations } from "./schema.js";
+import { namesOf } from "./sql-names.js";
 
 const p = sql.placeholder;
+const R = namesOf(reservations);
 
 /*
  * At most `limit` rows, oldest first through the partial
@@ -36,14 +39,14 @@ const p = sql.placeholder;
  */
 const PURGE_ENDED_RESERVATIONS = sql`
 with gone as (
-  delete from inventory.reservations
+  delete from ${R}
   where ctid = any(array(
-    select ctid from inventory.reservations
-    where status in ('RELEASED', 'EXPIRED') and update_time < ${p("cutoff")}::timestamptz
-    order by update_time
+    select ctid from ${R}
+    where ${R.status} in ('RELEASED', 'EXPIRED') and ${R.updateTime} < ${p("cutoff")}::timestamptz
+    order by ${R.updateTime}
     limit ${p("limit")}::int
     for update skip locked))
-    and status in ('RELEASED', 'EXPIRED')
+    and ${R.status} in ('RELEASED', 'EXPIRED')
   returning 1
 )
 select count(*)::int as n from gone`;

@@ -4,7 +4,7 @@
  * new order as ONE statement, the version-guarded confirm (APPLY_IF_UNCHANGED)
  * and the guarded reservation moves.
  */
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql, type SQL, type SQLWrapper, type Table } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
 import { prepareStatement } from "../../platform/statements.js";
 import type { Order, ReservationState } from "../domain/order.js";
@@ -12,8 +12,28 @@ import type { IdempotencyRecord } from "../domain/ports.js";
 import type { Decision } from "../domain/transition.js";
 import { eventValues } from "./order-rows.js";
 import { insertTimelineEntryFrom, timelineParams } from "./order-timeline.js";
+import { idempotencyKeys, orderHistory, orderLines, orders, outbox } from "./schema.js";
 
 const p = sql.placeholder;
+
+/**
+ * Table and column names from the schema, taken when the statements are
+ * built (once): `${O}` is the table's qualified name, `${O.customerId}` a
+ * column's bare name. (Inventory's statements use the same helper,
+ * src/inventory/infra/sql-names.ts; shared, it belongs in platform/statements.ts.)
+ */
+type Names<T extends Table> = SQLWrapper & { readonly [K in keyof T["_"]["columns"]]: SQL };
+function namesOf<T extends Table>(table: T): Names<T> {
+  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => [key, sql.identifier(column.name)]);
+  return Object.freeze({ ...Object.fromEntries(columns), getSQL: () => sql`${table}`, shouldOmitSQLParens: () => true }) as Names<T>;
+}
+const list = (...names: SQL[]): SQL => sql.join(names, sql`, `);
+
+const K = namesOf(idempotencyKeys);
+const O = namesOf(orders);
+const L = namesOf(orderLines);
+const H = namesOf(orderHistory);
+const E = namesOf(outbox);
 
 /*
  * The idempotency record or, once retention purged it (orders/infra/retention.ts),
@@ -23,13 +43,13 @@ const p = sql.placeholder;
  * statement: a primary-key probe per table, no extra round trip.
  */
 const FIND_RECORD = sql`
-select order_id as "orderId", payload_hash as "payloadHash" from orders.idempotency_keys
-where customer_id = ${p("customerId")}::uuid and request_id = ${p("requestId")}
+select ${K.orderId} as "orderId", ${K.payloadHash} as "payloadHash" from ${K}
+where ${K.customerId} = ${p("customerId")}::uuid and ${K.requestId} = ${p("requestId")}
 union all
-select o.id, null::text from orders.orders o
-where o.id = ${p("orderId")}::uuid and o.customer_id = ${p("customerId")}::uuid and o.request_id = ${p("requestId")}
-  and not exists (select from orders.idempotency_keys k
-    where k.customer_id = ${p("customerId")}::uuid and k.request_id = ${p("requestId")})`;
+select o.${O.id}, null::text from ${O} o
+where o.${O.id} = ${p("orderId")}::uuid and o.${O.customerId} = ${p("customerId")}::uuid and o.${O.requestId} = ${p("requestId")}
+  and not exists (select from ${K} k
+    where k.${K.customerId} = ${p("customerId")}::uuid and k.${K.requestId} = ${p("requestId")})`;
 
 /*
  * The idempotency record goes first and decides: a racing duplicate waits on
@@ -42,32 +62,32 @@ where o.id = ${p("orderId")}::uuid and o.customer_id = ${p("customerId")}::uuid 
  */
 const INSERT_ORDER = sql`
 with claimed as (
-  insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
+  insert into ${K} (${list(K.customerId, K.requestId, K.payloadHash, K.orderId, K.createTime)})
   values (${p("customerId")}::uuid, ${p("requestId")}, ${p("payloadHash")}, ${p("id")}::uuid, ${p("createTime")}::timestamptz)
   on conflict do nothing
-  returning order_id
+  returning ${K.orderId} as order_id
 ), created as (
-  insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
-    carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time, customer_note)
+  insert into ${O} (${list(O.id, O.customerId, O.requestId, O.status, O.currency, O.totalMinor, O.shippingAddress,
+    O.carrier, O.trackingNumber, O.reservationId, O.reservationState, O.version, O.createTime, O.updateTime, O.deleteTime, O.customerNote)})
   select order_id, ${p("customerId")}::uuid, ${p("requestId")}, ${p("status")}, ${p("currency")}, ${p("totalMinor")}::bigint,
     ${p("shippingAddress")}::jsonb, ${p("carrier")}, ${p("trackingNumber")}, ${p("reservationId")}, ${p("reservationState")},
     ${p("version")}::int, ${p("createTime")}::timestamptz, ${p("updateTime")}::timestamptz, ${p("deleteTime")}::timestamptz,
     ${p("customerNote")}
   from claimed
-  returning id, number
+  returning ${O.id} as id, ${O.number} as number
 ), lines as (
-  insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
+  insert into ${L} (${list(L.orderId, L.lineNo, L.productId, L.variantId, L.quantity, L.currency, L.unitPriceMinor, L.lineTotalMinor)})
   select c.id, l.line_no, l.product_id, l.variant_id, l.quantity, l.currency, l.unit_price_minor, l.line_total_minor
   from created c cross join jsonb_to_recordset(${p("lines")}::jsonb) as l(line_no int, product_id uuid, variant_id text,
     quantity int, currency text, unit_price_minor bigint, line_total_minor bigint)
 ), history as (
-  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  insert into ${H} (${list(H.orderId, H.fromStatus, H.toStatus, H.reason, H.actor, H.changeTime)})
   select c.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
   from created c cross join rows from (jsonb_to_recordset(${p("history")}::jsonb) as (from_status text, to_status text,
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  insert into ${E} (${list(E.aggregateId, E.version, E.eventType, E.payload, E.traceparent, E.createTime)})
   select c.id, ${p("eventVersion")}::int, ${p("eventType")},
     jsonb_set(${p("eventPayload")}::jsonb, '{order,number}', to_jsonb(c.number::text)), ${p("traceparent")}, ${p("eventTime")}::timestamptz
   from created c
@@ -76,9 +96,9 @@ with claimed as (
 select c.id as "orderId", c.number::text as "number" from created c`;
 
 const SET_RESERVATION_STATE = sql`
-update orders.orders set reservation_state = ${p("to")}
-where id = ${p("id")}::uuid and reservation_state = any(${p("from")}::text[])
-returning id`;
+update ${O} set ${O.reservationState} = ${p("to")}
+where ${O.id} = ${p("id")}::uuid and ${O.reservationState} = any(${p("from")}::text[])
+returning ${O.id} as id`;
 
 /*
  * A decided change of an order written in ONE statement, only if the order
@@ -90,18 +110,18 @@ returning id`;
  */
 const APPLY_IF_UNCHANGED = sql`
 with applied as (
-  update orders.orders set status = ${p("status")}, reservation_state = ${p("reservationState")},
-    version = ${p("version")}::int, update_time = ${p("updateTime")}::timestamptz
-  where id = ${p("id")}::uuid and version = ${p("expectedVersion")}::int and delete_time is null
-  returning id
+  update ${O} set ${O.status} = ${p("status")}, ${O.reservationState} = ${p("reservationState")},
+    ${O.version} = ${p("version")}::int, ${O.updateTime} = ${p("updateTime")}::timestamptz
+  where ${O.id} = ${p("id")}::uuid and ${O.version} = ${p("expectedVersion")}::int and ${O.deleteTime} is null
+  returning ${O.id} as id
 ), history as (
-  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  insert into ${H} (${list(H.orderId, H.fromStatus, H.toStatus, H.reason, H.actor, H.changeTime)})
   select a.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
   from applied a cross join rows from (jsonb_to_recordset(${p("history")}::jsonb) as (from_status text, to_status text,
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  insert into ${E} (${list(E.aggregateId, E.version, E.eventType, E.payload, E.traceparent, E.createTime)})
   select a.id, ${p("eventVersion")}::int, ${p("eventType")}, ${p("eventPayload")}::jsonb, ${p("traceparent")}, ${p("eventTime")}::timestamptz from applied a
 ), timeline as (${insertTimelineEntryFrom("applied")}
 )
@@ -109,9 +129,9 @@ select id from applied`;
 
 /* A PENDING order's stock held again under its next reservation id (the previous hold was lost). */
 const MOVE_RESERVATION = sql`
-update orders.orders set reservation_id = ${p("to")}
-where id = ${p("id")}::uuid and reservation_id = ${p("from")} and status = 'PENDING' and reservation_state = 'PENDING'
-returning id`;
+update ${O} set ${O.reservationId} = ${p("to")}
+where ${O.id} = ${p("id")}::uuid and ${O.reservationId} = ${p("from")} and ${O.status} = 'PENDING' and ${O.reservationState} = 'PENDING'
+returning ${O.id} as id`;
 
 const iso = (d: Date) => d.toISOString();
 
