@@ -78,13 +78,13 @@ from (select gen_random_uuid()::text as oid, md5(random()::text) as rid,
              ('10000000-0000-4000-8000-' || lpad(:p1::text, 12, '0')) as pid1,
              ('10000000-0000-4000-8000-' || lpad(:p2::text, 12, '0')) as pid2) ids \gset
 -- 1. idempotency lookup: the record, or the order it named once retention purged it (src/orders/infra/order-statements.ts)
-select order_id as "orderId", payload_hash as "payloadHash" from orders.idempotency_keys
-where customer_id = :customerId::uuid and request_id = :requestId
+select "order_id" as "orderId", "payload_hash" as "payloadHash" from "orders"."idempotency_keys"
+where "customer_id" = :customerId::uuid and "request_id" = :requestId
 union all
-select o.id, null::text from orders.orders o
-where o.id = :orderId::uuid and o.customer_id = :customerId::uuid and o.request_id = :requestId
-  and not exists (select from orders.idempotency_keys k
-    where k.customer_id = :customerId::uuid and k.request_id = :requestId);
+select o."id", null::text from "orders"."orders" o
+where o."id" = :orderId::uuid and o."customer_id" = :customerId::uuid and o."request_id" = :requestId
+  and not exists (select from "orders"."idempotency_keys" k
+    where k."customer_id" = :customerId::uuid and k."request_id" = :requestId);
 -- 2. GetCustomer (src/customers/infra/customer-repository.ts)
 select "customers"."customers"."id" as "id", "customers"."customers"."email" as "email", "customers"."customers"."display_name" as "displayName", "customers"."customers"."tier" as "tier",
   "customers"."customers"."status" as "status", "customers"."customers"."version" as "version",
@@ -142,32 +142,31 @@ from (
 order by r.product_id;
 -- 4. the order: idempotency record, order (its number from the sequence), lines, history, outbox, timeline (order-statements.ts)
 with claimed as (
-  insert into orders.idempotency_keys (customer_id, request_id, payload_hash, order_id, create_time)
+  insert into "orders"."idempotency_keys" ("customer_id", "request_id", "payload_hash", "order_id", "create_time")
   values (:customerId::uuid, :requestId, :payloadHash, :oid::uuid, :now::timestamptz)
   on conflict do nothing
-  returning order_id
+  returning "order_id" as order_id
 ), created as (
-  insert into orders.orders (id, customer_id, request_id, status, currency, total_minor, shipping_address,
-    carrier, tracking_number, reservation_id, reservation_state, version, create_time, update_time, delete_time, customer_note)
+  insert into "orders"."orders" ("id", "customer_id", "request_id", "status", "currency", "total_minor", "shipping_address", "carrier", "tracking_number", "reservation_id", "reservation_state", "version", "create_time", "update_time", "delete_time", "customer_note")
   select order_id, :customerId::uuid, :requestId, :pending, :currency, :totalMinor::bigint,
     :shippingAddress::jsonb, null, null, :reservationId, :pending,
     :one::int, :now::timestamptz, :now::timestamptz, null::timestamptz,
     :empty
   from claimed
-  returning id, number
+  returning "id" as id, "number" as number
 ), lines as (
-  insert into orders.order_lines (order_id, line_no, product_id, variant_id, quantity, currency, unit_price_minor, line_total_minor)
+  insert into "orders"."order_lines" ("order_id", "line_no", "product_id", "variant_id", "quantity", "currency", "unit_price_minor", "line_total_minor")
   select c.id, l.line_no, l.product_id, l.variant_id, l.quantity, l.currency, l.unit_price_minor, l.line_total_minor
   from created c cross join jsonb_to_recordset(:lines::jsonb) as l(line_no int, product_id uuid, variant_id text,
     quantity int, currency text, unit_price_minor bigint, line_total_minor bigint)
 ), history as (
-  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  insert into "orders"."order_history" ("order_id", "from_status", "to_status", "reason", "actor", "change_time")
   select c.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
   from created c cross join rows from (jsonb_to_recordset(:history::jsonb) as (from_status text, to_status text,
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  insert into "orders"."outbox" ("aggregate_id", "version", "event_type", "payload", "traceparent", "create_time")
   select c.id, :one::int, :createdType,
     jsonb_set(:createdPayload::jsonb, '{order,number}', to_jsonb(c.number::text)), null, :now::timestamptz
   from created c
@@ -206,18 +205,18 @@ select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "uni
 from moved m cross join lines l order by l.product_id;
 -- 6. the confirm: CONFIRMED + reservation COMMITTED + history + outbox + timeline, if still version 1 (order-statements.ts)
 with applied as (
-  update orders.orders set status = :confirmed, reservation_state = :committed,
-    version = :two::int, update_time = :now::timestamptz
-  where id = :oid::uuid and version = :one::int and delete_time is null
-  returning id
+  update "orders"."orders" set "status" = :confirmed, "reservation_state" = :committed,
+    "version" = :two::int, "update_time" = :now::timestamptz
+  where "id" = :oid::uuid and "version" = :one::int and "delete_time" is null
+  returning "id" as id
 ), history as (
-  insert into orders.order_history (order_id, from_status, to_status, reason, actor, change_time)
+  insert into "orders"."order_history" ("order_id", "from_status", "to_status", "reason", "actor", "change_time")
   select a.id, h.from_status, h.to_status, h.reason, h.actor, h.change_time
   from applied a cross join rows from (jsonb_to_recordset(:soldHistory::jsonb) as (from_status text, to_status text,
     reason text, actor text, change_time timestamptz)) with ordinality as h(from_status, to_status, reason, actor, change_time, n)
   order by h.n
 ), event as (
-  insert into orders.outbox (aggregate_id, version, event_type, payload, traceparent, create_time)
+  insert into "orders"."outbox" ("aggregate_id", "version", "event_type", "payload", "traceparent", "create_time")
   select a.id, :two::int, :changedType, :soldPayload::jsonb, null, :now::timestamptz from applied a
 ), timeline as (
   insert into orders.order_timeline (order_id, version, type, summary, reason, actor, subject_id, currency, amount_minor, staff_only, change_time)
