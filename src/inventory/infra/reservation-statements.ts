@@ -77,8 +77,9 @@ with req as (
   order by pr.${P.id}
   for no key update
 ), fits as (
-  select coalesce(bool_and(coalesce(l.stock_on_hand - l.reserved >= r.quantity, false)), true) and (select yes from fresh) as yes
-  from req r left join locked l on l.id = r.product_id
+  select (select yes from fresh) and not exists (
+    select from req r left join locked l on l.id = r.product_id
+    where l.id is null or l.stock_on_hand - l.reserved < r.quantity) as yes
 ), created as (
   insert into ${R} (${list(R.owner, R.id, R.status, R.expiresAt, R.createTime, R.updateTime)})
   select ${p("owner")}, ${p("id")}, 'PENDING', ${p("expiresAt")}::timestamptz, ${p("now")}::timestamptz, ${p("now")}::timestamptz
