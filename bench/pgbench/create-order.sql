@@ -103,8 +103,9 @@ with req as (
   order by pr."id"
   for no key update
 ), fits as (
-  select coalesce(bool_and(coalesce(l.stock_on_hand - l.reserved >= r.quantity, false)), true) and (select yes from fresh) as yes
-  from req r left join locked l on l.id = r.product_id
+  select (select yes from fresh) and not exists (
+    select from req r left join locked l on l.id = r.product_id
+    where l.id is null or l.stock_on_hand - l.reserved < r.quantity) as yes
 ), created as (
   insert into "inventory"."reservations" ("owner", "id", "status", "expires_at", "create_time", "update_time")
   select :owner, :reservationId, 'PENDING', :expiresAt::timestamptz, :now::timestamptz, :now::timestamptz

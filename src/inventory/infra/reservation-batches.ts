@@ -41,7 +41,7 @@ import { activeTraceparent } from "../../platform/tracing.js";
 import type { Reservation, ReservationRequest } from "../domain/reservation.js";
 import { LOW, NO_LOW, toLine, type HoldOutcome, type LineRow, type ReservationStatements } from "./reservation-statements.js";
 import { products, reservationLines, reservations } from "./schema.js";
-import { list, namesOf } from "./sql-names.js";
+import { list, namesOf } from "../../platform/sql-names.js";
 
 const p = sql.placeholder;
 const P = namesOf(products);

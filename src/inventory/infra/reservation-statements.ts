@@ -1,7 +1,7 @@
 /**
  * The two reservation steps of every order, each ONE statement (data-modifying
  * CTEs, see src/platform/statements.ts). Table and column names come from the
- * schema (sql-names.ts). Each is all-or-nothing without a transaction.
+ * schema (platform/sql-names.ts). Each is all-or-nothing without a transaction.
  *
  * - hold: locks the requested products (`for no key update`, in id order,
  *   materialized), decides from the locked rows whether every line can be
@@ -36,7 +36,7 @@ import type { Reservation, ReservationLine, ReservationRequest } from "../domain
 import type { StockLevel } from "../domain/stock-hold.js";
 import { STOCK_LOW_TYPE } from "../rpc/inventory-events.js";
 import { outbox, products, reservationLines, reservations } from "./schema.js";
-import { list, namesOf } from "./sql-names.js";
+import { list, namesOf } from "../../platform/sql-names.js";
 
 const p = sql.placeholder;
 const P = namesOf(products);

@@ -24,7 +24,7 @@ import type { OutboxStore } from "../../platform/events/outbox-store.js";
 import type { PurgeTarget } from "../../platform/retention.js";
 import { prepareStatement } from "../../platform/statements.js";
 import { reservations } from "./schema.js";
-import { namesOf } from "./sql-names.js";
+import { namesOf } from "../../platform/sql-names.js";
 
 const p = sql.placeholder;
 const R = namesOf(reservations);

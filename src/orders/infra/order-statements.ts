@@ -4,8 +4,9 @@
  * new order as ONE statement, the version-guarded confirm (APPLY_IF_UNCHANGED)
  * and the guarded reservation moves.
  */
-import { getTableColumns, sql, type SQL, type SQLWrapper, type Table } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../platform/db.js";
+import { list, namesOf } from "../../platform/sql-names.js";
 import { prepareStatement } from "../../platform/statements.js";
 import type { Order, ReservationState } from "../domain/order.js";
 import type { IdempotencyRecord } from "../domain/ports.js";
@@ -16,18 +17,7 @@ import { idempotencyKeys, orderHistory, orderLines, orders, outbox } from "./sch
 
 const p = sql.placeholder;
 
-/**
- * Table and column names from the schema, taken when the statements are
- * built (once): `${O}` is the table's qualified name, `${O.customerId}` a
- * column's bare name. (Inventory's statements use the same helper,
- * src/inventory/infra/sql-names.ts; shared, it belongs in platform/statements.ts.)
- */
-type Names<T extends Table> = SQLWrapper & { readonly [K in keyof T["_"]["columns"]]: SQL };
-function namesOf<T extends Table>(table: T): Names<T> {
-  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => [key, sql.identifier(column.name)]);
-  return Object.freeze({ ...Object.fromEntries(columns), getSQL: () => sql`${table}`, shouldOmitSQLParens: () => true }) as Names<T>;
-}
-const list = (...names: SQL[]): SQL => sql.join(names, sql`, `);
+/** Table and column names from the schema (platform/sql-names.ts): `${O}` the table, `${O.customerId}` a column's bare name. */
 
 const K = namesOf(idempotencyKeys);
 const O = namesOf(orders);

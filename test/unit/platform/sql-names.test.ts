@@ -2,7 +2,7 @@ import { getTableColumns, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { products, reservationLines } from "../../../src/inventory/infra/schema.js";
-import { list, namesOf } from "../../../src/inventory/infra/sql-names.js";
+import { list, namesOf } from "../../../src/platform/sql-names.js";
 
 const render = (q: ReturnType<typeof sql>) => new PgDialect().sqlToQuery(q).sql;
 

@@ -1,6 +1,6 @@
 /**
  * The names a hand-written statement uses, taken from the Drizzle schema
- * (schema.ts) when the statement is built (once, at start-up), so the SQL
+ * (each service's infra/schema.ts) when the statement is built (once, at start-up), so the SQL
  * cannot name a table or column the schema does not: `${t}` renders the
  * table's qualified name (`"inventory"."products"`), `${t.stockOnHand}` the
  * column's bare name (`"stock_on_hand"`), for SET targets, INSERT column
