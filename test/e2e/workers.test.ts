@@ -47,7 +47,8 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 
 /** The service as `npm run dev` runs it, with WORKERS=2; its stdout's JSON lines collected. */
 function startService(env: Record<string, string>, dataDir: string) {
-  const { DATABASE_URL: _db, NODE_OPTIONS: _no, ...inherited } = process.env;
+  // No broker from the environment (CI sets REDIS_URL and NATS_URL): the relays would add two leader locks to LOCKS.
+  const { DATABASE_URL: _db, NODE_OPTIONS: _no, REDIS_URL: _redis, NATS_URL: _nats, EVENTS_BROKER: _broker, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: { ...inherited, GRPC_PORT: "0", HTTP_PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, SEED_DEMO_DATA: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
