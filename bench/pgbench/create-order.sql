@@ -37,6 +37,7 @@ select 'orders.v1.OrderStatusChanged' as "changedTimeline",
        '' as "empty",
        now() + interval '15 minutes' as "expiresAt",
        json_build_array(json_build_object('from_status', null, 'to_status', 'PENDING', 'reason', '', 'actor', '', 'change_time', now()))::text as "history",
+       '{"order-' || oid || '"}' as "ids",
        json_build_array(
     json_build_object('line_no', 1, 'product_id', pid1, 'variant_id', '', 'quantity', :q1::int, 'currency', 'USD',
                       'unit_price_minor', '1000', 'line_total_minor', (1000 * :q1::int)::text),
@@ -48,6 +49,7 @@ select 'orders.v1.OrderStatusChanged' as "changedTimeline",
        1 as "one",
        oid as "orderId",
        :owner as "owner",
+       '{"' || :owner || '"}' as "owners",
        md5(rid) || md5(oid) as "payloadHash",
        'PENDING' as "pending",
        '{' || pid1 || ',' || pid2 || '}' as "productIds",
@@ -179,31 +181,37 @@ with claimed as (
   from created w
 )
 select c.id as "orderId", c.number::text as "number" from created c;
--- 5. CommitReservation: PENDING and live → COMMITTED, its stock sold (reservation-statements.ts)
-with moved as (
-  update "inventory"."reservations" set "status" = 'COMMITTED', "update_time" = :now::timestamptz
-  where "owner" = :owner and "id" = :reservationId and "status" = 'PENDING' and "expires_at" > :now::timestamptz
-  returning "expires_at" as expires_at, "create_time" as create_time
+-- 5. CommitReservation: PENDING and live → COMMITTED, its stock sold (reservation-statements.ts; a group of one)
+with res as (
+  select * from unnest(:owners::text[], :ids::text[]) as x(owner, id)
+), moved as (
+  update "inventory"."reservations" t set "status" = 'COMMITTED', "update_time" = :now::timestamptz
+  from res x
+  where t."owner" = x.owner and t."id" = x.id and t."status" = 'PENDING' and t."expires_at" > :now::timestamptz
+  returning t."owner" as owner, t."id" as id, t."expires_at" as expires_at, t."create_time" as create_time
 ), lines as (
-  select l."product_id" as product_id, l."quantity" as quantity, l."unit_price_minor" as unit_price_minor, l."currency" as currency
-  from "inventory"."reservation_lines" l
-  where l."owner" = :owner and l."reservation_id" = :reservationId and exists (select from moved)
+  select l."owner" as owner, l."reservation_id" as reservation_id, l."product_id" as product_id, l."quantity" as quantity,
+    l."unit_price_minor" as unit_price_minor, l."currency" as currency
+  from "inventory"."reservation_lines" l join moved m on l."owner" = m.owner and l."reservation_id" = m.id
+), want as (
+  select product_id, sum(quantity)::bigint as quantity from lines group by product_id
 ), locked as materialized (
   select pr."id" as id from "inventory"."products" pr
-  where pr."id" in (select product_id from lines)
+  where pr."id" in (select product_id from want)
   order by pr."id"
   for no key update
 ), sold as (
   update "inventory"."products" pr
-  set "stock_on_hand" = pr."stock_on_hand" - l.quantity, "reserved" = pr."reserved" - l.quantity,
+  set "stock_on_hand" = pr."stock_on_hand" - w.quantity, "reserved" = pr."reserved" - w.quantity,
       "update_time" = greatest(pr."update_time", :now::timestamptz)
-  from locked k join lines l on l.product_id = k.id
+  from locked k join want w on w.product_id = k.id
   where pr."id" = k.id
 )
-select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
+select m.owner, m.id, l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
   floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",
   floor(extract(epoch from m.create_time) * 1000)::float8 as "createMs"
-from moved m cross join lines l order by l.product_id;
+from moved m join lines l on l.owner = m.owner and l.reservation_id = m.id
+order by m.id, l.product_id;
 -- 6. the confirm: CONFIRMED + reservation COMMITTED + history + outbox + timeline, if still version 1 (order-statements.ts)
 with applied as (
   update "orders"."orders" set "status" = :confirmed, "reservation_state" = :committed,

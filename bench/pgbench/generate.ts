@@ -64,7 +64,7 @@ export const CREATE_ORDER_STATEMENTS: readonly ScriptStatement[] = [
       timelineStaffOnly: "no", timelineTime: "now", ...TIMELINE_NULLS,
     },
   },
-  { name: "inventory_reserve_sell", title: "CommitReservation: PENDING and live → COMMITTED, its stock sold (reservation-statements.ts)", bind: { id: "reservationId" } },
+  { name: "inventory_reserve_sell", title: "CommitReservation: PENDING and live → COMMITTED, its stock sold (reservation-statements.ts; a group of one)", bind: {} },
   {
     name: "orders_apply_if_unchanged",
     title: "the confirm: CONFIRMED + reservation COMMITTED + history + outbox + timeline, if still version 1 (order-statements.ts)",
@@ -105,6 +105,8 @@ const VALUES: Readonly<Record<string, string>> = {
   requestId: "rid",
   customerId: "cid",
   reservationId: "'order-' || oid",
+  owners: `'{"' || :owner || '"}'`,
+  ids: `'{"order-' || oid || '"}'`,
   owner: ":owner",
   productIds: "'{' || pid1 || ',' || pid2 || '}'",
   quantities: "'{' || :q1::int || ',' || :q2::int || '}'",

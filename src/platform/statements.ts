@@ -58,10 +58,12 @@ export function renderStatement(name: string, query: SQL): { rendered: RenderedS
  * The one use of Drizzle's session internals (`db._.session.prepareQuery`):
  * a query prepared from rendered SQL, run with a values object, returning the
  * driver's raw rows. Drizzle has no public API for "this text, these named
- * placeholders, no column mapping"; test/integration/platform/statements.test.ts
- * holds it to that on both drivers, so a Drizzle upgrade that changes it fails there.
+ * placeholders, no column mapping". Every hot statement goes through it, so
+ * the repositories' integration tests on both drivers (and
+ * test/integration/orders/create-order-statements.test.ts, which counts each
+ * statement a CreateOrder runs) fail if a Drizzle upgrade changes it.
  */
-export function preparedQuery(db: Db, name: string, query: ReturnType<PgDialect["sqlToQuery"]>): { execute(values: Record<string, unknown>): Promise<unknown> } {
+function preparedQuery(db: Db, name: string, query: ReturnType<PgDialect["sqlToQuery"]>): { execute(values: Record<string, unknown>): Promise<unknown> } {
   return db._.session.prepareQuery(query, undefined, name, false);
 }
 

@@ -39,7 +39,7 @@ import { ALONE, batched } from "../../platform/batches.js";
 import { prepareStatement } from "../../platform/statements.js";
 import { activeTraceparent } from "../../platform/tracing.js";
 import type { Reservation, ReservationRequest } from "../domain/reservation.js";
-import { LOW, NO_LOW, toLine, type HoldOutcome, type LineRow, type ReservationStatements } from "./reservation-statements.js";
+import { LOW, NO_LOW, SELL, toLine, type HoldOutcome, type LineRow, type ReservationStatements, type SoldRow } from "./reservation-statements.js";
 import { products, reservationLines, reservations } from "./schema.js";
 import { list, namesOf } from "../../platform/sql-names.js";
 
@@ -103,39 +103,6 @@ select (select count(*) from created)::int as created, (select count(*) from low
 from req r left join locked l on l.id = r.product_id
 order by r.k, r.product_id`;
 
-/** The group's sells: each PENDING, live reservation → COMMITTED, the group's total of each product sold. */
-const SELL_GROUP = sql`
-with res as (
-  select * from unnest(${p("owners")}::text[], ${p("ids")}::text[]) as x(owner, id)
-), moved as (
-  update ${R} t set ${R.status} = 'COMMITTED', ${R.updateTime} = ${p("now")}::timestamptz
-  from res x
-  where t.${R.owner} = x.owner and t.${R.id} = x.id and t.${R.status} = 'PENDING' and t.${R.expiresAt} > ${p("now")}::timestamptz
-  returning t.${R.owner} as owner, t.${R.id} as id, t.${R.expiresAt} as expires_at, t.${R.createTime} as create_time
-), lines as (
-  select l.${L.owner} as owner, l.${L.reservationId} as reservation_id, l.${L.productId} as product_id, l.${L.quantity} as quantity,
-    l.${L.unitPriceMinor} as unit_price_minor, l.${L.currency} as currency
-  from ${L} l join moved m on l.${L.owner} = m.owner and l.${L.reservationId} = m.id
-), want as (
-  select product_id, sum(quantity)::bigint as quantity from lines group by product_id
-), locked as materialized (
-  select pr.${P.id} as id from ${P} pr
-  where pr.${P.id} in (select product_id from want)
-  order by pr.${P.id}
-  for no key update
-), sold as (
-  update ${P} pr
-  set ${P.stockOnHand} = pr.${P.stockOnHand} - w.quantity, ${P.reserved} = pr.${P.reserved} - w.quantity,
-      ${P.updateTime} = greatest(pr.${P.updateTime}, ${p("now")}::timestamptz)
-  from locked k join want w on w.product_id = k.id
-  where pr.${P.id} = k.id
-)
-select m.owner, m.id, l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
-  floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",
-  floor(extract(epoch from m.create_time) * 1000)::float8 as "createMs"
-from moved m join lines l on l.owner = m.owner and l.reservation_id = m.id
-order by m.id, l.product_id`;
-
 const latest = (dates: readonly Date[]) => new Date(Math.max(...dates.map((d) => d.getTime())));
 
 interface GroupHoldRow {
@@ -172,7 +139,8 @@ export function groupedReservationStatements(
   onGroupError: (err: unknown, size: number) => void = () => {},
 ): ReservationStatements {
   const holdGroup = prepareStatement<GroupHoldRow>(db, "inventory_reserve_hold_group", HOLD_GROUP(stockEvents));
-  const sellGroup = prepareStatement<LineRow & { owner: string; id: string; expireMs: number; createMs: number }>(db, "inventory_reserve_sell_group", SELL_GROUP);
+  // The single sell's statement, named apart so a group's runs are told from single ones.
+  const sellGroup = prepareStatement<SoldRow>(db, "inventory_reserve_sell_group", SELL);
   const key = (owner: string, id: string) => `${owner}\u0000${id}`;
 
   const hold = batched<HoldItem, HoldOutcome>(

@@ -108,32 +108,42 @@ from (
 ) o left join (req r left join locked l on l.id = r.product_id) on true
 order by r.product_id`;
 
-/** PENDING and not yet due → COMMITTED, selling its stock; nothing for any other reservation. */
-const SELL = sql`
-with moved as (
-  update ${R} set ${R.status} = 'COMMITTED', ${R.updateTime} = ${p("now")}::timestamptz
-  where ${R.owner} = ${p("owner")} and ${R.id} = ${p("id")} and ${R.status} = 'PENDING' and ${R.expiresAt} > ${p("now")}::timestamptz
-  returning ${R.expiresAt} as expires_at, ${R.createTime} as create_time
+/**
+ * Sells: each named reservation that is PENDING and not yet due → COMMITTED, the total of each
+ * product sold; nothing for any other. One reservation (CommitReservation) or a group of them
+ * (reservation-batches.ts) run this same text.
+ */
+export const SELL = sql`
+with res as (
+  select * from unnest(${p("owners")}::text[], ${p("ids")}::text[]) as x(owner, id)
+), moved as (
+  update ${R} t set ${R.status} = 'COMMITTED', ${R.updateTime} = ${p("now")}::timestamptz
+  from res x
+  where t.${R.owner} = x.owner and t.${R.id} = x.id and t.${R.status} = 'PENDING' and t.${R.expiresAt} > ${p("now")}::timestamptz
+  returning t.${R.owner} as owner, t.${R.id} as id, t.${R.expiresAt} as expires_at, t.${R.createTime} as create_time
 ), lines as (
-  select l.${L.productId} as product_id, l.${L.quantity} as quantity, l.${L.unitPriceMinor} as unit_price_minor, l.${L.currency} as currency
-  from ${L} l
-  where l.${L.owner} = ${p("owner")} and l.${L.reservationId} = ${p("id")} and exists (select from moved)
+  select l.${L.owner} as owner, l.${L.reservationId} as reservation_id, l.${L.productId} as product_id, l.${L.quantity} as quantity,
+    l.${L.unitPriceMinor} as unit_price_minor, l.${L.currency} as currency
+  from ${L} l join moved m on l.${L.owner} = m.owner and l.${L.reservationId} = m.id
+), want as (
+  select product_id, sum(quantity)::bigint as quantity from lines group by product_id
 ), locked as materialized (
   select pr.${P.id} as id from ${P} pr
-  where pr.${P.id} in (select product_id from lines)
+  where pr.${P.id} in (select product_id from want)
   order by pr.${P.id}
   for no key update
 ), sold as (
   update ${P} pr
-  set ${P.stockOnHand} = pr.${P.stockOnHand} - l.quantity, ${P.reserved} = pr.${P.reserved} - l.quantity,
+  set ${P.stockOnHand} = pr.${P.stockOnHand} - w.quantity, ${P.reserved} = pr.${P.reserved} - w.quantity,
       ${P.updateTime} = greatest(pr.${P.updateTime}, ${p("now")}::timestamptz)
-  from locked k join lines l on l.product_id = k.id
+  from locked k join want w on w.product_id = k.id
   where pr.${P.id} = k.id
 )
-select l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
+select m.owner, m.id, l.product_id as "productId", l.quantity, l.unit_price_minor::text as "unitPriceMinor", l.currency,
   floor(extract(epoch from m.expires_at) * 1000)::float8 as "expireMs",
   floor(extract(epoch from m.create_time) * 1000)::float8 as "createMs"
-from moved m cross join lines l order by l.product_id`;
+from moved m join lines l on l.owner = m.owner and l.reservation_id = m.id
+order by m.id, l.product_id`;
 
 export interface LineRow {
   productId: string;
@@ -153,6 +163,9 @@ interface HoldRow {
   unitPriceMinor: string | null;
   currency: string | null;
 }
+
+/** A sold line of one of the sold reservations, with its reservation's times. */
+export type SoldRow = LineRow & { owner: string; id: string; expireMs: number; createMs: number };
 
 export const toLine = (r: LineRow): ReservationLine => ({
   productId: r.productId,
@@ -179,7 +192,7 @@ export interface ReservationStatements {
 /** `stockEvents`: whether holds write StockLow events (STOCK_LOW_THRESHOLD > 0); off, the statement has no insert for them. */
 export function createReservationStatements(db: Db, stockEvents: boolean): ReservationStatements {
   const holdStatement = prepareStatement<HoldRow>(db, "inventory_reserve_hold", hold(stockEvents));
-  const sell = prepareStatement<LineRow & { expireMs: number; createMs: number }>(db, "inventory_reserve_sell", SELL);
+  const sell = prepareStatement<SoldRow>(db, "inventory_reserve_sell", SELL);
   return {
     async hold(request, threshold) {
       const { owner, id, now, expireTime } = request;
@@ -201,7 +214,7 @@ export function createReservationStatements(db: Db, stockEvents: boolean): Reser
       return { kind: "HELD", reservation, events: rows[0].events };
     },
     async sell(owner, id, now) {
-      const rows = await sell({ owner, id, now: now.toISOString() });
+      const rows = await sell({ owners: [owner], ids: [id], now: now.toISOString() });
       const first = rows[0];
       if (!first) return undefined;
       return {
