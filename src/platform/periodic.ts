@@ -1,7 +1,8 @@
 /**
  * The one helper for work on a timer: the order reconciler, the reservation
  * expiry sweeper, retention passes, leadership tries (leader.ts), the
- * database health check (health.ts) and the watch hub's fallback poll. Runs
+ * database health check (health.ts), the watch hub's fallback poll and the
+ * VIP roster reload (app.ts). Runs
  * `task` every `intervalMs` (and once at start when asked), only while
  * `when()` says so — with several instances, while this one is the leader
  * (leader.ts). The timer never keeps the process alive.
