@@ -36,7 +36,6 @@ import {
   pipe,
   transformDecompressEnvelope,
   transformSplitEnvelope,
-  type Compression,
   type UniversalHandler,
   type UniversalServerRequest,
   type UniversalServerResponse,
@@ -44,12 +43,8 @@ import {
 import * as connectProtocol from "@connectrpc/connect/protocol-connect";
 import * as grpcProtocol from "@connectrpc/connect/protocol-grpc";
 import * as grpcWebProtocol from "@connectrpc/connect/protocol-grpc-web";
-import {
-  compressionBrotli,
-  compressionGzip,
-  universalRequestFromNodeRequest,
-  universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
+import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { ACCEPT_COMPRESSION } from "./compression.js";
 import type { ServiceRegistration } from "./handlers.js";
 import { allowsGet, explainRefusal, notFound, type ProtocolRefusal } from "./protocol-errors.js";
 import type { ConnectService } from "./reflection.js";
@@ -57,7 +52,6 @@ import { readBody, refusedUploadSettled } from "./request-body.js";
 import { CONNECT_JSON_OPTIONS, decodeRequest, requestReadError } from "./request-decoding.js";
 import type { NodeRequest, NodeResponse } from "./connect-unary.js";
 
-const ACCEPT_COMPRESSION: readonly Compression[] = [compressionGzip, compressionBrotli];
 /** Room for an envelope's 5-byte prefix and a Connect end-of-stream message beside the one request message. */
 const FRAMING_ALLOWANCE = 1024;
 

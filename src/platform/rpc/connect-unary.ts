@@ -9,7 +9,7 @@
  * response headers and `trailer-`-prefixed trailers, the error JSON body,
  * connect-timeout-ms (the signal aborts when it passes, and wrapService answers
  * deadline_exceeded then, as behind connect-node), readMaxBytes limits, gzip/br response compression on
- * Accept-Encoding. It decodes requests as every path does
+ * Accept-Encoding (compression.ts: the same encodings, compressed in place). It decodes requests as every path does
  * (request-decoding.ts: strict JSON, errors with an ErrorInfo). Everything else — GET, streaming, compressed
  * requests, gRPC, gRPC-Web — is left to connect-node (the handler returns
  * false). test/unit/platform/connect-unary.test.ts compares both, byte for byte.
@@ -28,10 +28,10 @@ import {
   parseTimeout,
   trailerMux,
 } from "@connectrpc/connect/protocol-connect";
-import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { CALL_ENDED, CallHandlerContext, type CallOrigin } from "./call-handler-context.js";
 import { NodeHeaders } from "./header-views.js";
 import type { ServiceRegistration } from "./handlers.js";
+import { ACCEPT_COMPRESSION } from "./compression.js";
 import { createBinaryEncoder, createJsonEncoder, toMessage } from "./message-encoding.js";
 import { readBody } from "./request-body.js";
 import { decodeRequest, requestReadError } from "./request-decoding.js";
@@ -119,8 +119,6 @@ function errorAnswer(error: ConnectError) {
   return answer;
 }
 
-/** connect-node's defaults, which createHttpHandler keeps. */
-const acceptCompression = [compressionGzip, compressionBrotli];
 
 function route(service: DescService, method: DescMethod, impl: Unary): Route {
   const json = createJsonEncoder(method.output);
@@ -179,7 +177,7 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
   const ctx = new CallHandlerContext(r.method, connectOrigin(req, res), timeout.timeoutMs, undefined, {
     "content-type": binary ? contentTypeUnaryProto : contentTypeUnaryJson,
   });
-  const compression = compressionNegotiate(acceptCompression, null, one(h["accept-encoding"]) ?? null, "Accept-Encoding");
+  const compression = compressionNegotiate([...ACCEPT_COMPRESSION], null, one(h["accept-encoding"]) ?? null, "Accept-Encoding");
   let status = 200;
   let body: Uint8Array;
   let error: ConnectError | undefined;

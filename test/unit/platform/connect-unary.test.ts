@@ -222,6 +222,7 @@ const CASES: Record<string, Call> = {
     { "x-actor": "staff:1", "connect-timeout-ms": "10000", "connect-protocol-version": "1" },
   ),
   "gzip response on Accept-Encoding": json("GetCustomer", { customerId: ID.big }, { "accept-encoding": "gzip, br" }),
+  "br response on Accept-Encoding": json("GetCustomer", { customerId: ID.big }, { "accept-encoding": "br" }),
   "small response stays uncompressed": json("GetCustomer", { customerId: ID.headers }, { "accept-encoding": "br" }),
   "oversized with Content-Length → resource_exhausted": json("CreateCustomer", { email: "a@example.com", displayName: "x".repeat(MAX) }),
 };
