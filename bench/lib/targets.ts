@@ -158,13 +158,26 @@ export function evaluateTargets(
   for (const s of SEARCH_SCENARIOS) {
     targets.push(p99Target(`${s} p99 vs list-orders by customer p99 at ${o.orders} orders`, 2, row(`${s} @${o.orders} grpc node`), listByCustomer, `the ${s} and list-orders @${o.orders} scale rows`));
   }
-  const service = rows.filter((r) => r.group !== "ceiling" && Number.isFinite(r.peakRssMb));
+  // The service as it runs by default: tracing is off unless an exporter is configured, so the
+  // tracing-on legs (the OpenTelemetry SDK loaded, exporting every span) are reported beside the
+  // target, not in it.
+  const measured = rows.filter((r) => r.group !== "ceiling" && Number.isFinite(r.peakRssMb));
+  const tracingOn = measured.filter((r) => r.group === "tracing" && r.id.includes("(tracing on"));
+  const service = measured.filter((r) => !tracingOn.includes(r));
   const peak = service.reduce((m, r) => Math.max(m, r.peakRssMb), 0);
   const worst = service.find((r) => r.peakRssMb === peak);
+  const tracingPeak = tracingOn.reduce((m, r) => Math.max(m, r.peakRssMb), 0);
+  const tracingNote = tracingOn.length > 0 ? `; with tracing on (opt-in, its own legs) ${tracingPeak.toFixed(0)} MB` : "";
   targets.push(
     service.length === 0
       ? { name: "server RSS under load", goal: "< 150 MB", measured: "–", status: "not measured", detail: "" }
-      : { name: "server RSS under load", goal: "< 150 MB", measured: `${peak.toFixed(0)} MB`, status: peak < 150 ? "met" : "missed", detail: `peak over all service scenarios (in ${worst?.id})${peak < 150 ? "" : `; over by ${(peak - 150).toFixed(0)} MB`}` },
+      : {
+          name: "server RSS under load",
+          goal: "< 150 MB",
+          measured: `${peak.toFixed(0)} MB`,
+          status: peak < 150 ? "met" : "missed",
+          detail: `peak over all service scenarios, tracing off as by default (in ${worst?.id})${peak < 150 ? "" : `; over by ${(peak - 150).toFixed(0)} MB`}${tracingNote}`,
+        },
   );
   if (soak) {
     const growth = (soak.endMb - soak.startMb) / Math.max(1, soak.startMb);
