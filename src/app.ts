@@ -266,7 +266,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     observe(metrics.meter, {
       pool: database.gate && (() => database.gate!.stats()),
       admission: admission && (() => admission.gate.stats()),
-      rateLimited: rateLimiter && (() => rateLimiter.refused()),
+      rateLimited: rateLimiter && (() => ({ refused: rateLimiter.refused(), tarpitted: rateLimiter.tarpitted() })),
       watches: orders && (() => orders.watches.stats()),
       orderCache: orders && (() => orders.orderCache),
       ordersSettled: orders && (() => orders.settledBy),

@@ -270,6 +270,8 @@ export interface RateLimitConfig {
   readonly exemptRoles: readonly Role[];
   /** Prefix of the Redis keys (REDIS_URL set), so deployments or test runs sharing a Redis keep apart. */
   readonly redisPrefix: string;
+  /** The longest a refusal is held back from a caller that ignores its retry hints (rate-limit.ts); 0: never. */
+  readonly tarpitMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -448,6 +450,7 @@ function rateLimitConfig(env: Env): RateLimitConfig {
     anonymousPerSec: int(env, "RATE_LIMIT_ANONYMOUS_PER_SEC", 1000, 0, 1_000_000),
     exemptRoles: Object.freeze([...new Set(exemptRoles)] as Role[]),
     redisPrefix,
+    tarpitMaxMs: int(env, "RATE_LIMIT_TARPIT_MAX_MS", 1000, 0, 60_000),
   });
 }
 

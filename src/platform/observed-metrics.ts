@@ -11,7 +11,7 @@
  * | admission_calls_in_flight | gauge | |
  * | admission_calls_queued | gauge | priority |
  * | admission_calls_shed_total | counter | priority |
- * | rate_limited_calls_total | counter | method_class |
+ * | rate_limited_calls_total, rate_limit_tarpitted_calls_total | counter | method_class |
  * | watch_streams_open, watch_orders_watched, watch_listener_up | gauge | |
  * | order_cache_entries | gauge | |
  * | order_cache_hits_total, order_cache_misses_total | counter | |
@@ -29,7 +29,7 @@ import { METHOD_CLASSES, type MethodClass } from "./rate-limit.js";
 export interface ObservedSources {
   readonly pool?: () => { inUse: number; transactions: number; waiting: number };
   readonly admission?: () => GateStats;
-  readonly rateLimited?: () => Readonly<Record<MethodClass, number>>;
+  readonly rateLimited?: () => { readonly refused: Readonly<Record<MethodClass, number>>; readonly tarpitted: Readonly<Record<MethodClass, number>> };
   readonly watches?: () => { watches: number; orders: number; healthy: boolean };
   readonly orderCache?: () => { size: number; hits: number; misses: number };
   /** Orders settled by the reconciler (this instance's passes), by action (confirmed, cancelled...). */
@@ -106,8 +106,16 @@ export function observe(meter: Meter, s: ObservedSources): void {
     meter
       .createObservableCounter("rate_limited_calls", { description: "Calls refused RESOURCE_EXHAUSTED RATE_LIMITED, by method class." })
       .addCallback((r) => {
-        const refused = rateLimited();
+        const refused = rateLimited().refused;
         for (const cls of METHOD_CLASSES) r.observe(refused[cls], { method_class: cls });
+      });
+    meter
+      .createObservableCounter("rate_limit_tarpitted_calls", {
+        description: "Of the rate-limited calls, those answered late because their caller kept calling before its retry hint (RATE_LIMIT_TARPIT_MAX_MS), by method class.",
+      })
+      .addCallback((r) => {
+        const tarpitted = rateLimited().tarpitted;
+        for (const cls of METHOD_CLASSES) r.observe(tarpitted[cls], { method_class: cls });
       });
   }
   if (watches) {

@@ -21,6 +21,18 @@
  *   memory until the window ends (inMemoryBlockOnConsumed), without Redis.
  *   While Redis is unreachable each process counts on its own (the memory
  *   insurance limiter): calls stay limited, never fail because of Redis.
+ * - A caller that ignores its retry hint is answered slowly (the tarpit): a
+ *   refusal is answered at once, and so are up to `TARPIT_AFTER` more in the
+ *   same wait (a page's burst of parallel calls); past that, each further
+ *   refusal before the hinted time is answered only after the rest of the
+ *   wait, at most RATE_LIMIT_TARPIT_MAX_MS and never past the call's own
+ *   deadline. A client bounds its calls in flight (HTTP/2 streams per
+ *   connection, connections per process), so one that keeps hammering is
+ *   slowed to that bound per wait instead of costing the server an HTTP/2
+ *   stream, a token check and an error answer at whatever rate it sends
+ *   (BENCHMARKS.md "Rate limits": a refusal costs about what serving
+ *   costs). A client that waits as told is never delayed. The anonymous
+ *   bucket is shared by every anonymous caller, so it is never tarpitted.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
@@ -51,14 +63,25 @@ export function limitKeyOf(p: Principal): string {
   return p.role === "anonymous" ? "anonymous" : `${p.role}:${p.id}`;
 }
 
-/** Checks one call of a method: resolves to let it through, rejects with RESOURCE_EXHAUSTED RATE_LIMITED. */
-export type CallLimit = (principal: Principal) => Promise<void> | undefined;
+/** What the limiter may ask of the call: the milliseconds left before its deadline (undefined: none). */
+export interface CallDeadline {
+  timeoutMs(): number | undefined;
+}
+
+/**
+ * Checks one call of a method: resolves to let it through, rejects with
+ * RESOURCE_EXHAUSTED RATE_LIMITED (after the tarpit's delay when the caller
+ * ignores its retry hints; `deadline` bounds that delay).
+ */
+export type CallLimit = (principal: Principal, deadline?: CallDeadline) => Promise<void> | undefined;
 
 export interface RateLimiter {
   /** The check for `method`'s calls; undefined when they are never limited (nothing to do per call). */
   forMethod(method: DescMethod): CallLimit | undefined;
   /** Calls refused so far, by method class (for metrics). */
   refused(): Readonly<Record<MethodClass, number>>;
+  /** Of those, refusals the tarpit held back (their caller kept calling through its wait). */
+  tarpitted(): Readonly<Record<MethodClass, number>>;
 }
 
 export interface RateLimiterDeps {
@@ -102,6 +125,18 @@ class InsuranceLimiter extends RateLimiterMemory {
 export const RETRY_STEP_MS = 100;
 /** Shared answers kept per limiter (a window of 10 s has 100 steps); past it they are built afresh. */
 const MAX_SHARED_ANSWERS = 1000;
+/** Refusals answered at once within one wait, beyond the first, before the tarpit slows a caller. */
+export const TARPIT_AFTER = 10;
+/** A tarpitted refusal is answered this long before the call's deadline at the latest. */
+const TARPIT_DEADLINE_MARGIN_MS = 20;
+/** Callers whose refusals are tracked for the tarpit, per class; past it the oldest are forgotten. */
+const MAX_TRACKED_CALLERS = 10_000;
+
+/** A refused caller's current wait: until when, and how many more refusals it had within it. */
+interface Wait {
+  until: number;
+  again: number;
+}
 
 /**
  * The refusal. Built without a stack trace: it says nothing a trace would
@@ -144,7 +179,9 @@ export function createRateLimiter(config: RateLimitConfig, deps: RateLimiterDeps
     });
   };
   const refusals: Record<MethodClass, number> = { read: 0, write: 0, watch: 0 };
-  const check = (limiter: RateLimiterAbstract, cls: MethodClass, points: number, who: string) => {
+  const tarpitted: Record<MethodClass, number> = { read: 0, write: 0, watch: 0 };
+  const tarpitMaxMs = config.tarpitMaxMs;
+  const check = (limiter: RateLimiterAbstract, cls: MethodClass, points: number, who: string, tarpit: boolean) => {
     // One shared answer per retry step: an abuser's refusals within a step are one error object,
     // whose wire encodings rpc-errors.ts and connect-unary.ts keep (refusals cost less than service).
     const answers = new Map<number, DomainError>();
@@ -158,39 +195,62 @@ export function createRateLimiter(config: RateLimitConfig, deps: RateLimiterDeps
       }
       return answer;
     };
-    const refused = (rej: unknown): void => {
+    // The tarpit's memory: each refused caller's current wait (insertion-ordered, oldest first).
+    const waits = new Map<string, Wait>();
+    /** How long to hold this refusal of `key` back: 0 unless the caller keeps calling through its wait. */
+    const holdBack = (key: string, msBeforeNext: number, deadline: CallDeadline | undefined): number => {
+      const now = Date.now();
+      const wait = waits.get(key);
+      if (wait === undefined || now >= wait.until) {
+        if (wait !== undefined) waits.delete(key);
+        else if (waits.size >= MAX_TRACKED_CALLERS) waits.delete(waits.keys().next().value!);
+        waits.set(key, { until: now + msBeforeNext, again: 0 });
+        return 0;
+      }
+      wait.until = now + msBeforeNext;
+      if (++wait.again <= TARPIT_AFTER) return 0;
+      const left = deadline?.timeoutMs();
+      return Math.max(0, Math.min(msBeforeNext, tarpitMaxMs, left === undefined ? Infinity : left - TARPIT_DEADLINE_MARGIN_MS));
+    };
+    const refused = (key: string, deadline: CallDeadline | undefined) => (rej: unknown): void | Promise<void> => {
       if (rej instanceof RateLimiterRes) {
         refusals[cls]++;
-        throw refusal(rej.msBeforeNext);
+        const hold = tarpit && tarpitMaxMs > 0 ? holdBack(key, rej.msBeforeNext, deadline) : 0;
+        if (hold <= 0) throw refusal(rej.msBeforeNext);
+        tarpitted[cls]++;
+        // Answered after the hold, with the wait that is left then.
+        return new Promise<void>((_, reject) => setTimeout(() => reject(refusal(rej.msBeforeNext - hold)), hold));
       }
       // Not a verdict: the limiter itself failed. Let the call through rather than fail it.
       noticeFailure(rej);
     };
-    return (key: string) => limiter.consume(key).then(() => undefined, refused);
+    return (key: string, deadline?: CallDeadline) => limiter.consume(key).then(() => undefined, refused(key, deadline));
   };
 
   const anonymousPoints = config.anonymousPerSec * window;
   const anonymousLimiter = anonymousPoints > 0 ? build(`${config.redisPrefix}anonymous`, anonymousPoints) : undefined;
-  const perClass = new Map<MethodClass, { named?: (key: string) => Promise<void>; anonymous?: (key: string) => Promise<void> }>();
+  type Check = (key: string, deadline?: CallDeadline) => Promise<void>;
+  const perClass = new Map<MethodClass, { named?: Check; anonymous?: Check }>();
   for (const cls of METHOD_CLASSES) {
     const points = perSecOf(config)[cls] * window;
     perClass.set(cls, {
-      named: points > 0 ? check(build(`${config.redisPrefix}${cls}`, points), cls, points, "for each caller") : undefined,
-      anonymous: anonymousLimiter && check(anonymousLimiter, cls, anonymousPoints, "for anonymous callers together"),
+      named: points > 0 ? check(build(`${config.redisPrefix}${cls}`, points), cls, points, "for each caller", true) : undefined,
+      anonymous: anonymousLimiter && check(anonymousLimiter, cls, anonymousPoints, "for anonymous callers together", false),
     });
   }
 
   return {
     refused: () => ({ ...refusals }),
+    tarpitted: () => ({ ...tarpitted }),
     forMethod(method) {
       const cls = methodClassOf(method);
       if (!config.enabled || cls === undefined) return undefined;
       const { named, anonymous } = perClass.get(cls)!;
       if (!named && !anonymous) return undefined;
-      return (p) => {
+      return (p, deadline) => {
         if (p.role === "anonymous") return anonymous?.("anonymous");
         if (exempt.has(p.role)) return undefined;
-        return named?.(limitKeyOf(p));
+        return named?.(limitKeyOf(p), deadline);
       };
     },
   };

@@ -20,6 +20,7 @@ import { ListOrdersRequestSchema, ListOrdersResponseSchema, OrderService } from 
 import type { Principal } from "../../src/kernel/principal.js";
 import { ADMIN, authHeaders, bearer, customer, withPrincipal } from "../support/auth.js";
 import { reasonOf, rpcFailure } from "../support/rpc-errors.js";
+import { TARPIT_AFTER } from "../../src/platform/rate-limit.js";
 import { startTestStack, testConfig, type TestStack } from "../support/servers.js";
 
 const WINDOW_S = 3;
@@ -134,6 +135,32 @@ describe("over Connect (raw HTTP)", () => {
       const res = await call(alice);
       if (res.status !== 200) throw new Error(`still ${res.status}`);
     });
+  });
+});
+
+describe("a caller that keeps calling through its wait (the tarpit)", () => {
+  it("gets its refusals late, within its own deadline, while others are answered at once", async () => {
+    const alice = someone();
+    const post = async (who: Principal, headers: Record<string, string> = {}) =>
+      fetch(`${stack.httpUrl}/orders.v1.OrderService/ListOrders`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(await authHeaders(who)), ...headers },
+        body: JSON.stringify({ customerId: who.id }),
+        // Well past the call's own deadline below, well before the tarpit's longest hold (1 s).
+        signal: AbortSignal.timeout(900),
+      });
+    for (let i = 0; i < READS; i++) expect((await post(alice)).status).toBe(200);
+    // The first refusal and a burst of TARPIT_AFTER more are answered at once.
+    for (let i = 0; i <= TARPIT_AFTER; i++) expect((await post(alice)).status).toBe(429);
+    const began = performance.now();
+    const held = await post(alice, { "connect-timeout-ms": "300" });
+    const tookMs = performance.now() - began;
+    expect(held.status).toBe(429);
+    expect(held.headers.get("retry-after")).toMatch(/^[1-3]$/);
+    // Held back until just before the call's deadline (300 ms less a 20 ms margin), not for the window.
+    expect(tookMs).toBeGreaterThanOrEqual(250);
+    // Nobody else waits for alice.
+    expect((await post(someone())).status).toBe(200);
   });
 });
 

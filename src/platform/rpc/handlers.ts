@@ -157,7 +157,7 @@ function admission(method: DescMethod, deps: HandlerDeps) {
     const caller = await deps.authenticator.authenticate(ctx);
     authorize(rule, caller.principal, req);
     // Before validation and any database work; an unlimited caller costs no promise.
-    const limited = limit?.(caller.principal);
+    const limited = limit?.(caller.principal, ctx);
     if (limited) await limited;
     validate?.(req);
     return callContextOf(ctx, defaultDeadlineMs, caller, until);

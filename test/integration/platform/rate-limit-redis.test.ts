@@ -33,7 +33,9 @@ afterAll(async () => {
 });
 
 async function limits(redisPrefix: string): Promise<RateLimitConfig> {
-  return { ...(await testConfig()).rateLimit, windowSeconds: WINDOW_S, readPerSec: BUDGET / WINDOW_S, redisPrefix };
+  // The tarpit off: these tests call in a tight loop through their waits, which it would slow by design
+  // (unit/platform/rate-limit.test.ts tests it).
+  return { ...(await testConfig()).rateLimit, windowSeconds: WINDOW_S, readPerSec: BUDGET / WINDOW_S, redisPrefix, tarpitMaxMs: 0 };
 }
 
 async function stackOn(redisUrl: string, prefix: string, share?: TestStack): Promise<TestStack> {

@@ -5,7 +5,7 @@
  * including many calls racing for the last points of a budget.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { CustomerService } from "../../../gen/customers/v1/customer_service_pb.js";
 import { RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
@@ -15,7 +15,7 @@ import { ConfigError, loadConfig, type RateLimitConfig } from "../../../src/conf
 import { DomainError } from "../../../src/kernel/errors.js";
 import { ANONYMOUS, servicePrincipal, type Principal } from "../../../src/kernel/principal.js";
 import { createLogger } from "../../../src/platform/logger.js";
-import { createRateLimiter, limitKeyOf, methodClassOf, RETRY_STEP_MS } from "../../../src/platform/rate-limit.js";
+import { createRateLimiter, limitKeyOf, methodClassOf, RETRY_STEP_MS, TARPIT_AFTER } from "../../../src/platform/rate-limit.js";
 import { domainToConnectError } from "../../../src/platform/rpc/rpc-errors.js";
 
 const CLASSES: Record<string, string | undefined> = {
@@ -63,8 +63,9 @@ const alice: Principal = { role: "customer", id: "0b7c1e2a-8f3d-4c5b-9a6e-1d2f3a
 const bob: Principal = { role: "customer", id: "1c8d2f3b-9a4e-4d6c-8b7f-2e3a4b5c6d7e" };
 const quiet = createLogger("silent");
 
+/** Limits off but those given; the tarpit off unless given ("the tarpit" below). */
 function limits(overrides: Partial<RateLimitConfig> = {}): RateLimitConfig {
-  return { ...loadConfig({}).rateLimit, windowSeconds: 60, readPerSec: 0, writePerSec: 0, watchPerSec: 0, anonymousPerSec: 0, ...overrides };
+  return { ...loadConfig({}).rateLimit, windowSeconds: 60, readPerSec: 0, writePerSec: 0, watchPerSec: 0, anonymousPerSec: 0, tarpitMaxMs: 0, ...overrides };
 }
 
 /** Runs one call's check: "ok", or the refusal's reason and retry delay. */
@@ -182,6 +183,86 @@ describe("the in-memory limiter", () => {
   });
 });
 
+describe("the tarpit", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** The check's outcome once every timer due by now has run: "pending" while the tarpit holds it. */
+  async function settled(p: Promise<void> | undefined): Promise<{ state: "pending" | "ok" | "refused"; error?: DomainError }> {
+    let out: { state: "pending" | "ok" | "refused"; error?: DomainError } = { state: "pending" };
+    void p?.then(
+      () => (out = { state: "ok" }),
+      (e: unknown) => (out = { state: "refused", error: e as DomainError }),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    return p === undefined ? { state: "ok" } : out;
+  }
+
+  /** Spends alice's read budget (1 call in a 60 s window), then refuses her once: the start of her wait. */
+  async function spent(overrides: Partial<RateLimitConfig> = {}) {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const rl = createRateLimiter(limits({ readPerSec: 1, windowSeconds: 1, tarpitMaxMs: 500, ...overrides }), { logger: quiet });
+    const read = rl.forMethod(OrderService.method.getOrder)!;
+    expect((await settled(read(alice))).state).toBe("ok");
+    expect((await settled(read(alice))).state).toBe("refused");
+    return { rl, read };
+  }
+
+  it(`answers a burst of ${TARPIT_AFTER} more refusals within one wait at once, then holds each further one back for the rest of the wait, at most RATE_LIMIT_TARPIT_MAX_MS`, async () => {
+    const { rl, read } = await spent();
+    for (let i = 0; i < TARPIT_AFTER; i++) expect((await settled(read(alice))).state).toBe("refused");
+    expect(rl.tarpitted().read).toBe(0);
+    const held = read(alice);
+    expect((await settled(held)).state).toBe("pending");
+    expect(rl.tarpitted().read).toBe(1);
+    // Others are not slowed by alice's tarpit.
+    expect((await settled(read(bob))).state).toBe("ok");
+    await vi.advanceTimersByTimeAsync(499);
+    expect((await settled(held)).state).toBe("pending");
+    await vi.advanceTimersByTimeAsync(1);
+    const { state, error } = await settled(held);
+    expect(state).toBe("refused");
+    expect(error?.reason).toBe("RATE_LIMITED");
+    // The hint is what is left of the wait when the answer goes out (the window is 1 s; 500 ms were held).
+    expect(error!.options.retryAfterMs).toBeLessThanOrEqual(500);
+    expect(error!.options.retryAfterMs).toBeGreaterThanOrEqual(RETRY_STEP_MS);
+    expect(rl.refused().read).toBe(TARPIT_AFTER + 2);
+  });
+
+  it("never holds a refusal past the call's deadline (less a margin), and answers at once when there is no time left", async () => {
+    const { read } = await spent();
+    for (let i = 0; i < TARPIT_AFTER; i++) await settled(read(alice));
+    const held = read(alice, { timeoutMs: () => 100 });
+    await vi.advanceTimersByTimeAsync(79);
+    expect((await settled(held)).state).toBe("pending");
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await settled(held)).state).toBe("refused");
+    expect((await settled(read(alice, { timeoutMs: () => 10 }))).state).toBe("refused");
+  });
+
+  it("does not slow a caller that waits as told, the shared anonymous bucket, or anyone with RATE_LIMIT_TARPIT_MAX_MS=0", async () => {
+    const { rl, read } = await spent();
+    // Alice waits out her hint (the window, here 1 s of real time): her next refusal starts a new wait.
+    vi.useRealTimers();
+    await new Promise((r) => setTimeout(r, 1100));
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    expect((await settled(read(alice))).state).toBe("ok");
+    for (let i = 0; i <= TARPIT_AFTER; i++) expect((await settled(read(alice))).state).toBe("refused");
+    expect(rl.tarpitted().read).toBe(0);
+
+    const anon = createRateLimiter(limits({ anonymousPerSec: 1, windowSeconds: 60, tarpitMaxMs: 500 }), { logger: quiet });
+    const catalog = anon.forMethod(InventoryService.method.getProduct)!;
+    for (let i = 0; i < 60; i++) await settled(catalog(ANONYMOUS));
+    for (let i = 0; i < 3 * TARPIT_AFTER; i++) expect((await settled(catalog(ANONYMOUS))).state).toBe("refused");
+    expect(anon.tarpitted().read).toBe(0);
+
+    const { rl: off, read: offRead } = await spent({ tarpitMaxMs: 0 });
+    for (let i = 0; i < 3 * TARPIT_AFTER; i++) expect((await settled(offRead(alice))).state).toBe("refused");
+    expect(off.tarpitted().read).toBe(0);
+  });
+});
+
 describe("settings", () => {
   it("has defaults a shop never reaches but a script does", () => {
     expect(loadConfig({}).rateLimit).toEqual({
@@ -193,6 +274,7 @@ describe("settings", () => {
       anonymousPerSec: 1000,
       exemptRoles: ["service", "admin"],
       redisPrefix: "ratelimit:",
+      tarpitMaxMs: 1000,
     });
   });
 
@@ -206,6 +288,7 @@ describe("settings", () => {
       RATE_LIMIT_ANONYMOUS_PER_SEC: "50",
       RATE_LIMIT_EXEMPT_ROLES: "service, staff",
       RATE_LIMIT_REDIS_PREFIX: "shop-a:rl:",
+      RATE_LIMIT_TARPIT_MAX_MS: "250",
     }).rateLimit;
     expect(c).toEqual({
       enabled: false,
@@ -216,6 +299,7 @@ describe("settings", () => {
       anonymousPerSec: 50,
       exemptRoles: ["service", "staff"],
       redisPrefix: "shop-a:rl:",
+      tarpitMaxMs: 250,
     });
     expect(loadConfig({ RATE_LIMIT_EXEMPT_ROLES: "" }).rateLimit.exemptRoles).toEqual([]);
   });
@@ -229,6 +313,7 @@ describe("settings", () => {
     ["RATE_LIMIT_ANONYMOUS_PER_SEC", "2000000", /RATE_LIMIT_ANONYMOUS_PER_SEC must be an integer/],
     ["RATE_LIMIT_EXEMPT_ROLES", "service,root", /RATE_LIMIT_EXEMPT_ROLES must list some of customer, staff, admin, service, got "root"/],
     ["RATE_LIMIT_REDIS_PREFIX", "has space", /RATE_LIMIT_REDIS_PREFIX must be 1 to 64 visible ASCII/],
+    ["RATE_LIMIT_TARPIT_MAX_MS", "-5", /RATE_LIMIT_TARPIT_MAX_MS must be an integer/],
   ])("refuses a bad %s", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
