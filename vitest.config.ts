@@ -1,5 +1,33 @@
 import { availableParallelism } from "node:os";
+import { relative } from "node:path";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { defineConfig } from "vitest/config";
+
+/**
+ * Files known to take minutes, started first. Without a results cache (every CI run starts from a
+ * fresh clone) vitest starts the largest files first, and these are small: bench-smoke (~5 min on
+ * Postgres, one `npm run bench --quick`) was the last file to finish, alone on its worker, for the
+ * last few minutes of the run. Started first, the other files share the remaining workers meanwhile.
+ */
+const SLOW_FIRST = [
+  "test/e2e/bench-smoke.test.ts",
+  "test/e2e/events-crash.test.ts",
+  "test/e2e/trace-across-services.test.ts",
+  "test/e2e/access-matrix.test.ts",
+  "test/integration/orders/watch-scale.test.ts",
+];
+
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = SLOW_FIRST.indexOf(relative(process.cwd(), f.moduleId).replaceAll("\\", "/"));
+      return i === -1 ? SLOW_FIRST.length : i;
+    };
+    // Stable: the rest keep vitest's order.
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,6 +39,7 @@ export default defineConfig({
     // worker than cores (vitest's default is one fewer) halves the run on a 2-core machine
     // (PGlite suite 418 s → 230 s, all passing). Tests assert counts, never times.
     maxWorkers: availableParallelism() + 1,
+    sequence: { sequencer: SlowFirst },
     reporters: ["default"],
   },
 });
