@@ -7,9 +7,9 @@ import { defineConfig } from "vitest/config";
  * Files known to take minutes, started first. Without a results cache (every CI run starts from a
  * fresh clone) vitest starts the largest files first, and bench-smoke is small: on Postgres (one
  * `npm run bench --quick`, ~5 min) it was the last file to finish, alone on its worker for the last
- * minutes of the run. Started first, the Postgres suite took 548 s instead of 601 s. Starting four
- * more long files first as well moved the PGlite suite from 570 to 623 s (they then ran together,
- * competing for the two cores), so only bench-smoke is listed; it is skipped on PGlite.
+ * minutes of the run (Postgres suite 601 s; 548 and 570 s in the two runs with it first, on a host
+ * that slowed through that afternoon — the PGlite suite, whose order this does not change, went
+ * 570 → 623 → 666 s meanwhile). Skipped on PGlite.
  */
 const SLOW_FIRST = ["test/e2e/bench-smoke.test.ts"];
 
