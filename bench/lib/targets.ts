@@ -162,8 +162,9 @@ export function evaluateTargets(
   // tracing-on legs (the OpenTelemetry SDK loaded, exporting every span) are reported beside the
   // target, not in it.
   const measured = rows.filter((r) => r.group !== "ceiling" && Number.isFinite(r.peakRssMb));
-  const tracingOn = measured.filter((r) => r.group === "tracing" && r.id.includes("(tracing on"));
-  const service = measured.filter((r) => !tracingOn.includes(r));
+  const isTracingOn = (r: Row) => r.group === "tracing" && r.id.includes("(tracing on");
+  const tracingOn = measured.filter(isTracingOn);
+  const service = measured.filter((r) => !isTracingOn(r));
   const peak = service.reduce((m, r) => Math.max(m, r.peakRssMb), 0);
   const worst = service.find((r) => r.peakRssMb === peak);
   const tracingPeak = tracingOn.reduce((m, r) => Math.max(m, r.peakRssMb), 0);

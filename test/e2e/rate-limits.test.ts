@@ -99,13 +99,16 @@ describe("over gRPC (grpc-js client)", () => {
   });
 });
 
+/** A Connect JSON ListOrders of `who`'s orders, POSTed (our fast path), with any further headers and an abort signal. */
+const post = async (who: Principal, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  fetch(`${stack.httpUrl}/orders.v1.OrderService/ListOrders`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(await authHeaders(who)), ...headers },
+    body: JSON.stringify({ customerId: who.id }),
+    signal,
+  });
+
 describe("over Connect (raw HTTP)", () => {
-  const post = async (who: Principal) =>
-    fetch(`${stack.httpUrl}/orders.v1.OrderService/ListOrders`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(await authHeaders(who)) },
-      body: JSON.stringify({ customerId: who.id }),
-    });
   const get = async (who: Principal) => {
     const message = encodeURIComponent(JSON.stringify({ customerId: who.id }));
     return fetch(`${stack.httpUrl}/orders.v1.OrderService/ListOrders?connect=v1&encoding=json&message=${message}`, {
@@ -141,26 +144,20 @@ describe("over Connect (raw HTTP)", () => {
 describe("a caller that keeps calling through its wait (the tarpit)", () => {
   it("gets its refusals late, within its own deadline, while others are answered at once", async () => {
     const alice = someone();
-    const post = async (who: Principal, headers: Record<string, string> = {}) =>
-      fetch(`${stack.httpUrl}/orders.v1.OrderService/ListOrders`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(await authHeaders(who)), ...headers },
-        body: JSON.stringify({ customerId: who.id }),
-        // Well past the call's own deadline below, well before the tarpit's longest hold (1 s).
-        signal: AbortSignal.timeout(900),
-      });
-    for (let i = 0; i < READS; i++) expect((await post(alice)).status).toBe(200);
+    // Well past the call's own deadline below, well before the tarpit's longest hold (1 s).
+    const within = () => AbortSignal.timeout(900);
+    for (let i = 0; i < READS; i++) expect((await post(alice, {}, within())).status).toBe(200);
     // The first refusal and a burst of TARPIT_AFTER more are answered at once.
-    for (let i = 0; i <= TARPIT_AFTER; i++) expect((await post(alice)).status).toBe(429);
+    for (let i = 0; i <= TARPIT_AFTER; i++) expect((await post(alice, {}, within())).status).toBe(429);
     const began = performance.now();
-    const held = await post(alice, { "connect-timeout-ms": "300" });
+    const held = await post(alice, { "connect-timeout-ms": "300" }, within());
     const tookMs = performance.now() - began;
     expect(held.status).toBe(429);
     expect(held.headers.get("retry-after")).toMatch(/^[1-3]$/);
     // Held back until just before the call's deadline (300 ms less a 20 ms margin), not for the window.
     expect(tookMs).toBeGreaterThanOrEqual(250);
     // Nobody else waits for alice.
-    expect((await post(someone())).status).toBe(200);
+    expect((await post(someone(), {}, within())).status).toBe(200);
   });
 });
 

@@ -26,7 +26,7 @@
  */
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
-import type { Compression } from "@connectrpc/connect/protocol";
+import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 
 /** Largest body compressed on the event loop; larger ones go to the thread pool. */
@@ -45,21 +45,29 @@ const brotliOptions = (size: number): zlib.BrotliOptions => ({
 const bytesOf = (b: Buffer): Uint8Array<ArrayBuffer> =>
   b.buffer instanceof ArrayBuffer ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
 
-export const gzip: Compression = {
-  name: compressionGzip.name,
-  compress: (bytes) =>
-    bytes.byteLength <= IN_PLACE_MAX_BYTES ? Promise.resolve(bytesOf(zlib.gzipSync(bytes))) : gzipAsync(bytes).then(bytesOf),
-  decompress: (bytes, readMaxBytes) => compressionGzip.decompress(bytes, readMaxBytes),
-};
+/** connect-node's `base` (its name and decompression), compressing in place up to IN_PLACE_MAX_BYTES and on the thread pool above. */
+function compressing(base: Compression, inPlace: (bytes: Uint8Array) => Buffer, pooled: (bytes: Uint8Array) => Promise<Buffer>): Compression {
+  return {
+    ...base,
+    compress: (bytes) => (bytes.byteLength <= IN_PLACE_MAX_BYTES ? Promise.resolve(bytesOf(inPlace(bytes))) : pooled(bytes).then(bytesOf)),
+  };
+}
 
-export const brotli: Compression = {
-  name: compressionBrotli.name,
-  compress: (bytes) =>
-    bytes.byteLength <= IN_PLACE_MAX_BYTES
-      ? Promise.resolve(bytesOf(zlib.brotliCompressSync(bytes, brotliOptions(bytes.byteLength))))
-      : brotliAsync(bytes, brotliOptions(bytes.byteLength)).then(bytesOf),
-  decompress: (bytes, readMaxBytes) => compressionBrotli.decompress(bytes, readMaxBytes),
-};
+export const gzip = compressing(compressionGzip, (b) => zlib.gzipSync(b), gzipAsync);
+export const brotli = compressing(
+  compressionBrotli,
+  (b) => zlib.brotliCompressSync(b, brotliOptions(b.byteLength)),
+  (b) => brotliAsync(b, brotliOptions(b.byteLength)),
+);
 
+const accepted: Compression[] = [gzip, brotli];
 /** What the HTTP port accepts and answers with, in connect-node's order of preference. */
-export const ACCEPT_COMPRESSION: readonly Compression[] = [gzip, brotli];
+export const ACCEPT_COMPRESSION: readonly Compression[] = accepted;
+
+/**
+ * connect's negotiation over ACCEPT_COMPRESSION, for both Connect paths: the
+ * encoding of the request (`requested`, null: none) and the one to answer with
+ * (from `acceptedHeader`, or the request's when absent), or the error.
+ */
+export const negotiateCompression = (requested: string | null, acceptedHeader: string | null, headerName: string) =>
+  compressionNegotiate(accepted, requested, acceptedHeader, headerName);

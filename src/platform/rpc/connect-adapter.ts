@@ -31,7 +31,6 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, createConnectRouter, type ConnectRouter } from "@connectrpc/connect";
 import {
-  compressionNegotiate,
   createAsyncIterable,
   pipe,
   transformDecompressEnvelope,
@@ -44,7 +43,7 @@ import * as connectProtocol from "@connectrpc/connect/protocol-connect";
 import * as grpcProtocol from "@connectrpc/connect/protocol-grpc";
 import * as grpcWebProtocol from "@connectrpc/connect/protocol-grpc-web";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import { ACCEPT_COMPRESSION } from "./compression.js";
+import { ACCEPT_COMPRESSION, negotiateCompression } from "./compression.js";
 import type { ServiceRegistration } from "./handlers.js";
 import { allowsGet, explainRefusal, notFound, type ProtocolRefusal } from "./protocol-errors.js";
 import type { ConnectService } from "./reflection.js";
@@ -95,7 +94,7 @@ function framingOf(contentType: string | null): Framing | undefined {
 async function readRequest(method: DescMethod, f: Framing, header: Headers, nodeReq: NodeRequest, readMaxBytes: number) {
   const timeout = f.parseTimeout(header.get(f.timeoutHeader));
   if (timeout.error) throw timeout.error;
-  const compression = compressionNegotiate([...ACCEPT_COMPRESSION], header.get(f.encodingHeader), header.get(f.acceptEncodingHeader), f.acceptEncodingHeader);
+  const compression = negotiateCompression(header.get(f.encodingHeader), header.get(f.acceptEncodingHeader), f.acceptEncodingHeader);
   if (compression.error) throw compression.error;
   const length = f.enveloped ? undefined : (header.get("content-length") ?? undefined);
   // Never connect's readAllBytes over the request: it iterates the Node stream and destroys it on a body too large.
@@ -134,7 +133,7 @@ async function checkGet(method: DescMethod, url: string, readMaxBytes: number): 
     } catch {
       throw new ConnectError("the message query parameter is not valid base64", Code.InvalidArgument);
     }
-    const compression = compressionNegotiate([...ACCEPT_COMPRESSION], q.get("compression"), null, "Accept-Encoding");
+    const compression = negotiateCompression(q.get("compression"), null, "Accept-Encoding");
     if (compression.error) throw compression.error;
     if (compression.request) bytes = await compression.request.decompress(bytes, readMaxBytes);
     decodeRequest(method.input, bytes, encoding === "proto");

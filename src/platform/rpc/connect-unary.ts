@@ -18,7 +18,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { compressionNegotiate, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
+import { validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
   contentTypeUnaryJson,
@@ -31,7 +31,7 @@ import {
 import { CALL_ENDED, CallHandlerContext, type CallOrigin } from "./call-handler-context.js";
 import { NodeHeaders } from "./header-views.js";
 import type { ServiceRegistration } from "./handlers.js";
-import { ACCEPT_COMPRESSION } from "./compression.js";
+import { negotiateCompression } from "./compression.js";
 import { createBinaryEncoder, createJsonEncoder, toMessage } from "./message-encoding.js";
 import { readBody } from "./request-body.js";
 import { decodeRequest, requestReadError } from "./request-decoding.js";
@@ -119,7 +119,6 @@ function errorAnswer(error: ConnectError) {
   return answer;
 }
 
-
 function route(service: DescService, method: DescMethod, impl: Unary): Route {
   const json = createJsonEncoder(method.output);
   const binary = createBinaryEncoder(method.output);
@@ -177,7 +176,7 @@ async function serve(r: Route, req: NodeRequest, res: NodeResponse, binary: bool
   const ctx = new CallHandlerContext(r.method, connectOrigin(req, res), timeout.timeoutMs, undefined, {
     "content-type": binary ? contentTypeUnaryProto : contentTypeUnaryJson,
   });
-  const compression = compressionNegotiate([...ACCEPT_COMPRESSION], null, one(h["accept-encoding"]) ?? null, "Accept-Encoding");
+  const compression = negotiateCompression(null, one(h["accept-encoding"]) ?? null, "Accept-Encoding");
   let status = 200;
   let body: Uint8Array;
   let error: ConnectError | undefined;
